@@ -1,0 +1,31 @@
+# `make run` and `make test` work on a fresh machine with only Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app instructor_portal
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install db clean
+
+run: db  ## Install, create the database, load demo data and serve the app.
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: $(STAMP)  ## Install and run the whole test suite.
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+db: $(STAMP)
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite .pytest_cache

@@ -1,0 +1,97 @@
+"""Instructor Portal: class management for infant-massage instructors and families."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from config import DEVELOPMENT_SECRET_KEY, config_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: str | type | dict | None = None) -> Flask:
+    """Build the application; ``config`` is a config name, a config class or a dict of overrides."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    configure(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    register_shell_context(app)
+    return app
+
+
+def configure(app: Flask, config) -> None:
+    if isinstance(config, dict):
+        app.config.from_object(config_for("testing" if config.get("TESTING") else None))
+        app.config.update(config)
+    else:
+        app.config.from_object(config_for(config) if config is None or isinstance(config, str) else config)
+    secret = app.config.get("SECRET_KEY") or ""
+    if app.config["ENV_NAME"] == "production" and (secret == DEVELOPMENT_SECRET_KEY or len(secret) < 32):
+        raise RuntimeError("Refusing to start in production without a real SECRET_KEY (32 or more random characters).")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def register_extensions(app: Flask) -> None:
+    from instructor_portal.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+
+    from instructor_portal.accounts.services import load_user_from_session
+
+    login_manager.user_loader(load_user_from_session)
+
+
+def register_blueprints(app: Flask) -> None:
+    from instructor_portal.accounts import bp as accounts_bp
+    from instructor_portal.catalogue import bp as catalogue_bp
+    from instructor_portal.ops import bp as ops_bp
+    from instructor_portal.organiser import bp as organiser_bp
+    from instructor_portal.teaching import bp as teaching_bp
+
+    app.register_blueprint(catalogue_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(teaching_bp, url_prefix="/teach")
+    app.register_blueprint(organiser_bp, url_prefix="/organiser")
+    app.register_blueprint(ops_bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from instructor_portal.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from instructor_portal import templating
+
+    templating.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from instructor_portal.cli import register
+
+    register(app)
+
+
+def register_shell_context(app: Flask) -> None:
+    from instructor_portal import models
+    from instructor_portal.extensions import db
+
+    @app.shell_context_processor
+    def shell_context():
+        return {"db": db, **{name: getattr(models, name) for name in models.__all__}}

@@ -1,0 +1,207 @@
+"""Accounts: sign-up, sign-in, passwords, invitations and password reset."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from instructor_portal import audit
+from instructor_portal.accounts.models import InstructorProfile, Role, User
+from instructor_portal.clock import utcnow
+from instructor_portal.errors import DomainError
+from instructor_portal.extensions import db
+from instructor_portal.notifications.services import absolute_url, enqueue_email
+
+MIN_PASSWORD_LENGTH = 10
+#: Passwords that meet the length rule but appear at the top of every breach list.
+COMMON_PASSWORDS = {
+    "password12", "password123", "password1234", "1234567890", "12345678910", "qwertyuiop",
+    "iloveyou123", "letmein123", "welcome123", "passw0rd123", "abcdefghij", "1q2w3e4r5t",
+    "qwerty1234", "football123", "baby123456", "princess123", "sunshine123", "password!!",
+}
+PASSWORD_RESET = "password-reset"
+INVITATION = "invitation"
+
+
+class AccountError(DomainError):
+    """A sign-up, sign-in or password rule was not met."""
+
+
+@lru_cache(maxsize=4)
+def _hasher(time_cost: int, memory_cost: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
+
+
+def _current_hasher() -> PasswordHasher:
+    config = current_app.config
+    return _hasher(config["PASSWORD_HASH_TIME_COST"], config["PASSWORD_HASH_MEMORY_COST"])
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_password_strength(password: str, *, email: str = "", name: str = "") -> None:
+    """Raise AccountError with a plain reason when ``password`` is too weak to accept."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Use at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+    if len(password) > 200:
+        raise AccountError("Use at most 200 characters.", field="password")
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or len(set(lowered)) < 4:
+        raise AccountError("That password is too easy to guess. Try a short phrase of three or four words.", field="password")
+    local_part = normalise_email(email).split("@")[0]
+    if (local_part and len(local_part) >= 4 and local_part in lowered) or (name and name.strip().lower().replace(" ", "") == lowered):
+        raise AccountError("Do not use your name or email address as your password.", field="password")
+
+
+def set_password(user: User, password: str) -> None:
+    """Hash and store ``password``; the caller commits."""
+    check_password_strength(password, email=user.email, name=user.full_name)
+    user.password_hash = _current_hasher().hash(password)
+
+
+def password_fingerprint(user: User) -> str:
+    """A short digest of the password hash: it changes whenever the password does."""
+    return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
+
+
+def load_user_from_session(session_id: str) -> User | None:
+    """Flask-Login's loader: the user, unless the password changed since this session began."""
+    user_id, _, fingerprint = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or fingerprint != password_fingerprint(user):
+        return None
+    return user
+
+
+def authenticate(email: str, password: str, *, now: datetime | None = None) -> User:
+    """Return the user with these credentials or raise AccountError with one message for every failure."""
+    user = db.session.scalars(db.select(User).where(User.email == normalise_email(email))).first()
+    failure = AccountError("That email and password do not match an account.")
+    if user is None or user.password_hash is None:
+        # Hash anyway so response time does not reveal which emails have accounts.
+        _current_hasher().hash(password)
+        raise failure
+    try:
+        _current_hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise failure from None
+    if not user.active:
+        raise AccountError("This account has been switched off. Please contact the organiser.")
+    if _current_hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _current_hasher().hash(password)
+    user.last_login_at = now or utcnow()
+    db.session.commit()
+    return user
+
+
+def _email_taken(email: str) -> bool:
+    return db.session.scalars(db.select(User.id).where(User.email == email)).first() is not None
+
+
+def sign_up_parent(*, full_name: str, email: str, password: str, phone: str | None = None) -> User:
+    """Create a parent or carer account."""
+    email = normalise_email(email)
+    if _email_taken(email):
+        raise AccountError("An account with this email already exists. Sign in, or reset your password.", field="email")
+    user = User(full_name=full_name.strip(), email=email, phone=(phone or "").strip() or None, role=Role.PARENT)
+    set_password(user, password)
+    db.session.add(user)
+    audit.record(user, "user.signed_up", user)
+    db.session.commit()
+    return user
+
+
+def invite_user(*, full_name: str, email: str, role: Role, invited_by: User | None) -> User:
+    """Create an instructor or organiser without a password and email them a link to set one."""
+    if role == Role.PARENT:
+        raise AccountError("Parents and carers sign themselves up.")
+    email = normalise_email(email)
+    if _email_taken(email):
+        raise AccountError("Someone with this email already has an account.", field="email")
+    user = User(full_name=full_name.strip(), email=email, role=role)
+    if role == Role.INSTRUCTOR:
+        user.profile = InstructorProfile()
+    db.session.add(user)
+    audit.record(invited_by, "user.invited", user, role=role.value)
+    _send_invitation(user)
+    db.session.commit()
+    return user
+
+
+def resend_invitation(user: User, *, sent_by: User | None) -> None:
+    """Email a fresh set-password link to someone who has not set a password yet."""
+    if user.password_hash is not None:
+        raise AccountError(f"{user.full_name} has already set a password; they can reset it from the sign-in page.")
+    audit.record(sent_by, "user.invitation_resent", user)
+    _send_invitation(user)
+    db.session.commit()
+
+
+def _send_invitation(user: User) -> None:
+    enqueue_email(
+        user.email,
+        "invitation",
+        subject="You have been invited to Instructor Portal",
+        user=user,
+        link=absolute_url("accounts.accept_invitation", token=make_token(user, INVITATION)),
+        days=current_app.config["INVITATION_MAX_AGE"] // 86400,
+    )
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if the address has an account; say nothing either way to the requester."""
+    user = db.session.scalars(db.select(User).where(User.email == normalise_email(email))).first()
+    if user is None or not user.active:
+        return
+    enqueue_email(
+        user.email,
+        "password_reset",
+        subject="Reset your Instructor Portal password",
+        user=user,
+        link=absolute_url("accounts.reset_password", token=make_token(user, PASSWORD_RESET)),
+        minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+    )
+    db.session.commit()
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose)
+
+
+def make_token(user: User, purpose: str) -> str:
+    """A signed token naming the user and their current password fingerprint, so it works only once."""
+    return _serializer(purpose).dumps({"user": user.id, "fp": password_fingerprint(user)})
+
+
+def user_for_token(token: str, purpose: str) -> User:
+    """Return the user a valid token belongs to, or raise AccountError saying why it cannot be used."""
+    max_age = current_app.config["INVITATION_MAX_AGE" if purpose == INVITATION else "PASSWORD_RESET_MAX_AGE"]
+    try:
+        data = _serializer(purpose).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise AccountError("This link has expired. Please ask for a new one.") from None
+    except BadSignature:
+        raise AccountError("This link is not valid. Please check you copied all of it, or ask for a new one.") from None
+    user = db.session.get(User, data.get("user")) if isinstance(data, dict) else None
+    if user is None or not user.active or data.get("fp") != password_fingerprint(user):
+        raise AccountError("This link has already been used. Please ask for a new one.")
+    return user
+
+
+def set_password_from_token(token: str, purpose: str, password: str) -> User:
+    """Set a new password through an emailed link; the link stops working afterwards."""
+    user = user_for_token(token, purpose)
+    set_password(user, password)
+    audit.record(user, "user.password_set", user, via=purpose)
+    db.session.commit()
+    return user

@@ -1,0 +1,46 @@
+"""Command-line tasks (``flask --app instructor_portal ...``): thin wrappers over services."""
+
+import click
+from flask import Flask
+
+from instructor_portal.accounts.models import Role
+from instructor_portal.errors import DomainError
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_organiser)
+    app.cli.add_command(send_outbox)
+    app.cli.add_command(seed_demo)
+
+
+@click.command("create-organiser")
+@click.option("--email", required=True, help="Their email address; the invitation goes here.")
+@click.option("--name", "full_name", required=True, help="Their full name.")
+def create_organiser(email: str, full_name: str) -> None:
+    """Invite an organiser (use it for the first one); they set their own password from the emailed link."""
+    from instructor_portal.accounts.services import invite_user
+
+    try:
+        user = invite_user(full_name=full_name, email=email, role=Role.ORGANISER, invited_by=None)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Invited organiser {user.email}. Run send-outbox to deliver the invitation.")
+
+
+@click.command("send-outbox")
+@click.option("--limit", default=100, show_default=True, help="Most emails to send in this run.")
+def send_outbox(limit: int) -> None:
+    """Send the email outbox, retrying earlier failures that are due."""
+    from instructor_portal.notifications.services import send_outbox as send
+
+    counts = send(limit=limit)
+    click.echo(f"Sent {counts['sent']}, will retry {counts['retrying']}, gave up on {counts['failed']}.")
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo organisation, people and courses; running it again changes nothing."""
+    from instructor_portal.demo import seed
+
+    for line in seed():
+        click.echo(line)

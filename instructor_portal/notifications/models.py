@@ -1,0 +1,38 @@
+"""The durable email outbox: written with the change, sent after commit."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from instructor_portal.clock import utcnow
+from instructor_portal.db import str_enum
+from instructor_portal.extensions import db
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    #: Gave up after the configured number of attempts; an organiser should look.
+    FAILED = "failed"
+
+
+class OutboxEmail(db.Model):
+    __tablename__ = "outbox_emails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(255))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    #: The sender skips a message until this time; pushed back after each failure.
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<OutboxEmail {self.id} to={self.to_address} {self.status}>"

@@ -1,0 +1,92 @@
+"""Keyword-default builders that save and return domain objects for tests."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from instructor_portal.accounts.models import InstructorProfile, Role, User
+from instructor_portal.accounts.services import set_password
+from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, Track, Venue
+from instructor_portal.extensions import db
+
+PASSWORD = "correct horse battery"
+_sequence = itertools.count(1)
+
+
+def _next() -> int:
+    return next(_sequence)
+
+
+def make_user(*, role: Role | str = Role.PARENT, email: str | None = None, full_name: str | None = None,
+              password: str | None = PASSWORD, active: bool = True, **extra) -> User:
+    role = Role(role)
+    n = _next()
+    user = User(
+        email=email or f"{role.value}{n}@example.test",
+        full_name=full_name or f"{role.label.split()[0]} Person{n}",
+        role=role,
+        active=active,
+        **extra,
+    )
+    if password is not None:
+        set_password(user, password)
+    if role == Role.INSTRUCTOR:
+        user.profile = InstructorProfile(bio="Certified infant massage instructor.", area="Bristol", qualifications="CIMI")
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_venue(**overrides) -> Venue:
+    n = _next()
+    values = {
+        "name": f"Children's Centre {n}",
+        "address": f"{n} Park Road",
+        "town": "Bristol",
+        "postcode": "BS6 5AB",
+        "step_free_access": True,
+        "pram_parking": True,
+        "baby_changing": True,
+    }
+    venue = Venue(**{**values, **overrides})
+    db.session.add(venue)
+    db.session.commit()
+    return venue
+
+
+def make_course(*, instructor: User | None = None, venue: Venue | None = None, sessions: int = 5,
+                first_session: datetime | None = None, status: CourseStatus = CourseStatus.PUBLISHED,
+                **overrides) -> Course:
+    """A course with ``sessions`` weekly sessions, the first a week from now by default."""
+    instructor = instructor or make_user(role=Role.INSTRUCTOR)
+    is_online = overrides.get("is_online", False)
+    if venue is None and not is_online:
+        venue = make_venue()
+    values = {
+        "title": f"Baby massage course {_next()}",
+        "description": "Five relaxed weekly sessions.",
+        "track": Track.FAMILY,
+        "places": 8,
+        "price_pence": 4500,
+        "age_unit": AgeUnit.WEEKS,
+        "age_min": 6,
+        "age_max": 52,
+    }
+    course = Course(instructor=instructor, venue=venue, status=status, **{**values, **overrides})
+    if status == CourseStatus.PUBLISHED:
+        course.published_at = datetime.now(UTC)
+    start = first_session or (datetime.now(UTC) + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
+    for week in range(sessions):
+        begins = start + timedelta(weeks=week)
+        course.sessions.append(CourseSession(starts_at=begins, ends_at=begins + timedelta(hours=1)))
+    db.session.add(course)
+    db.session.commit()
+    return course
+
+
+def make_session(course: Course, *, starts_at: datetime, minutes: int = 60, **overrides) -> CourseSession:
+    session = CourseSession(course=course, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes), **overrides)
+    db.session.add(session)
+    db.session.commit()
+    return session
