@@ -68,6 +68,10 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Instructor Portal <no-reply@example.org>")
     OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 8)
 
+    #: Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust
+    #: (so rate limits see the real client address); 0 trusts none.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+
     CATALOGUE_PAGE_SIZE = _env_int("CATALOGUE_PAGE_SIZE", 12)
 
 
@@ -83,7 +87,7 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_SQLITE_URL", "sqlite://")
     BASE_URL = "http://portal.test"
     PASSWORD_HASH_TIME_COST = 1
-    PASSWORD_HASH_MEMORY_COST = 8
+    PASSWORD_HASH_MEMORY_COST = 64
     MAIL_SERVER = ""
     RATELIMIT_STORAGE_URI = "memory://"
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEVELOPMENT_SECRET_KEY, config_for
 
@@ -36,6 +37,9 @@ def configure(app: Flask, config) -> None:
     secret = app.config.get("SECRET_KEY") or ""
     if app.config["ENV_NAME"] == "production" and (secret == DEVELOPMENT_SECRET_KEY or len(secret) < 32):
         raise RuntimeError("Refusing to start in production without a real SECRET_KEY (32 or more random characters).")
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import re
 import socket
+import uuid
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskCliRunner, FlaskClient
 from flask_migrate import upgrade
 
 from instructor_portal import create_app
@@ -32,35 +37,70 @@ def _postgres_skip_reason() -> str | None:
 
 def _build_schema(url: str) -> None:
     """Run every migration against an empty database, once per test session."""
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()
         db.engine.dispose()
 
 
+@contextmanager
+def _private_postgres_database(url: str):
+    """Create a throw-away database beside TEST_DATABASE_URL so parallel runs never collide."""
+    server = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"portal_test_{uuid.uuid4().hex[:10]}"
+    with server.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path_factory) -> str:
+def database_url(request, tmp_path_factory):
     """Each test that touches the database runs once per backend."""
-    if request.param == "postgresql":
-        reason = _postgres_skip_reason()
-        if reason:
-            pytest.skip(reason)
-        url = POSTGRES_URL
-    else:
+    if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.sqlite'}"
-    _build_schema(url)
-    return url
+        _build_schema(url)
+        yield url
+        return
+    reason = _postgres_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    with _private_postgres_database(POSTGRES_URL) as url:
+        _build_schema(url)
+        yield url
+
+
+class FreshContextClient(FlaskClient):
+    """Run each request in its own app context, as in production.
+
+    Otherwise a request would reuse the test's app context and so its database
+    session and ``g``, hiding bugs that only show when requests are independent.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()  # the test's own objects may have changed under it
+        return response
+
+
+class FreshContextRunner(FlaskCliRunner):
+    def invoke(self, *args, **kwargs):
+        with self.app.app_context():
+            result = super().invoke(*args, **kwargs)
+        db.session.expire_all()
+        return result
 
 
 @pytest.fixture
 def app(database_url):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+    app.test_client_class = FreshContextClient
+    app.test_cli_runner_class = FreshContextRunner
     with app.app_context():
         limiter.reset()
         yield app
@@ -124,3 +164,43 @@ def login_as(client, auth):
         return user
 
     return _login_as
+
+
+class RecordingHandler:
+    """An aiosmtpd handler that keeps every message it receives, or refuses them when told to."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.refuse = False
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            return "451 Requested action aborted: try again later"
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def _smtp_controller():
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(RecordingHandler(), hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_server(app, _smtp_controller):
+    """A real SMTP server on loopback; the app is pointed at it for this test."""
+    handler = _smtp_controller.handler
+    handler.messages.clear()
+    handler.refuse = False
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_smtp_controller.port, MAIL_USE_TLS=False)
+    return handler

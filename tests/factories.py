@@ -23,7 +23,7 @@ def make_user(*, role: Role | str = Role.PARENT, email: str | None = None, full_
     role = Role(role)
     n = _next()
     user = User(
-        email=email or f"{role.value}{n}@example.test",
+        email=email or f"{role.value}{n}@example.org",
         full_name=full_name or f"{role.label.split()[0]} Person{n}",
         role=role,
         active=active,

@@ -45,3 +45,18 @@ def test_healthz_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_trusted_proxy_setting_makes_rate_limits_see_the_client_address():
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "TRUSTED_PROXIES": 1})
+    seen = {}
+
+    @app.get("/whoami")
+    def whoami():
+        from flask import request
+
+        seen["address"] = request.remote_addr
+        return ""
+
+    app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert seen["address"] == "203.0.113.9"
