@@ -17,6 +17,7 @@ from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
 from instructor_portal.notifications.services import absolute_url, enqueue_email
+from instructor_portal.organiser.services import get_organisation
 
 MIN_PASSWORD_LENGTH = 10
 #: Passwords that meet the length rule but appear at the top of every breach list.
@@ -133,7 +134,7 @@ def invite_user(*, full_name: str, email: str, role: Role, invited_by: User | No
         user.profile = InstructorProfile()
     db.session.add(user)
     audit.record(invited_by, "user.invited", user, role=role.value)
-    _send_invitation(user)
+    _email_link(user, INVITATION)
     db.session.commit()
     return user
 
@@ -143,18 +144,31 @@ def resend_invitation(user: User, *, sent_by: User | None) -> None:
     if user.password_hash is not None:
         raise AccountError(f"{user.full_name} has already set a password; they can reset it from the sign-in page.")
     audit.record(sent_by, "user.invitation_resent", user)
-    _send_invitation(user)
+    _email_link(user, INVITATION)
     db.session.commit()
 
 
-def _send_invitation(user: User) -> None:
+#: Emails that carry a set-password link: template, page the link opens, subject.
+_LINK_EMAILS = {
+    INVITATION: ("invitation", "accounts.accept_invitation", "You have been invited to {organisation}"),
+    PASSWORD_RESET: ("password_reset", "accounts.reset_password", "Reset your {organisation} password"),
+}
+
+
+def _token_max_age(purpose: str) -> int:
+    return current_app.config["INVITATION_MAX_AGE" if purpose == INVITATION else "PASSWORD_RESET_MAX_AGE"]
+
+
+def _email_link(user: User, purpose: str) -> None:
+    template, endpoint, subject = _LINK_EMAILS[purpose]
+    seconds = _token_max_age(purpose)
     enqueue_email(
         user.email,
-        "invitation",
-        subject="You have been invited to Instructor Portal",
+        template,
+        subject=subject.format(organisation=get_organisation().name),
         user=user,
-        link=absolute_url("accounts.accept_invitation", token=make_token(user, INVITATION)),
-        days=current_app.config["INVITATION_MAX_AGE"] // 86400,
+        link=absolute_url(endpoint, token=make_token(user, purpose)),
+        valid_for=f"{seconds // 86400} days" if seconds >= 2 * 86400 else f"{max(seconds // 60, 1)} minutes",
     )
 
 
@@ -163,14 +177,7 @@ def request_password_reset(email: str) -> None:
     user = db.session.scalars(db.select(User).where(User.email == normalise_email(email))).first()
     if user is None or not user.active:
         return
-    enqueue_email(
-        user.email,
-        "password_reset",
-        subject="Reset your Instructor Portal password",
-        user=user,
-        link=absolute_url("accounts.reset_password", token=make_token(user, PASSWORD_RESET)),
-        minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
-    )
+    _email_link(user, PASSWORD_RESET)
     db.session.commit()
 
 
@@ -185,9 +192,8 @@ def make_token(user: User, purpose: str) -> str:
 
 def user_for_token(token: str, purpose: str) -> User:
     """Return the user a valid token belongs to, or raise AccountError saying why it cannot be used."""
-    max_age = current_app.config["INVITATION_MAX_AGE" if purpose == INVITATION else "PASSWORD_RESET_MAX_AGE"]
     try:
-        data = _serializer(purpose).loads(token, max_age=max_age)
+        data = _serializer(purpose).loads(token, max_age=_token_max_age(purpose))
     except SignatureExpired:
         raise AccountError("This link has expired. Please ask for a new one.") from None
     except BadSignature:
