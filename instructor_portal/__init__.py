@@ -61,11 +61,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from instructor_portal.accounts import bp as accounts_bp
-    from instructor_portal.catalogue import bp as catalogue_bp
+    from instructor_portal.accounts.routes import bp as accounts_bp
+    from instructor_portal.catalogue.routes import bp as catalogue_bp
     from instructor_portal.ops import bp as ops_bp
-    from instructor_portal.organiser import bp as organiser_bp
-    from instructor_portal.teaching import bp as teaching_bp
+    from instructor_portal.organiser.routes import bp as organiser_bp
+    from instructor_portal.teaching.routes import bp as teaching_bp
 
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(accounts_bp)

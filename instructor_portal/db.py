@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from flask import abort
 from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
@@ -17,6 +18,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+#: The largest id an INTEGER primary key holds on PostgreSQL; larger ones overflow SQLite's driver.
+MAX_ID = 2**31 - 1
 
 
 class UTCDateTime(TypeDecorator):
@@ -69,3 +74,13 @@ def _configure_sqlite(dbapi_connection, connection_record):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+
+def get_or_404(model, ident: int):
+    """Load a row by primary key or answer 404, also for an id typed too large for any row."""
+    from instructor_portal.extensions import db
+
+    row = db.session.get(model, ident) if 0 < ident <= MAX_ID else None
+    if row is None:
+        abort(404)
+    return row

@@ -1,5 +1,335 @@
-"""Demo data for ``flask seed-demo``: a small, realistic organisation."""
+"""Demo data for ``flask seed-demo``: a small, realistic organisation.
+
+Every row is found by its natural key (an email, a venue name, a course title) before it
+is created, so running the command again changes nothing. Children, bookings, attendance
+and handouts have no models yet; the issues that add them extend this seed.
+"""
+
+from __future__ import annotations
+
+from calendar import FRIDAY, MONDAY, SATURDAY, THURSDAY, TUESDAY, WEDNESDAY
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from instructor_portal.accounts.models import InstructorProfile, Role, User
+from instructor_portal.accounts.services import set_password
+from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, Track, Venue
+from instructor_portal.clock import utcnow
+from instructor_portal.extensions import db
+from instructor_portal.organiser.models import DEFAULTS, Organisation
+from instructor_portal.timezones import local_date, local_to_utc
+
+PASSWORD = "demo-pass-123"
+
+ORGANISATION = {
+    **DEFAULTS,
+    "name": "Connected Babies Bristol",
+    "contact_email": "hello@connectedbabies.example.org",
+    "contact_phone": "0117 496 0123",
+    "currency": "GBP",
+    "timezone": "Europe/London",
+    "bank_transfer_details": (
+        "Connected Babies Bristol Ltd\nSort code 60-83-71\nAccount 12345678\n"
+        "Please use your booking reference as the payment reference."
+    ),
+}
+
+PEOPLE: list[dict[str, Any]] = [
+    {"email": "organiser@example.org", "full_name": "Olivia Marsh", "role": Role.ORGANISER, "phone": "0117 496 0123"},
+    {
+        "email": "instructor@example.org",
+        "full_name": "Hannah Okafor",
+        "role": Role.INSTRUCTOR,
+        "profile": {
+            "area": "North Bristol and online",
+            "qualifications": "CIMI (International Association of Infant Massage); former neonatal nurse",
+            "bio": (
+                "I spent twelve years as a neonatal nurse before training with the International Association of "
+                "Infant Massage. I teach family courses in Redland and gentle courses for babies born early, "
+                "and I love seeing parents grow in confidence week by week."
+            ),
+        },
+    },
+    {
+        "email": "sam.patel@example.org",
+        "full_name": "Sam Patel",
+        "role": Role.INSTRUCTOR,
+        "profile": {
+            "area": "Bedminster, South Bristol and Bath",
+            "qualifications": "CIMI (International Association of Infant Massage); trauma-informed practice",
+            "bio": (
+                "A foster carer for eight years, I run nurturing-touch courses for adoptive, foster and kinship "
+                "families, and relaxed antenatal workshops for parents-to-be."
+            ),
+        },
+    },
+    {"email": "parent@example.org", "full_name": "Jess Williams", "role": Role.PARENT, "phone": "07700 900123"},
+]
+
+VENUES: list[dict[str, Any]] = [
+    {
+        "name": "Redland Children's Centre",
+        "address": "14 Cotham Grove",
+        "town": "Bristol",
+        "postcode": "BS6 6AL",
+        "step_free_access": True,
+        "pram_parking": True,
+        "baby_changing": True,
+        "travel_notes": "Buses 72 and 73 stop on Cotham Road, two minutes' walk. Two-hour street parking on Cotham Grove.",
+    },
+    {
+        "name": "Bloom Studio",
+        "address": "Unit 3, 201 North Street",
+        "town": "Bristol",
+        "postcode": "BS3 1JQ",
+        "step_free_access": True,
+        "pram_parking": True,
+        "baby_changing": True,
+        "travel_notes": "Ground-floor studio behind the bakery. Bus 24 to North Street (Greville Road). Pay-and-display car park on Dean Lane.",
+    },
+    {
+        "name": "Southmead Neonatal Family Room",
+        "address": "Southmead Hospital, Gate 36, Dorian Way",
+        "town": "Bristol",
+        "postcode": "BS10 5NB",
+        "step_free_access": True,
+        "pram_parking": False,
+        "baby_changing": True,
+        "travel_notes": "Follow the signs to the Women's and Children's entrance; the family room is next to the neonatal unit. Hospital car park (pay on exit).",
+    },
+    {
+        "name": "Widcombe Community Hall",
+        "address": "Widcombe Parade",
+        "town": "Bath",
+        "postcode": "BA2 4JT",
+        "step_free_access": False,
+        "pram_parking": True,
+        "baby_changing": True,
+        "travel_notes": "Three steps at the entrance; the instructor will help with prams. Ten minutes' walk from Bath Spa station.",
+    },
+]
+
+BRING = "- A large towel or blanket\n- A spare nappy and wipes\n- Unscented cold-pressed vegetable oil is provided (we do not use nut oils)"
+
+COURSES: list[dict[str, Any]] = [
+    {
+        "title": "Baby Massage for Families (Tuesday mornings)",
+        "instructor": "instructor@example.org",
+        "venue": "Redland Children's Centre",
+        "track": Track.FAMILY,
+        "status": CourseStatus.PUBLISHED,
+        "places": 8,
+        "price_pence": 5500,
+        "age_unit": AgeUnit.WEEKS,
+        "age_min": 6,
+        "age_max": 40,
+        "weeks": 5,
+        "weekday": TUESDAY,
+        "weeks_ahead": 0,
+        "at": time(10, 0),
+        "minutes": 75,
+        "description": (
+            "Five relaxed weekly sessions in which you learn a full-body massage routine, one part of the body each week. "
+            "There is time to chat, feed and settle your baby, and to share how the week has gone.\n\n"
+            "**Suitable from six weeks** (after your postnatal check) until your baby is on the move."
+        ),
+    },
+    {
+        "title": "Gentle Touch: Baby Massage for Babies Born Early",
+        "instructor": "instructor@example.org",
+        "venue": "Southmead Neonatal Family Room",
+        "track": Track.PREMATURE,
+        "status": CourseStatus.PUBLISHED,
+        "places": 5,
+        "price_pence": 3000,
+        "age_unit": AgeUnit.WEEKS,
+        "age_min": 0,
+        "age_max": 26,
+        "uses_corrected_age": True,
+        "weeks": 5,
+        "weekday": WEDNESDAY,
+        "weeks_ahead": 1,
+        "at": time(13, 30),
+        "minutes": 60,
+        "description": (
+            "A small, quiet group for families of babies born early, including neonatal-unit graduates. "
+            "We begin gently with containment holds and resting hands, and move to massage strokes only as your "
+            "baby shows they are ready.\n\n"
+            "Before booking, please check with your baby's medical team that your baby is stable enough for massage."
+        ),
+    },
+    {
+        "title": "Nurturing Touch for Adoptive, Foster and Kinship Families",
+        "instructor": "sam.patel@example.org",
+        "venue": "Bloom Studio",
+        "track": Track.ADOPTIVE_FOSTER,
+        "status": CourseStatus.PUBLISHED,
+        "places": 6,
+        "price_pence": 0,
+        "age_unit": AgeUnit.MONTHS,
+        "age_min": 0,
+        "age_max": 84,
+        "weeks": 6,
+        "weekday": SATURDAY,
+        "weeks_ahead": 0,
+        "at": time(9, 30),
+        "minutes": 60,
+        "description": (
+            "Six sessions of nurturing touch, story massage and songs for children up to seven and the adults who care "
+            "for them. Funded places: there is no charge. You only tell us what you choose to about your family."
+        ),
+    },
+    {
+        "title": "Preparing for Baby: Antenatal Massage Evening",
+        "instructor": "sam.patel@example.org",
+        "venue": "Widcombe Community Hall",
+        "track": Track.ANTENATAL,
+        "status": CourseStatus.PUBLISHED,
+        "places": 10,
+        "price_pence": 2000,
+        "age_unit": AgeUnit.WEEKS,
+        "weeks": 2,
+        "weekday": MONDAY,
+        "weeks_ahead": 1,
+        "at": time(19, 0),
+        "minutes": 90,
+        "description": "Two evenings for expectant parents: practise on a doll, learn how to read a newborn's cues, and meet other parents-to-be.",
+    },
+    {
+        "title": "Colic and Wind Relief Workshop",
+        "instructor": "instructor@example.org",
+        "venue": "Redland Children's Centre",
+        "track": Track.WORKSHOP,
+        "status": CourseStatus.PUBLISHED,
+        "places": 8,
+        "price_pence": 1500,
+        "age_unit": AgeUnit.WEEKS,
+        "age_min": 4,
+        "age_max": 26,
+        "weeks": 1,
+        "weekday": FRIDAY,
+        "weeks_ahead": 2,
+        "at": time(11, 0),
+        "minutes": 90,
+        "description": "A one-off workshop: the massage strokes and holds that ease wind and colic, and how to fit them into your day.",
+    },
+    {
+        "title": "Baby Massage Online (Thursday evenings)",
+        "instructor": "sam.patel@example.org",
+        "venue": None,
+        "online_link": "https://meet.example.org/connected-babies-thursday",
+        "track": Track.FAMILY,
+        "status": CourseStatus.PUBLISHED,
+        "places": 10,
+        "price_pence": 4000,
+        "age_unit": AgeUnit.WEEKS,
+        "age_min": 6,
+        "age_max": 52,
+        "weeks": 5,
+        "weekday": THURSDAY,
+        "weeks_ahead": 0,
+        "at": time(19, 30),
+        "minutes": 60,
+        "description": "The family course from home, on a video call. Have your baby on a towel on the floor in front of the screen.",
+    },
+    {
+        "title": "Summer Baby Massage (Bath)",
+        "instructor": "sam.patel@example.org",
+        "venue": "Widcombe Community Hall",
+        "track": Track.FAMILY,
+        "status": CourseStatus.DRAFT,
+        "places": 8,
+        "price_pence": 5000,
+        "age_unit": AgeUnit.WEEKS,
+        "age_min": 6,
+        "age_max": 40,
+        "weeks": 5,
+        "weekday": TUESDAY,
+        "weeks_ahead": 8,
+        "at": time(10, 0),
+        "minutes": 60,
+        "description": "Dates to be confirmed.",
+    },
+]
 
 
-def seed() -> list[str]:
-    return []
+def seed(*, now: datetime | None = None) -> list[str]:
+    """Load the demo organisation, people, venues and courses, creating only what is missing."""
+    now = now or utcnow()
+    organisation, line = _seed_organisation()
+    report = [line]
+    users: dict[str, User] = {}
+    for person in PEOPLE:
+        users[person["email"]], line = _seed_person(person)
+        report.append(line)
+    venues: dict[str, Venue] = {}
+    for details in VENUES:
+        venues[details["name"]], line = _seed_venue(details)
+        report.append(line)
+    report.extend(_seed_course(details, users, venues, organisation.timezone, now) for details in COURSES)
+    db.session.commit()
+    if not any(line.startswith("Created") for line in report):
+        report.append("Nothing new: the demo data was already loaded.")
+    return report
+
+
+def _seed_organisation() -> tuple[Organisation, str]:
+    organisation = db.session.scalars(db.select(Organisation).order_by(Organisation.id).limit(1)).first()
+    if organisation is not None:
+        return organisation, f"Organisation settings for {organisation.name} already there."
+    organisation = Organisation(**ORGANISATION)
+    db.session.add(organisation)
+    return organisation, f"Created organisation settings for {organisation.name}."
+
+
+def _seed_person(details: dict[str, Any]) -> tuple[User, str]:
+    user = db.session.scalars(db.select(User).where(User.email == details["email"])).first()
+    if user is not None:
+        return user, f"{user.role.label} {user.email} already there."
+    user = User(email=details["email"], full_name=details["full_name"], role=details["role"], phone=details.get("phone"))
+    set_password(user, PASSWORD)
+    if "profile" in details:
+        user.profile = InstructorProfile(**details["profile"])
+    db.session.add(user)
+    return user, f"Created {user.role.label.lower()} {user.email} (password {PASSWORD})."
+
+
+def _seed_venue(details: dict[str, Any]) -> tuple[Venue, str]:
+    venue = db.session.scalars(db.select(Venue).where(Venue.name == details["name"])).first()
+    if venue is not None:
+        return venue, f"Venue {venue.name} already there."
+    venue = Venue(**details)
+    db.session.add(venue)
+    return venue, f"Created venue {venue.name}."
+
+
+def _seed_course(
+    details: dict[str, Any], users: dict[str, User], venues: dict[str, Venue], tz_name: str, now: datetime
+) -> str:
+    if db.session.scalars(db.select(Course.id).where(Course.title == details["title"])).first() is not None:
+        return f"Course {details['title']!r} already there."
+    schedule = {key: details[key] for key in ("weeks", "weekday", "weeks_ahead", "at", "minutes")}
+    fields = {key: value for key, value in details.items() if key not in {*schedule, "instructor", "venue"}}
+    course = Course(
+        **fields,
+        instructor=users[details["instructor"]],
+        venue=venues[details["venue"]] if details["venue"] else None,
+        is_online=details["venue"] is None,
+        published_at=now if details["status"] == CourseStatus.PUBLISHED else None,
+    )
+    today = local_date(now, tz_name)
+    # The first session falls on the course's weekday, at least a day from now.
+    days_until = (schedule["weekday"] - today.weekday()) % 7 or 7
+    first_day = today + timedelta(days=days_until, weeks=schedule["weeks_ahead"])
+    course.sessions = [
+        _session(first_day + timedelta(weeks=week), schedule["at"], schedule["minutes"], tz_name)
+        for week in range(schedule["weeks"])
+    ]
+    db.session.add(course)
+    status = "draft" if details["status"] == CourseStatus.DRAFT else "published"
+    return f"Created {status} course {course.title!r} with {schedule['weeks']} session(s)."
+
+
+def _session(day: date, at: time, minutes: int, tz_name: str) -> CourseSession:
+    starts_at = local_to_utc(day, at, tz_name)
+    return CourseSession(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes))

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import request
 
 from flask_wtf import FlaskForm
+from wtforms.validators import NumberRange
 
 from instructor_portal.errors import DomainError
 
@@ -19,7 +20,21 @@ def show_domain_error(form: FlaskForm, error: DomainError) -> None:
 
 
 def strip_whitespace(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trim surrounding whitespace and drop NUL characters, which PostgreSQL cannot store."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
+
+
+class Between(NumberRange):
+    """NumberRange that leaves a value it could not read to the field's own message, so only one shows."""
+
+    def __call__(self, form, field):
+        if field.data is not None:
+            super().__call__(form, field)
+
+
+def form_values(form: FlaskForm) -> dict:
+    """The form's data without its CSRF token, for a service that takes the fields as keywords."""
+    return {name: value for name, value in form.data.items() if name != "csrf_token"}
 
 
 def is_safe_next(target: str | None) -> bool:

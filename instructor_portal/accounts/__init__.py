@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("accounts", __name__)
-
-from instructor_portal.accounts import routes  # noqa: E402,F401  (registers the views on bp)
+"""Accounts: people who sign in, their roles, and (for parents) their family."""

@@ -1,13 +1,15 @@
 """Sign-up, sign-in, sign-out, password reset and the account overview."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from instructor_portal.accounts import bp, services
+from instructor_portal.accounts import services
 from instructor_portal.accounts.forms import ForgotPasswordForm, LoginForm, SetPasswordForm, SignUpForm
 from instructor_portal.accounts.models import Role
 from instructor_portal.extensions import limiter
 from instructor_portal.forms import form_status, is_safe_next, show_domain_error
+
+bp = Blueprint("accounts", __name__)
 
 
 def _login_rate_limit() -> str:

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("catalogue", __name__)
-
-from instructor_portal.catalogue import routes  # noqa: E402,F401  (registers the views on bp)
+"""Catalogue: venues, courses and sessions, and the public pages families browse."""

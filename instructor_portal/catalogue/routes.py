@@ -1,23 +1,66 @@
 """Public pages: home, the class catalogue, course pages and the instructor directory."""
 
-from flask import render_template
+from flask import Blueprint, abort, current_app, render_template, request
 
-from instructor_portal.catalogue import bp
+from instructor_portal.catalogue import services
+from instructor_portal.catalogue.forms import ChildAgeForm, CourseFilterForm
+
+bp = Blueprint("catalogue", __name__)
+
+#: Courses shown on the home page.
+HOME_COURSES = 3
+
+bp.add_app_template_filter(services.describe_age_rule, "age_rule")
 
 
 @bp.get("/")
 def index():
-    """Show the home page."""
-    return render_template("catalogue/index.html")
+    """Welcome families and show the next few courses."""
+    return render_template("catalogue/index.html", listings=services.upcoming_courses(limit=HOME_COURSES))
 
 
 @bp.get("/classes")
 def classes():
-    """List upcoming courses with filters."""
-    return render_template("catalogue/classes.html")
+    """List upcoming courses matching the family's filters, a page at a time."""
+    form = CourseFilterForm(request.args)
+    form.validate()
+    page = services.search_courses(
+        form.filters(), page=request.args.get("page", 1, type=int), per_page=current_app.config["CATALOGUE_PAGE_SIZE"]
+    )
+    return render_template(
+        "catalogue/classes.html", form=form, page=page, query=form.query_args(), child_query=form.query_args("born", "due")
+    )
+
+
+@bp.get("/classes/<int:course_id>")
+def course(course_id: int):
+    """Show a course with its sessions, venue and who it is for, and check a child's age against it."""
+    listing = services.get_public_course(course_id)
+    if listing is None:
+        abort(404)
+    form = ChildAgeForm(request.args)
+    form.validate()
+    born, due = form.child()
+    eligibility = services.check_course_eligibility(listing, born=born, due=due) if born else None
+    return render_template(
+        "catalogue/course.html",
+        listing=listing,
+        form=form,
+        eligibility=eligibility,
+        instructor_is_listed=services.is_listed_instructor(listing.course.instructor),
+    )
 
 
 @bp.get("/instructors")
 def instructors():
-    """List instructors with their upcoming courses."""
-    return render_template("catalogue/instructors.html")
+    """List the instructors with their upcoming courses."""
+    return render_template("catalogue/instructors.html", instructors=services.list_instructors())
+
+
+@bp.get("/instructors/<int:user_id>")
+def instructor(user_id: int):
+    """Show an instructor's public profile and upcoming courses."""
+    entry = services.get_public_instructor(user_id)
+    if entry is None:
+        abort(404)
+    return render_template("catalogue/instructor.html", entry=entry)

@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("organiser", __name__)
-
-from instructor_portal.organiser import routes  # noqa: E402,F401  (registers the views on bp)
+"""Organiser: organisation settings, venues and staff, under /organiser."""

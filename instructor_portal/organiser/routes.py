@@ -1,13 +1,152 @@
 """Organiser pages: overview, venues, instructors and settings."""
 
-from flask import render_template
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
 
-from instructor_portal.organiser import bp
+from instructor_portal.accounts.services import AccountError, invite_user, resend_invitation
+from instructor_portal.accounts.models import Role, User
+from instructor_portal.catalogue.models import Venue
+from instructor_portal.db import get_or_404
+from instructor_portal.forms import form_status, form_values, show_domain_error
+from instructor_portal.organiser import services
+from instructor_portal.organiser.forms import InviteForm, SettingsForm, VenueForm
 from instructor_portal.permissions import organiser_required
+from instructor_portal.teaching.services import list_courses
+
+bp = Blueprint("organiser", __name__)
+
+
+def _staff_member(user_id: int) -> User:
+    """The instructor or organiser with this id; 404 for anyone else, such as a parent."""
+    user = get_or_404(User, user_id)
+    if user.role not in services.STAFF_ROLES:
+        abort(404)
+    return user
 
 
 @bp.get("")
 @organiser_required
 def dashboard():
-    """Show the organiser every course and the people who teach them."""
-    return render_template("organiser/dashboard.html")
+    """Show every course with its instructor, venue, status and next session, and a few counts."""
+    return render_template(
+        "organiser/dashboard.html", summaries=list_courses(current_user), counts=services.dashboard_counts()
+    )
+
+
+@bp.get("/venues")
+@organiser_required
+def venues():
+    """List the venues, those in use first."""
+    return render_template("organiser/venues.html", venues=services.list_venues())
+
+
+@bp.route("/venues/new", methods=["GET", "POST"])
+@organiser_required
+def new_venue():
+    """Add a venue where courses can meet."""
+    form = VenueForm()
+    if form.validate_on_submit():
+        try:
+            venue = services.create_venue(actor=current_user, **form_values(form))
+        except services.OrganiserError as error:
+            show_domain_error(form, error)
+        else:
+            flash(f"{venue.name} added.", "success")
+            return redirect(url_for("organiser.venues"))
+    return render_template("organiser/new_venue.html", form=form), form_status()
+
+
+@bp.route("/venues/<int:venue_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_venue(venue_id: int):
+    """Change a venue's details, or retire it."""
+    venue = get_or_404(Venue, venue_id)
+    form = VenueForm(obj=venue)
+    if form.validate_on_submit():
+        try:
+            services.update_venue(venue, actor=current_user, **form_values(form))
+        except services.OrganiserError as error:
+            show_domain_error(form, error)
+        else:
+            flash(f"{venue.name} saved.", "success")
+            return redirect(url_for("organiser.venues"))
+    return render_template("organiser/edit_venue.html", form=form, venue=venue), form_status()
+
+
+@bp.get("/instructors")
+@organiser_required
+def instructors():
+    """List instructors and organisers, and whether each has set a password yet."""
+    return render_template("organiser/instructors.html", staff=services.list_staff())
+
+
+@bp.route("/instructors/new", methods=["GET", "POST"])
+@organiser_required
+def invite():
+    """Invite an instructor or organiser, who sets their own password from the emailed link."""
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            user = invite_user(
+                full_name=form.full_name.data, email=form.email.data, role=Role(form.role.data), invited_by=current_user
+            )
+        except AccountError as error:
+            show_domain_error(form, error)
+        else:
+            flash(f"Invitation sent to {user.email}.", "success")
+            return redirect(url_for("organiser.instructors"))
+    return render_template("organiser/invite.html", form=form), form_status()
+
+
+@bp.post("/instructors/<int:user_id>/resend")
+@organiser_required
+def resend(user_id: int):
+    """Email a fresh invitation link to someone who has not set a password yet."""
+    user = _staff_member(user_id)
+    try:
+        resend_invitation(user, sent_by=current_user)
+    except AccountError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"A new invitation is on its way to {user.email}.", "success")
+    return redirect(url_for("organiser.instructors"))
+
+
+@bp.post("/instructors/<int:user_id>/deactivate")
+@organiser_required
+def deactivate(user_id: int):
+    """Stop someone signing in, keeping their courses and history."""
+    return _set_active(_staff_member(user_id), active=False)
+
+
+@bp.post("/instructors/<int:user_id>/activate")
+@organiser_required
+def activate(user_id: int):
+    """Let someone who was switched off sign in again."""
+    return _set_active(_staff_member(user_id), active=True)
+
+
+def _set_active(user: User, *, active: bool):
+    try:
+        services.set_user_active(user, active=active, actor=current_user)
+    except services.OrganiserError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"{user.full_name} can {'now' if active else 'no longer'} sign in.", "success")
+    return redirect(url_for("organiser.instructors"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@organiser_required
+def settings():
+    """Edit the organisation's settings."""
+    form = SettingsForm(obj=services.get_organisation())
+    if form.validate_on_submit():
+        try:
+            services.update_settings(actor=current_user, **form_values(form))
+        except services.OrganiserError as error:
+            show_domain_error(form, error)
+        else:
+            flash("Settings saved.", "success")
+            return redirect(url_for("organiser.settings"))
+    return render_template("organiser/settings.html", form=form), form_status()

@@ -1,13 +1,214 @@
-"""Instructor pages: dashboard, courses and their sessions."""
+"""Instructor pages: dashboard, courses and their sessions, and the public profile."""
 
-from flask import render_template
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
 
-from instructor_portal.permissions import instructor_required
-from instructor_portal.teaching import bp
+from instructor_portal.accounts.models import Role
+from instructor_portal.catalogue.models import Course, CourseSession
+from instructor_portal.clock import utcnow
+from instructor_portal.db import get_or_404
+from instructor_portal.forms import form_status, form_values, show_domain_error
+from instructor_portal.organiser.services import get_organisation, list_staff
+from instructor_portal.permissions import can_manage_course, instructor_required
+from instructor_portal.teaching import services
+from instructor_portal.teaching.forms import (
+    CancelCourseForm,
+    CancelSessionForm,
+    CourseForm,
+    NewCourseForm,
+    ProfileForm,
+    SessionForm,
+    WeeklySessionsForm,
+)
+
+bp = Blueprint("teaching", __name__)
+
+
+def _managed_course(course_id: int) -> Course:
+    """The course, if the signed-in user may manage it; otherwise 404, so others' ids reveal nothing."""
+    course = get_or_404(Course, course_id)
+    if not can_manage_course(current_user, course):
+        abort(404)
+    return course
+
+
+def _managed_session(session_id: int) -> CourseSession:
+    session = get_or_404(CourseSession, session_id)
+    _managed_course(session.course_id)
+    return session
+
+
+def _timezone() -> str:
+    return get_organisation().timezone
+
+
+def _to_course(course: Course, message: str):
+    flash(message, "success")
+    return redirect(url_for("teaching.course", course_id=course.id))
 
 
 @bp.get("")
 @instructor_required
 def dashboard():
-    """Show the instructor their courses."""
-    return render_template("teaching/dashboard.html")
+    """Show the instructor their courses (an organiser: everyone's), those still running first."""
+    return render_template("teaching/dashboard.html", summaries=services.list_courses(current_user))
+
+
+@bp.route("/courses/new", methods=["GET", "POST"])
+@instructor_required
+def new_course():
+    """Create a draft course, with its weekly sessions in the same step if wanted."""
+    teachers = list_staff(active_only=True) if current_user.role == Role.ORGANISER else None
+    form = NewCourseForm(
+        venues=services.venue_options(),
+        teachers=teachers,
+        data={
+            "cancellation_notice_days": get_organisation().default_cancellation_notice_days,
+            "instructor": current_user.id,
+        },
+    )
+    if form.validate_on_submit():
+        try:
+            course = services.create_course(
+                form.chosen_instructor(current_user),
+                actor=current_user,
+                weekly=form.series_fields(_timezone()),
+                **form.course_fields(_timezone()),
+            )
+        except services.TeachingError as error:
+            show_domain_error(form, error)
+        else:
+            return _to_course(course, "Course saved as a draft. Publish it when you are ready for bookings.")
+    return render_template("teaching/new_course.html", form=form), form_status()
+
+
+@bp.get("/courses/<int:course_id>")
+@instructor_required
+def course(course_id: int):
+    """Show a course's details and sessions, with what can be done to them."""
+    return render_template("teaching/course.html", course=_managed_course(course_id), now=utcnow())
+
+
+@bp.route("/courses/<int:course_id>/edit", methods=["GET", "POST"])
+@instructor_required
+def edit_course(course_id: int):
+    """Change a course's details."""
+    course = _managed_course(course_id)
+    form = CourseForm(venues=services.venue_options(course), data=CourseForm.data_for(course, _timezone()))
+    if form.validate_on_submit():
+        try:
+            services.update_course(course, actor=current_user, **form.course_fields(_timezone()))
+        except services.TeachingError as error:
+            show_domain_error(form, error)
+        else:
+            return _to_course(course, "Course details saved.")
+    return render_template("teaching/edit_course.html", form=form, course=course), form_status()
+
+
+@bp.post("/courses/<int:course_id>/publish")
+@instructor_required
+def publish_course(course_id: int):
+    """Open a draft course for booking."""
+    course = _managed_course(course_id)
+    try:
+        services.publish_course(course, actor=current_user)
+    except services.TeachingError as error:
+        flash(error.message, "error")
+        return redirect(url_for("teaching.course", course_id=course.id))
+    return _to_course(course, "Course published. Families can now find and book it.")
+
+
+@bp.route("/courses/<int:course_id>/cancel", methods=["GET", "POST"])
+@instructor_required
+def cancel_course(course_id: int):
+    """Ask why, then cancel the whole course."""
+    course = _managed_course(course_id)
+    form = CancelCourseForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel_course(course, actor=current_user, reason=form.reason.data)
+        except services.TeachingError as error:
+            show_domain_error(form, error)
+        else:
+            return _to_course(course, "Course cancelled.")
+    return render_template("teaching/cancel_course.html", form=form, course=course), form_status()
+
+
+@bp.route("/courses/<int:course_id>/sessions/new", methods=["GET", "POST"])
+@instructor_required
+def new_session(course_id: int):
+    """Add one session to a course."""
+    course = _managed_course(course_id)
+    form = SessionForm()
+    if form.validate_on_submit():
+        try:
+            services.add_session(course, actor=current_user, **form.session_fields(_timezone()))
+        except services.TeachingError as error:
+            show_domain_error(form, error)
+        else:
+            return _to_course(course, "Session added.")
+    return render_template("teaching/new_session.html", form=form, course=course), form_status()
+
+
+@bp.route("/courses/<int:course_id>/sessions/weekly", methods=["GET", "POST"])
+@instructor_required
+def weekly_sessions(course_id: int):
+    """Add a series of sessions a week apart to a course."""
+    course = _managed_course(course_id)
+    form = WeeklySessionsForm()
+    if form.validate_on_submit():
+        try:
+            sessions = services.add_weekly_sessions(course, actor=current_user, **form.series_fields(_timezone()))
+        except services.TeachingError as error:
+            show_domain_error(form, error)
+        else:
+            return _to_course(course, f"{len(sessions)} weekly sessions added.")
+    return render_template("teaching/weekly_sessions.html", form=form, course=course), form_status()
+
+
+@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@instructor_required
+def edit_session(session_id: int):
+    """Move a session to another date, time or length, or change its note for families."""
+    session = _managed_session(session_id)
+    tz = _timezone()
+    form = SessionForm(data=SessionForm.data_for(session, tz))
+    if form.validate_on_submit():
+        try:
+            if form.changes_time_of(session, tz):
+                services.move_session(session, actor=current_user, **form.session_fields(tz))
+            else:
+                services.update_session(session, actor=current_user, note=form.note.data or "")
+        except services.TeachingError as error:
+            show_domain_error(form, error)
+        else:
+            return _to_course(session.course, "Session saved.")
+    return render_template("teaching/edit_session.html", form=form, session=session), form_status()
+
+
+@bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
+@instructor_required
+def cancel_session(session_id: int):
+    """Ask for a note for families, then cancel one session."""
+    session = _managed_session(session_id)
+    form = CancelSessionForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel_session(session, actor=current_user, note=form.note.data or "")
+        except services.TeachingError as error:
+            show_domain_error(form, error)
+        else:
+            return _to_course(session.course, "Session cancelled.")
+    return render_template("teaching/cancel_session.html", form=form, session=session), form_status()
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@instructor_required
+def profile():
+    """Edit what families see about you in the instructor directory."""
+    form = ProfileForm(obj=current_user.profile)
+    if form.validate_on_submit():
+        services.update_profile(current_user, actor=current_user, **form_values(form))
+        flash("Profile saved.", "success")
+        return redirect(url_for("teaching.profile"))
+    return render_template("teaching/profile.html", form=form), form_status()

@@ -1,0 +1,138 @@
+"""The catalogue's search filters and the "is my baby old enough?" check, both sent by GET."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SearchField, SelectChoice, SelectField, StringField
+from wtforms.validators import AnyOf, Length, Optional, ValidationError
+
+from instructor_portal.catalogue.models import Track
+from instructor_portal.catalogue.services import CourseFilters, local_today
+from instructor_portal.forms import strip_whitespace
+
+#: An expectant parent can search by a due date up to about ten months away.
+MAX_DAYS_UNTIL_BIRTH = 305
+#: A baby is born at most about 24 weeks before (or after) their due date.
+MAX_WEEKS_BETWEEN_BIRTH_AND_DUE = 24
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+INVALID_DATE = "Enter a real date, like 14/03/2026."
+
+
+def printable(value: str | None) -> str | None:
+    """Drop control characters (a NUL byte cannot even be sent to PostgreSQL)."""
+    return "".join(character for character in value if character.isprintable()) if isinstance(value, str) else value
+
+
+class FriendlyDateField(DateField):
+    """A date typed as the browser's date picker sends it (2026-03-14) or as people write it (14/03/2026)."""
+
+    def __init__(self, label: str, **kwargs: Any):
+        super().__init__(
+            label, validators=[Optional()], format=["%Y-%m-%d", "%d/%m/%Y"], invalid_value_message=INVALID_DATE, **kwargs
+        )
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        # Dates far outside any course's life are typing mistakes, and would overflow date sums.
+        if self.data is not None and not EARLIEST_YEAR <= self.data.year <= LATEST_YEAR:
+            self.data = None
+            raise ValueError(INVALID_DATE)
+
+
+class ChildAgeForm(FlaskForm):
+    """A child's date of birth (or due date) and, for a baby born early, their due date."""
+
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    born = FriendlyDateField(
+        "Your baby's date of birth",
+        description="Expecting a baby? Enter your due date. We only use this to show suitable courses; it is not saved.",
+    )
+    due = FriendlyDateField(
+        "Due date, if your baby was born early (optional)",
+        description="Some courses for babies born early go by corrected age, counted from the due date.",
+    )
+
+    def validate_born(self, field: FriendlyDateField) -> None:
+        if field.data is not None and (field.data - local_today()).days > MAX_DAYS_UNTIL_BIRTH:
+            raise ValidationError("That date is more than ten months away. Check the year, or enter your due date.")
+
+    def validate_due(self, field: FriendlyDateField) -> None:
+        if field.data is None or self.born.errors:
+            return
+        if self.born.data is None:
+            raise ValidationError("Enter your baby's date of birth as well, or leave the due date empty.")
+        if abs((field.data - self.born.data).days) > MAX_WEEKS_BETWEEN_BIRTH_AND_DUE * 7:
+            raise ValidationError(
+                f"A due date is within {MAX_WEEKS_BETWEEN_BIRTH_AND_DUE} weeks of the date of birth. Check both dates."
+            )
+
+    def accepted(self) -> dict[str, Any]:
+        """Return the filled-in values that passed validation; a refused birth date drops the due date too."""
+        values = {
+            name: field.data for name, field in self._fields.items() if not field.errors and field.data not in (None, "")
+        }
+        if "born" not in values:
+            values.pop("due", None)
+        return values
+
+    def child(self) -> tuple[date | None, date | None]:
+        """Return the accepted date of birth and due date."""
+        values = self.accepted()
+        return values.get("born"), values.get("due")
+
+    def query_args(self, *names: str) -> dict[str, str]:
+        """Return the accepted values (of ``names``, or all) as query-string values, to carry into links."""
+        return {
+            name: value.isoformat() if isinstance(value, date) else str(value)
+            for name, value in self.accepted().items()
+            if not names or name in names
+        }
+
+
+class CourseFilterForm(ChildAgeForm):
+    """Search filters for the catalogue; a refused field is shown with its error and ignored."""
+
+    track = SelectField(
+        "Type of course",
+        choices=[SelectChoice("", "Any type of course"), *(SelectChoice(track.value, track.label) for track in Track)],
+        validators=[AnyOf(["", *(track.value for track in Track)], "Choose a type of course from the list.")],
+        validate_choice=False,
+        default="",
+    )
+    date_from = FriendlyDateField("Starts on or after")
+    date_to = FriendlyDateField("Starts on or before")
+    place = StringField(
+        "Town or postcode",
+        validators=[Optional(), Length(max=80, message="Use at most 80 characters.")],
+        filters=[printable, strip_whitespace],
+        description="For example Bristol or BS6. Type online for online courses.",
+    )
+    q = SearchField(
+        "Search",
+        validators=[Optional(), Length(max=100, message="Use at most 100 characters.")],
+        filters=[printable, strip_whitespace],
+        description="Words from the course title, description, venue or instructor.",
+    )
+
+    def validate_date_to(self, field: FriendlyDateField) -> None:
+        start = None if self.date_from.errors else self.date_from.data
+        if field.data is not None and start is not None and field.data < start:
+            raise ValidationError("This date must be on or after the \"Starts on or after\" date.")
+
+    def filters(self) -> CourseFilters:
+        """Return the accepted filters as the search service takes them."""
+        values = self.accepted()
+        return CourseFilters(
+            track=Track(values["track"]) if "track" in values else None,
+            born=values.get("born"),
+            due=values.get("due"),
+            date_from=values.get("date_from"),
+            date_to=values.get("date_to"),
+            place=values.get("place", ""),
+            q=values.get("q", ""),
+        )

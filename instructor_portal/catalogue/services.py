@@ -1,0 +1,460 @@
+"""The public catalogue: who a course is for (eligibility, corrected age) and finding courses."""
+
+from __future__ import annotations
+
+import calendar
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
+
+from instructor_portal.accounts.models import InstructorProfile, Role, User
+from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, SessionStatus, Track, Venue
+from instructor_portal.clock import utcnow
+from instructor_portal.extensions import db
+# A module import, not a name: organiser.services imports the catalogue's models, which load this module.
+from instructor_portal.organiser.services import get_organisation
+from instructor_portal.timezones import local_date, local_to_utc
+
+T = TypeVar("T")
+
+#: Ids are 32-bit integers on every database; anything larger cannot exist (and would make
+#: PostgreSQL raise instead of finding nothing).
+MAX_ID = 2**31 - 1
+#: Most words of free text that are matched, so a pasted essay cannot build a huge query.
+MAX_SEARCH_WORDS = 8
+
+
+# --- Eligibility -------------------------------------------------------------------------
+
+
+class AgeRule(Protocol):
+    """What eligibility needs of a course: a Course, or a row with the same named columns."""
+
+    track: Track
+    age_unit: AgeUnit
+    age_min: int | None
+    age_max: int | None
+    uses_corrected_age: bool
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Whether a child may join a course, the age that decided it and why, in plain words."""
+
+    eligible: bool
+    reason: str
+    #: Completed weeks or months (the course's ``age_unit``) at the first session; None if not yet born.
+    age: int | None
+    unit: AgeUnit
+    #: True when ``age`` is the corrected age, counted from the due date.
+    corrected: bool = False
+
+
+def age_in_weeks(born: date, on: date) -> int:
+    """Return the completed weeks between ``born`` and ``on`` (0 before ``born``)."""
+    return max(0, (on - born).days // 7)
+
+
+def age_in_months(born: date, on: date) -> int:
+    """Return the completed calendar months between ``born`` and ``on`` (0 before ``born``).
+
+    A child born on a day the current month lacks (the 31st, 29 February) turns a month
+    older on that month's last day.
+    """
+    months = (on.year - born.year) * 12 + (on.month - born.month)
+    monthly_birthday = min(born.day, calendar.monthrange(on.year, on.month)[1])
+    if on.day < monthly_birthday:
+        months -= 1
+    return max(0, months)
+
+
+def age_in_units(born: date, on: date, unit: AgeUnit) -> int:
+    """Return the completed weeks or months between ``born`` and ``on``."""
+    return age_in_weeks(born, on) if unit == AgeUnit.WEEKS else age_in_months(born, on)
+
+
+def format_age(value: int, unit: AgeUnit) -> str:
+    """Say an age as families do: "1 week", "9 months", "under 1 month", "7 years"."""
+    if value == 0:
+        return f"under 1 {unit.value[:-1]}"
+    if unit == AgeUnit.MONTHS and value >= 24 and value % 12 == 0:
+        return f"{value // 12} years"
+    return f"{value} {unit.value[:-1] if value == 1 else unit.value}"
+
+
+def _is_for_children(course: AgeRule) -> bool:
+    oldest_in_months = None if course.age_max is None else (
+        course.age_max if course.age_unit == AgeUnit.MONTHS else course.age_max * 12 // 52
+    )
+    return course.track == Track.ADOPTIVE_FOSTER or (oldest_in_months is not None and oldest_in_months > 24)
+
+
+def _age_range(course: AgeRule) -> str:
+    """"babies from 6 weeks to 40 weeks", "children from birth to 7 years", "babies up to 12 months"."""
+    noun = "children" if _is_for_children(course) else "babies"
+    low, high, unit = course.age_min, course.age_max, course.age_unit
+    start = "" if low is None else (" from birth" if low == 0 else f" from {format_age(low, unit)}")
+    if high is None:
+        return f"{noun}{start}"
+    return f"{noun}{start} to {format_age(high, unit)}" if start else f"{noun} up to {format_age(high, unit)}"
+
+
+def _cutoff(corrected_age_cutoff_months: int | None) -> int:
+    if corrected_age_cutoff_months is None:
+        return get_organisation().corrected_age_cutoff_months
+    return corrected_age_cutoff_months
+
+
+def describe_age_rule(course: AgeRule, *, corrected_age_cutoff_months: int | None = None) -> str:
+    """Return who a course is for in plain words, as shown on the catalogue and course pages."""
+    if course.track == Track.ANTENATAL:
+        return "For expectant parents, before the baby is born."
+    if course.age_min is None and course.age_max is None:
+        return "All ages welcome."
+    rule = f"For {_age_range(course)} old at the first session."
+    if course.uses_corrected_age:
+        cutoff = format_age(_cutoff(corrected_age_cutoff_months), AgeUnit.MONTHS)
+        rule += (
+            " For a baby born early we use their corrected age (counted from their due date"
+            f" rather than their birthday) until they are {cutoff} old."
+        )
+    return rule
+
+
+def check_eligibility(
+    course: AgeRule,
+    *,
+    born: date,
+    due: date | None = None,
+    first_session_date: date,
+    corrected_age_cutoff_months: int | None = None,
+) -> Eligibility:
+    """Decide whether a child born (or due) on ``born`` may join ``course`` at its first session.
+
+    Rules: a child not yet born on ``first_session_date`` may join only antenatal courses,
+    including over courses with no age range, because every other course is for a parent
+    and child together; a born child may not join an antenatal course. Otherwise the age in
+    completed units must lie within ``age_min``..``age_max`` (both inclusive, either may be
+    open). Corrected age (from ``due``, never below zero) replaces the birth age only when
+    the course uses it, ``due`` is after ``born`` and the child is younger than the
+    organisation's cut-off at the first session; ``corrected_age_cutoff_months`` overrides
+    that setting.
+    """
+    unit = course.age_unit
+    if born > first_session_date:
+        if course.track == Track.ANTENATAL:
+            return Eligibility(True, "Your baby is due after the first session, so this course for expectant parents suits you.", None, unit)
+        return Eligibility(
+            False,
+            "Your baby will not be born yet at the first session; this course is for babies who are already here. "
+            "Antenatal courses are for expectant parents.",
+            None,
+            unit,
+        )
+    corrected = (
+        course.uses_corrected_age
+        and due is not None
+        and due > born
+        and age_in_months(born, first_session_date) < _cutoff(corrected_age_cutoff_months)
+    )
+    age = age_in_units(due if corrected and due else born, first_session_date, unit)
+    if course.track == Track.ANTENATAL:
+        return Eligibility(
+            False, "This course is for expectant parents, and your baby will already be born by the first session.", age, unit, corrected
+        )
+    if course.age_min is None and course.age_max is None:
+        return Eligibility(True, "This course welcomes babies and children of any age.", age, unit, corrected)
+    eligible = (course.age_min is None or age >= course.age_min) and (course.age_max is None or age <= course.age_max)
+    whose = "Your child's" if _is_for_children(course) else "Your baby's"
+    which = "corrected age" if corrected else "age"
+    joiner = ", and" if eligible else ";"
+    reason = (
+        f"{whose} {which} at the first session will be {format_age(age, unit)}{joiner} "
+        f"this course is for {_age_range(course)}."
+    )
+    return Eligibility(eligible, reason, age, unit, corrected)
+
+
+# --- Finding courses ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CourseFilters:
+    """What a family searches by; every field is optional."""
+
+    track: Track | None = None
+    #: The child's date of birth, or the due date of a baby not yet born.
+    born: date | None = None
+    #: The due date of a baby born early, for courses that use corrected age.
+    due: date | None = None
+    #: Local dates between which the first session falls, both inclusive.
+    date_from: date | None = None
+    date_to: date | None = None
+    #: A town (prefix), a postcode (prefix, spaces and case ignored) or "online".
+    place: str = ""
+    q: str = ""
+
+
+@dataclass(frozen=True)
+class CourseListing:
+    """A course as the public sees it, with its schedule summary and places left."""
+
+    course: Course
+    #: First and next scheduled (not cancelled) sessions; None when there are none.
+    first_session_at: datetime | None
+    next_session_at: datetime | None
+    session_count: int
+    places_left: int
+    #: Set when the search gave a child's date of birth.
+    eligibility: Eligibility | None = None
+
+    @property
+    def is_upcoming(self) -> bool:
+        # The same rule as _is_upcoming, for a listing already loaded.
+        return self.course.status == CourseStatus.PUBLISHED and self.next_session_at is not None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of results, with what the pagination macro needs."""
+
+    items: list[T]
+    number: int
+    pages: int
+    total: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+@dataclass(frozen=True)
+class InstructorListing:
+    """An instructor in the public directory with their upcoming courses."""
+
+    instructor: User
+    courses: list[CourseListing] = field(default_factory=list)
+
+    @property
+    def profile(self) -> InstructorProfile:
+        assert self.instructor.profile is not None  # listed instructors always have one
+        return self.instructor.profile
+
+
+def _places_left() -> ColumnElement[int]:
+    """The one definition of places left, as a column of the listing query.
+
+    Bookings arrive with the next feature; it subtracts the places taken here, in the same
+    query, and every page follows.
+    """
+    return Course.places.label("places_left")
+
+
+def _session_summary(now: datetime) -> Subquery:
+    """Per course: first and next scheduled session and how many there are, in one grouped query."""
+    return (
+        select(
+            CourseSession.course_id.label("course_id"),
+            func.min(CourseSession.starts_at).label("first_session_at"),
+            func.min(case((CourseSession.starts_at > now, CourseSession.starts_at))).label("next_session_at"),
+            func.count(CourseSession.id).label("session_count"),
+        )
+        .where(CourseSession.status == SessionStatus.SCHEDULED)
+        .group_by(CourseSession.course_id)
+        .subquery("session_summary")
+    )
+
+
+def _is_upcoming(summary: Subquery) -> list[ColumnElement[bool]]:
+    return [Course.status == CourseStatus.PUBLISHED, summary.c.next_session_at.is_not(None)]
+
+
+def _listings(
+    now: datetime, *where: ColumnElement[bool], upcoming_only: bool = False, options: Sequence[LoaderOption] = ()
+) -> list[CourseListing]:
+    """Load courses with venue, instructor and schedule summary in one query, by first session."""
+    summary = _session_summary(now)
+    if upcoming_only:
+        where = (*where, *_is_upcoming(summary))
+    statement = (
+        select(Course, summary.c.first_session_at, summary.c.next_session_at, summary.c.session_count, _places_left())
+        .outerjoin(summary, summary.c.course_id == Course.id)
+        .options(joinedload(Course.venue), joinedload(Course.instructor).joinedload(User.profile), *options)
+        .where(*where)
+        .order_by(summary.c.first_session_at, Course.id)
+    )
+    return [
+        CourseListing(
+            course=row.Course,
+            first_session_at=row.first_session_at,
+            next_session_at=row.next_session_at,
+            session_count=row.session_count or 0,
+            places_left=row.places_left,
+        )
+        for row in db.session.execute(statement)
+    ]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _normalise_postcode(text: str) -> str:
+    return "".join(text.split()).upper()
+
+
+def _place_condition(place: str) -> ColumnElement[bool]:
+    if place.lower() == "online":
+        return Course.is_online.is_(True)
+    conditions = [Venue.town.ilike(f"{_escape_like(place)}%", escape="\\")]
+    postcode = _normalise_postcode(place)
+    if postcode.isalnum() and postcode.isascii():
+        conditions.append(func.upper(func.replace(Venue.postcode, " ", "")).like(f"{postcode}%"))
+    return or_(*conditions)
+
+
+def _text_condition(q: str) -> ColumnElement[bool]:
+    """Every word must appear in the title, description, venue or instructor name."""
+    words = q.split()[:MAX_SEARCH_WORDS]
+    columns = (Course.title, Course.description, Venue.name, Venue.town, User.full_name)
+    return and_(
+        *(or_(*(column.ilike(f"%{_escape_like(word)}%", escape="\\") for column in columns)) for word in words)
+    )
+
+
+def _filter_conditions(filters: CourseFilters, summary: Subquery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    tz = get_organisation().timezone
+    if filters.track is not None:
+        conditions.append(Course.track == filters.track)
+    if filters.date_from is not None:
+        conditions.append(summary.c.first_session_at >= local_to_utc(filters.date_from, time.min, tz))
+    if filters.date_to is not None:
+        conditions.append(summary.c.first_session_at < local_to_utc(filters.date_to + timedelta(days=1), time.min, tz))
+    if filters.place.strip():
+        conditions.append(_place_condition(filters.place.strip()))
+    if filters.q.strip():
+        conditions.append(_text_condition(filters.q))
+    return conditions
+
+
+def _first_session_date(first_session_at: datetime) -> date:
+    return local_date(first_session_at, get_organisation().timezone)
+
+
+def _candidates(filters: CourseFilters, now: datetime) -> Select[Any]:
+    """Ids and age rules of every upcoming course matching the SQL-side filters, in order."""
+    summary = _session_summary(now)
+    return (
+        select(
+            Course.id, Course.track, Course.age_unit, Course.age_min, Course.age_max, Course.uses_corrected_age,
+            summary.c.first_session_at,
+        )
+        .join(summary, summary.c.course_id == Course.id)
+        .join(User, User.id == Course.instructor_id)
+        .outerjoin(Venue, Venue.id == Course.venue_id)
+        .where(*_is_upcoming(summary), *_filter_conditions(filters, summary))
+        .order_by(summary.c.first_session_at, Course.id)
+    )
+
+
+def search_courses(filters: CourseFilters, *, page: int = 1, per_page: int = 12, now: datetime | None = None) -> Page[CourseListing]:
+    """Find upcoming published courses matching ``filters``, soonest first, one page at a time.
+
+    Costs two queries whatever the number of courses: one for the matching ids (eligibility
+    is then checked in Python, because age arithmetic in SQL differs by database) and one
+    for the page's courses with everything a card shows.
+    """
+    now = now or utcnow()
+    rows = db.session.execute(_candidates(filters, now)).all()
+    checks: dict[int, Eligibility] = {}
+    if filters.born is not None:
+        cutoff = get_organisation().corrected_age_cutoff_months
+        for row in rows:
+            checks[row.id] = check_eligibility(
+                row, born=filters.born, due=filters.due,
+                first_session_date=_first_session_date(row.first_session_at), corrected_age_cutoff_months=cutoff,
+            )
+        rows = [row for row in rows if checks[row.id].eligible]
+    pages = max(1, math.ceil(len(rows) / per_page))
+    number = min(max(1, page), pages)
+    page_ids = [row.id for row in rows[(number - 1) * per_page : number * per_page]]
+    listings = _listings(now, Course.id.in_(page_ids)) if page_ids else []
+    items = [replace(listing, eligibility=checks.get(listing.course.id)) for listing in listings]
+    return Page(items=items, number=number, pages=pages, total=len(rows))
+
+
+def get_public_course(course_id: int, *, now: datetime | None = None) -> CourseListing | None:
+    """Return a course for its public page with all its sessions, or None for drafts and unknown ids."""
+    if not 0 < course_id <= MAX_ID:
+        return None
+    listings = _listings(
+        now or utcnow(), Course.id == course_id, Course.status != CourseStatus.DRAFT, options=[selectinload(Course.sessions)]
+    )
+    return listings[0] if listings else None
+
+
+def check_course_eligibility(listing: CourseListing, *, born: date, due: date | None = None) -> Eligibility | None:
+    """Check a child against a course at its first scheduled session; None if no session is scheduled."""
+    if listing.first_session_at is None:
+        return None
+    return check_eligibility(listing.course, born=born, due=due, first_session_date=_first_session_date(listing.first_session_at))
+
+
+def is_listed_instructor(user: User) -> bool:
+    """Say whether ``user`` appears in the public directory (the same rule as ``_is_listed``)."""
+    return user.role == Role.INSTRUCTOR and user.active and user.profile is not None and user.profile.listed
+
+
+def _is_listed() -> list[ColumnElement[bool]]:
+    return [User.role == Role.INSTRUCTOR, User.active.is_(True), InstructorProfile.listed.is_(True)]
+
+
+def _instructor_listings(now: datetime, *where: ColumnElement[bool]) -> list[InstructorListing]:
+    """Listed, active instructors matching ``where`` with their upcoming courses, in two queries."""
+    instructors = db.session.scalars(
+        select(User)
+        .join(User.profile)
+        .options(contains_eager(User.profile))
+        .where(*_is_listed(), *where)
+        .order_by(User.full_name, User.id)
+    ).all()
+    if not instructors:
+        return []
+    courses: dict[int, list[CourseListing]] = {user.id: [] for user in instructors}
+    for listing in _listings(now, Course.instructor_id.in_(courses), upcoming_only=True):
+        courses[listing.course.instructor_id].append(listing)
+    return [InstructorListing(instructor=user, courses=courses[user.id]) for user in instructors]
+
+
+def list_instructors(*, now: datetime | None = None) -> list[InstructorListing]:
+    """List the instructors in the public directory, by name, with their upcoming courses."""
+    return _instructor_listings(now or utcnow())
+
+
+def get_public_instructor(user_id: int, *, now: datetime | None = None) -> InstructorListing | None:
+    """Return one listed instructor with their upcoming courses, or None if they are not public."""
+    if not 0 < user_id <= MAX_ID:
+        return None
+    found = _instructor_listings(now or utcnow(), User.id == user_id)
+    return found[0] if found else None
+
+
+def upcoming_courses(*, limit: int, now: datetime | None = None) -> list[CourseListing]:
+    """Return the next few upcoming courses, for the home page."""
+    return search_courses(CourseFilters(), page=1, per_page=limit, now=now).items
+
+
+def local_today(now: datetime | None = None) -> date:
+    """Return today's date in the organisation's time zone."""
+    return local_date(now or utcnow(), get_organisation().timezone)

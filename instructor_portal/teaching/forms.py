@@ -1,0 +1,413 @@
+"""Course, session and profile forms; each field is checked on its own, the services check the rest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    URLField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
+
+from instructor_portal.accounts.models import User
+from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, Track, Venue
+from instructor_portal.forms import Between, strip_whitespace
+from instructor_portal.timezones import local_to_utc, to_local
+
+ONLINE = "online"
+INVALID_DATE = "Enter a real date, such as 14/03/2027."
+INVALID_TIME = "Enter a time such as 10:30, using the 24-hour clock."
+INVALID_DATETIME = "Enter a real date and time."
+WHOLE_NUMBER = "Enter a whole number."
+#: Earliest and latest years anyone means to type; others are slips that would overflow date sums.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+MINUTES_RANGE = Between(min=5, max=600, message="A session lasts between 5 and 600 minutes.")
+WEEKS_RANGE = Between(min=1, max=52, message="Choose between 1 and 52 weeks.")
+NOTE_LENGTH = Length(max=255, message="Keep the note to 255 characters.")
+
+
+class PoundsField(DecimalField):
+    """An amount in pounds and pence, such as 45 or 45.50, read as a Decimal."""
+
+    def __init__(self, label: str, **kwargs: Any):
+        super().__init__(label, invalid_value_message="Enter an amount such as 45 or 45.50.", **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        # Decimal also reads "NaN", "Infinity" and "1.005"; none of them is a price.
+        if self.data is not None and (not self.data.is_finite() or self.data.normalize().as_tuple().exponent < -2):
+            self.data = None
+            raise ValueError(self.invalid_value_message)
+
+
+class SensibleYear:
+    """Refuse years nobody means to type, which would also overflow date sums."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not EARLIEST_YEAR <= self.data.year <= LATEST_YEAR:
+            self.data = None
+            raise ValueError(self.invalid_value_message)
+
+
+class LocalDateField(SensibleYear, DateField):
+    """A date as the browser's picker sends it (2027-03-14) or as people write it (14/03/2027)."""
+
+    def __init__(self, label: str, validators: list, **kwargs: Any):
+        super().__init__(
+            label, validators, format=["%Y-%m-%d", "%d/%m/%Y"], invalid_value_message=INVALID_DATE, **kwargs
+        )
+
+
+class LocalTimeField(TimeField):
+    """A time on the 24-hour clock, as the browser's picker sends it."""
+
+    def __init__(self, label: str, validators: list, **kwargs: Any):
+        super().__init__(label, validators, format=["%H:%M", "%H:%M:%S"], invalid_value_message=INVALID_TIME, **kwargs)
+
+
+class LocalDateTimeField(SensibleYear, DateTimeLocalField):
+    """A date and time as the browser's picker sends it, in the organisation's time zone."""
+
+    def __init__(self, label: str, validators: list, **kwargs: Any):
+        super().__init__(
+            label,
+            validators,
+            format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+            invalid_value_message=INVALID_DATETIME,
+            **kwargs,
+        )
+
+    def to_utc(self, tz: str) -> datetime | None:
+        """The typed local time as an aware UTC datetime, or None when left blank."""
+        return None if self.data is None else local_to_utc(self.data.date(), self.data.time(), tz)
+
+
+def needed_for_series(message: str):
+    """Require a field only when the date of a first session is filled in."""
+
+    def check(form: FlaskForm, field) -> None:
+        blank = not (field.raw_data and field.raw_data[0].strip())
+        if form.first_day.data is None or blank:
+            field.errors.clear()
+            raise StopValidation(None if form.first_day.data is None else message)
+
+    return check
+
+
+def session_minutes(session: CourseSession) -> int:
+    """How long a session lasts, in whole minutes."""
+    return int((session.ends_at - session.starts_at).total_seconds() // 60)
+
+
+class CourseForm(FlaskForm):
+    """What a course is, who it is for, where it meets, and how families book it."""
+
+    title = StringField(
+        "Title", validators=[DataRequired("Give the course a title."), Length(max=120)], filters=[strip_whitespace]
+    )
+    track = SelectField(
+        "Track",
+        choices=[SelectChoice(track.value, track.label) for track in Track],
+        default=Track.FAMILY.value,
+        invalid_choice_message="Choose a track from the list.",
+    )
+    description = TextAreaField(
+        "Description",
+        validators=[Length(max=20000)],
+        filters=[strip_whitespace],
+        description="What families can expect. You can use Markdown: **bold**, *italics*, lists with - and links.",
+    )
+    what_to_bring = TextAreaField(
+        "What to bring",
+        validators=[Length(max=5000)],
+        filters=[strip_whitespace],
+        description="For example a towel, a spare nappy, and whether oil is provided.",
+    )
+    venue = SelectField(
+        "Venue",
+        validators=[DataRequired("Choose a venue, or Online.")],
+        invalid_choice_message="Choose a venue from the list, or Online.",
+    )
+    online_link = URLField(
+        "Joining link (online courses)",
+        validators=[Optional(), Length(max=500)],
+        filters=[strip_whitespace],
+        description="Only families with a place see this link.",
+    )
+    places = IntegerField(
+        "Places",
+        validators=[
+            InputRequired("Enter the number of places."),
+            Between(min=1, max=500, message="Offer between 1 and 500 places."),
+        ],
+        invalid_value_message=WHOLE_NUMBER,
+    )
+    price = PoundsField(
+        "Price per place",
+        validators=[
+            InputRequired("Enter the price, or 0 for a free course."),
+            Between(min=0, max=10000, message="Enter a price from 0 (free) up to 10,000."),
+        ],
+    )
+    age_unit = RadioField(
+        "Ages are in",
+        choices=[SelectChoice(AgeUnit.WEEKS.value, "Weeks"), SelectChoice(AgeUnit.MONTHS.value, "Months")],
+        default=AgeUnit.WEEKS.value,
+        invalid_choice_message="Choose weeks or months.",
+    )
+    age_min = IntegerField(
+        "Youngest age (optional)",
+        validators=[
+            Optional(),
+            Between(min=0, max=999, message="Enter an age from 0 to 999."),
+        ],
+        invalid_value_message=WHOLE_NUMBER,
+    )
+    age_max = IntegerField(
+        "Oldest age (optional)",
+        validators=[
+            Optional(),
+            Between(min=0, max=999, message="Enter an age from 0 to 999."),
+        ],
+        invalid_value_message=WHOLE_NUMBER,
+    )
+    uses_corrected_age = BooleanField(
+        "Use corrected age",
+        description="For babies born early, count their age from the due date, not the birth date.",
+    )
+    booking_opens_at = LocalDateTimeField(
+        "Booking opens (optional)",
+        [Optional()],
+        description="Leave blank to open booking as soon as the course is published.",
+    )
+    booking_closes_at = LocalDateTimeField(
+        "Booking closes (optional)",
+        [Optional()],
+        description="Leave blank to take bookings until the first session starts.",
+    )
+    cancellation_notice_days = IntegerField(
+        "Cancellation notice (days)",
+        validators=[
+            InputRequired("Enter the days of notice, or 0."),
+            Between(min=0, max=365, message="Enter between 0 and 365 days."),
+        ],
+        invalid_value_message=WHOLE_NUMBER,
+        description="Families who cancel at least this many days before the first session are refunded.",
+    )
+
+    def __init__(self, *args: Any, venues: list[Venue], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._venues = {str(venue.id): venue for venue in venues}
+        self.venue.choices = [SelectChoice("", "Choose a venue…"), SelectChoice(ONLINE, "Online")] + [
+            SelectChoice(key, f"{venue.name}, {venue.town}") for key, venue in self._venues.items()
+        ]
+
+    @staticmethod
+    def data_for(course: Course, tz: str) -> dict[str, Any]:
+        """The form's starting values for editing ``course``, in local time and pounds."""
+
+        def local(moment: datetime | None) -> datetime | None:
+            return None if moment is None else to_local(moment, tz).replace(tzinfo=None)
+
+        return {
+            "title": course.title,
+            "track": course.track.value,
+            "description": course.description,
+            "what_to_bring": course.what_to_bring,
+            "venue": ONLINE if course.is_online else str(course.venue_id),
+            "online_link": course.online_link,
+            "places": course.places,
+            "price": Decimal(course.price_pence) / 100,
+            "age_unit": course.age_unit.value,
+            "age_min": course.age_min,
+            "age_max": course.age_max,
+            "uses_corrected_age": course.uses_corrected_age,
+            "booking_opens_at": local(course.booking_opens_at),
+            "booking_closes_at": local(course.booking_closes_at),
+            "cancellation_notice_days": course.cancellation_notice_days,
+        }
+
+    def course_fields(self, tz: str) -> dict[str, Any]:
+        """The course's fields as teaching.services takes them: pence, UTC, model objects."""
+        is_online = self.venue.data == ONLINE
+        return {
+            "title": self.title.data,
+            "track": Track(self.track.data),
+            "description": self.description.data or "",
+            "what_to_bring": self.what_to_bring.data or "",
+            "is_online": is_online,
+            "venue": None if is_online else self._venues[self.venue.data],
+            "online_link": self.online_link.data or None,
+            "places": self.places.data,
+            "price_pence": int(self.price.data * 100),
+            "age_unit": AgeUnit(self.age_unit.data),
+            "age_min": self.age_min.data,
+            "age_max": self.age_max.data,
+            "uses_corrected_age": self.uses_corrected_age.data,
+            "booking_opens_at": self.booking_opens_at.to_utc(tz),
+            "booking_closes_at": self.booking_closes_at.to_utc(tz),
+            "cancellation_notice_days": self.cancellation_notice_days.data,
+        }
+
+
+class WeeklySeriesFields:
+    """A weekly series of sessions; optional unless a form makes the first date required."""
+
+    first_day = LocalDateField("Date of the first session", [Optional()])
+    start_time = LocalTimeField("Start time", [needed_for_series("Enter the start time.")])
+    minutes = IntegerField(
+        "Length in minutes",
+        validators=[needed_for_series("Enter the length in minutes."), MINUTES_RANGE],
+        default=60,
+        invalid_value_message=WHOLE_NUMBER,
+    )
+    weeks = IntegerField(
+        "Number of weeks",
+        validators=[needed_for_series("Enter the number of weeks."), WEEKS_RANGE],
+        default=5,
+        invalid_value_message=WHOLE_NUMBER,
+    )
+
+    def series_fields(self, tz: str) -> dict[str, Any] | None:
+        """The series as teaching.services.add_weekly_sessions takes it, or None when no date was given."""
+        if self.first_day.data is None:
+            return None
+        return {
+            "first_day": self.first_day.data,
+            "start_time": self.start_time.data,
+            "minutes": self.minutes.data,
+            "weeks": self.weeks.data,
+            "tz": tz,
+        }
+
+
+class NewCourseForm(WeeklySeriesFields, CourseForm):
+    """A new course, with who teaches it (organisers only) and its first weekly series."""
+
+    instructor = SelectField("Instructor", coerce=int, invalid_choice_message="Choose an instructor from the list.")
+
+    def __init__(self, *args: Any, teachers: list[User] | None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if teachers is None:
+            del self.instructor
+        else:
+            self._teachers = {teacher.id: teacher for teacher in teachers}
+            self.instructor.choices = [SelectChoice(teacher.id, teacher.full_name) for teacher in teachers]
+
+    def chosen_instructor(self, default: User) -> User:
+        """The teacher picked in the form, or ``default`` when the form does not ask."""
+        return self._teachers[self.instructor.data] if "instructor" in self else default
+
+
+class WeeklySessionsForm(WeeklySeriesFields, FlaskForm):
+    """Add a weekly series of sessions to a course."""
+
+    first_day = LocalDateField("Date of the first session", [InputRequired("Enter the date of the first session.")])
+
+
+class SessionForm(FlaskForm):
+    """One session's date, start time, length and a note for families."""
+
+    day = LocalDateField("Date", [InputRequired("Enter the date.")])
+    start_time = LocalTimeField("Start time", [InputRequired("Enter the start time.")])
+    minutes = IntegerField(
+        "Length in minutes",
+        validators=[InputRequired("Enter the length in minutes."), MINUTES_RANGE],
+        default=60,
+        invalid_value_message=WHOLE_NUMBER,
+    )
+    note = StringField(
+        "Note for families (optional)",
+        validators=[NOTE_LENGTH],
+        filters=[strip_whitespace],
+        description="For example why the session moved, or that it is in a different room.",
+    )
+
+    @staticmethod
+    def data_for(session: CourseSession, tz: str) -> dict[str, Any]:
+        """The form's starting values for ``session`` in local time."""
+        local = to_local(session.starts_at, tz)
+        return {
+            "day": local.date(),
+            "start_time": local.time(),
+            "minutes": session_minutes(session),
+            "note": session.note,
+        }
+
+    def session_fields(self, tz: str) -> dict[str, Any]:
+        """The session as teaching.services.add_session and move_session take it."""
+        return {
+            "day": self.day.data,
+            "start_time": self.start_time.data,
+            "minutes": self.minutes.data,
+            "tz": tz,
+            "note": self.note.data or "",
+        }
+
+    def changes_time_of(self, session: CourseSession, tz: str) -> bool:
+        """Whether the date, time or length differ from the session's."""
+        starts_at = local_to_utc(self.day.data, self.start_time.data, tz)
+        return (starts_at, self.minutes.data) != (session.starts_at, session_minutes(session))
+
+
+class CancelCourseForm(FlaskForm):
+    """Why a whole course is cancelled, for the families booked on it."""
+
+    reason = TextAreaField(
+        "Why is the course cancelled?",
+        validators=[
+            DataRequired("Say why the course is cancelled; families will see it."),
+            Length(max=2000),
+        ],
+        filters=[strip_whitespace],
+    )
+
+
+class CancelSessionForm(FlaskForm):
+    """An optional word for families about a cancelled session."""
+
+    note = StringField(
+        "Note for families (optional)",
+        validators=[NOTE_LENGTH],
+        filters=[strip_whitespace],
+        description='For example: "The centre is closed; we will add a session at the end of the course."',
+    )
+
+
+class ProfileForm(FlaskForm):
+    """What families see of an instructor in the public directory."""
+
+    bio = TextAreaField(
+        "About you",
+        validators=[Length(max=5000)],
+        filters=[strip_whitespace],
+        description="A few friendly sentences for families. You can use Markdown.",
+    )
+    area = StringField(
+        "Where you teach",
+        validators=[Length(max=120)],
+        filters=[strip_whitespace],
+        description='For example "North Bristol and online".',
+    )
+    qualifications = StringField(
+        "Qualifications",
+        validators=[Length(max=200)],
+        filters=[strip_whitespace],
+        description='For example "CIMI (International Association of Infant Massage)".',
+    )
+    listed = BooleanField("Show me in the public list of instructors", default=True)

@@ -1,0 +1,62 @@
+"""``flask seed-demo``: loads a realistic organisation once, and changes nothing the second time."""
+
+import pytest
+
+from instructor_portal.accounts.models import InstructorProfile, User
+from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, Venue
+from instructor_portal.demo import COURSES, PASSWORD
+from instructor_portal.extensions import db
+from instructor_portal.organiser.models import Organisation
+
+MODELS = (Organisation, User, InstructorProfile, Venue, Course, CourseSession)
+
+
+def row_counts() -> dict[str, int]:
+    return {model.__name__: db.session.scalar(db.select(db.func.count()).select_from(model)) for model in MODELS}
+
+
+def test_seed_demo_creates_the_organisation_once(runner):
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "Created organisation settings for Connected Babies Bristol." in first.output
+    assert "Created draft course 'Summer Baby Massage (Bath)'" in first.output
+    counts = row_counts()
+    assert counts["Organisation"] == 1
+    assert counts["User"] == 4 and counts["InstructorProfile"] == 2
+    assert counts["Venue"] == 4 and counts["Course"] == len(COURSES)
+
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    assert "Created" not in second.output
+    assert "Nothing new: the demo data was already loaded." in second.output
+    assert "Course 'Summer Baby Massage (Bath)' already there." in second.output
+    assert row_counts() == counts
+
+
+def test_demo_courses_cover_every_kind_of_class(runner):
+    runner.invoke(args=["seed-demo"])
+    courses = db.session.scalars(db.select(Course)).all()
+    assert {course.track.value for course in courses} == {"family", "premature", "adoptive_foster", "antenatal", "workshop"}
+    assert any(course.is_online and course.online_link for course in courses)
+    assert any(course.uses_corrected_age for course in courses)
+    assert [course.title for course in courses if course.status == CourseStatus.DRAFT] == ["Summer Baby Massage (Bath)"]
+
+
+@pytest.mark.parametrize(
+    ("email", "home"),
+    [("organiser@example.org", "/organiser"), ("instructor@example.org", "/teach"), ("parent@example.org", "/account")],
+)
+def test_demo_sign_ins_work(runner, auth, email, home):
+    runner.invoke(args=["seed-demo"])
+    response = auth.login(email, PASSWORD)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(home)
+
+
+def test_catalogue_lists_the_published_demo_courses_but_not_the_draft(runner, client):
+    runner.invoke(args=["seed-demo"])
+    body = client.get("/classes").get_data(as_text=True)
+    for course in COURSES:
+        shown = course["status"] == CourseStatus.PUBLISHED
+        assert (course["title"] in body) is shown, course["title"]
+    assert "meet.example.org" not in body
