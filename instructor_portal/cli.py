@@ -11,6 +11,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_organiser)
     app.cli.add_command(send_outbox)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(expire_holds)
 
 
 @click.command("create-organiser")
@@ -35,6 +36,15 @@ def send_outbox(limit: int) -> None:
 
     counts = send(limit=limit)
     click.echo(f"Sent {counts['sent']}, will retry {counts['retrying']}, gave up on {counts['failed']}.")
+
+
+@click.command("expire-holds")
+def expire_holds() -> None:
+    """Release places held for bookings whose payment time ran out (safe to run from cron at any time)."""
+    from instructor_portal.booking.services import expire_holds as expire
+
+    count = expire()
+    click.echo(f"Released {count} expired {'hold' if count == 1 else 'holds'}.")
 
 
 @click.command("seed-demo")

@@ -1,8 +1,8 @@
 """Demo data for ``flask seed-demo``: a small, realistic organisation.
 
 Every row is found by its natural key (an email, a venue name, a course title) before it
-is created, so running the command again changes nothing. Children, bookings, attendance
-and handouts have no models yet; the issues that add them extend this seed.
+is created, so running the command again changes nothing. Attendance and handouts have
+no models yet; the issues that add them extend this seed.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from calendar import FRIDAY, MONDAY, SATURDAY, THURSDAY, TUESDAY, WEDNESDAY
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from instructor_portal.accounts.models import InstructorProfile, Role, User
+from instructor_portal.accounts.models import Child, InstructorProfile, Role, User
 from instructor_portal.accounts.services import set_password
+from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
 from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, Track, Venue
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import db
@@ -64,6 +65,29 @@ PEOPLE: list[dict[str, Any]] = [
         },
     },
     {"email": "parent@example.org", "full_name": "Jess Williams", "role": Role.PARENT, "phone": "07700 900123"},
+    {"email": "amira.hassan@example.org", "full_name": "Amira Hassan", "role": Role.PARENT, "phone": "07700 900456"},
+    {"email": "chris.doyle@example.org", "full_name": "Chris Doyle", "role": Role.PARENT},
+]
+
+#: Children by parent; ages are in weeks before today so the demo stays current.
+CHILDREN: list[dict[str, Any]] = [
+    # Twins born at 31 weeks: 16 weeks old, but a corrected age of 7 weeks.
+    {"parent": "parent@example.org", "first_name": "Maya", "last_name": "Williams", "weeks_old": 16, "gestation_weeks": 31,
+     "care_notes": "Born at 31 weeks; still on reflux medicine."},
+    {"parent": "parent@example.org", "first_name": "Noah", "last_name": "Williams", "weeks_old": 16, "gestation_weeks": 31},
+    {"parent": "amira.hassan@example.org", "first_name": "Yusuf", "last_name": "Hassan", "weeks_old": 10},
+    {"parent": "chris.doyle@example.org", "first_name": "Riley", "last_name": "Morgan", "weeks_old": 170,
+     "relationship_to_carer": "Foster carer"},
+]
+
+#: Bookings: (course title, parent, children's first names, how they pay, amount paid in pence).
+BOOKINGS: list[dict[str, Any]] = [
+    {"course": "Gentle Touch: Baby Massage for Babies Born Early", "parent": "parent@example.org",
+     "children": ["Maya", "Noah"], "method": PaymentMethod.PAY_AT_VENUE, "paid": 0, "medical_clearance": True},
+    {"course": "Baby Massage for Families (Tuesday mornings)", "parent": "amira.hassan@example.org",
+     "children": ["Yusuf"], "method": PaymentMethod.BANK_TRANSFER, "paid": 5500, "photo_consent": True},
+    {"course": "Nurturing Touch for Adoptive, Foster and Kinship Families", "parent": "chris.doyle@example.org",
+     "children": ["Riley"], "method": PaymentMethod.FREE, "paid": 0},
 ]
 
 VENUES: list[dict[str, Any]] = [
@@ -267,6 +291,10 @@ def seed(*, now: datetime | None = None) -> list[str]:
         venues[details["name"]], line = _seed_venue(details)
         report.append(line)
     report.extend(_seed_course(details, users, venues, organisation.timezone, now) for details in COURSES)
+    today = local_date(now, organisation.timezone)
+    report.extend(_seed_child(details, users, today) for details in CHILDREN)
+    db.session.flush()
+    report.extend(_seed_booking(details, users, now) for details in BOOKINGS)
     db.session.commit()
     if not any(line.startswith("Created") for line in report):
         report.append("Nothing new: the demo data was already loaded.")
@@ -333,3 +361,38 @@ def _seed_course(
 def _session(day: date, at: time, minutes: int, tz_name: str) -> CourseSession:
     starts_at = local_to_utc(day, at, tz_name)
     return CourseSession(starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes))
+
+
+def _seed_child(details: dict[str, Any], users: dict[str, User], today: date) -> str:
+    parent = users[details["parent"]]
+    if any(child.first_name == details["first_name"] for child in parent.children):
+        return f"Child {details['first_name']} of {parent.email} already there."
+    fields = {key: value for key, value in details.items() if key not in {"parent", "weeks_old"}}
+    parent.children.append(Child(**fields, date_of_birth=today - timedelta(weeks=details["weeks_old"])))
+    return f"Created child {details['first_name']} for {parent.email}."
+
+
+def _seed_booking(details: dict[str, Any], users: dict[str, User], now: datetime) -> str:
+    parent = users[details["parent"]]
+    course = db.session.scalars(db.select(Course).where(Course.title == details["course"])).one()
+    if db.session.scalars(db.select(Booking.id).where(Booking.course_id == course.id, Booking.parent_id == parent.id)).first():
+        return f"Booking for {parent.email} on {course.title!r} already there."
+    children = [child for child in parent.children if child.first_name in details["children"]]
+    db.session.add(
+        Booking(
+            reference=f"DEMO{len(details['children'])}{course.id:03d}{parent.id:03d}"[:12],
+            course=course,
+            parent=parent,
+            status=BookingStatus.CONFIRMED,
+            payment_method=details["method"],
+            amount_pence=course.price_pence * len(children),
+            amount_paid_pence=details["paid"],
+            currency=course.currency,
+            terms_accepted_at=now,
+            confirmed_at=now,
+            medical_clearance=details.get("medical_clearance", False),
+            photo_consent=details.get("photo_consent", False),
+            places=[BookingPlace(course_id=course.id, child=child) for child in children],
+        )
+    )
+    return f"Created booking for {', '.join(details['children'])} on {course.title!r}."

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from instructor_portal.accounts.models import InstructorProfile, Role, User
+from instructor_portal.accounts.models import Child, InstructorProfile, Role, User
 from instructor_portal.accounts.services import set_password
+from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus
 from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, Track, Venue
 from instructor_portal.extensions import db
 
@@ -90,3 +91,49 @@ def make_session(course: Course, *, starts_at: datetime, minutes: int = 60, **ov
     db.session.add(session)
     db.session.commit()
     return session
+
+
+def make_child(parent: User | None = None, *, born: date | None = None, due: date | None = None,
+               gestation_weeks: int | None = None, **overrides) -> Child:
+    """A child of ``parent``; by default a baby born twelve weeks ago."""
+    parent = parent or make_user(role=Role.PARENT)
+    if born is None and due is None:
+        born = date.today() - timedelta(weeks=12)
+    child = Child(
+        parent=parent,
+        first_name=overrides.pop("first_name", f"Baby{_next()}"),
+        last_name=overrides.pop("last_name", "Smith"),
+        date_of_birth=born,
+        due_date=due,
+        gestation_weeks=gestation_weeks,
+        **overrides,
+    )
+    db.session.add(child)
+    db.session.commit()
+    return child
+
+
+def make_booking(course: Course, children: list[Child] | None = None, *, status: BookingStatus = BookingStatus.CONFIRMED,
+                 hold_expires_at: datetime | None = None, amount_paid_pence: int = 0, **overrides) -> Booking:
+    """A booking written directly (not through the service), for setting the scene."""
+    children = children or [make_child()]
+    if status == BookingStatus.AWAITING_PAYMENT and hold_expires_at is None:
+        hold_expires_at = datetime.now(UTC) + timedelta(minutes=15)
+    live = status in (BookingStatus.CONFIRMED, BookingStatus.AWAITING_PAYMENT)
+    booking = Booking(
+        reference=f"T{_next():07d}",
+        course=course,
+        parent=children[0].parent,
+        status=status,
+        amount_pence=course.price_pence * len(children),
+        amount_paid_pence=amount_paid_pence,
+        currency=course.currency,
+        hold_expires_at=hold_expires_at,
+        terms_accepted_at=datetime.now(UTC),
+        confirmed_at=datetime.now(UTC) if status == BookingStatus.CONFIRMED else None,
+        places=[BookingPlace(course_id=course.id, child=child, live=live) for child in children],
+        **overrides,
+    )
+    db.session.add(booking)
+    db.session.commit()
+    return booking

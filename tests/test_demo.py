@@ -2,13 +2,14 @@
 
 import pytest
 
-from instructor_portal.accounts.models import InstructorProfile, User
+from instructor_portal.accounts.models import Child, InstructorProfile, User
+from instructor_portal.booking.models import Booking, BookingPlace
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, Venue
 from instructor_portal.demo import COURSES, PASSWORD
 from instructor_portal.extensions import db
 from instructor_portal.organiser.models import Organisation
 
-MODELS = (Organisation, User, InstructorProfile, Venue, Course, CourseSession)
+MODELS = (Organisation, User, InstructorProfile, Venue, Course, CourseSession, Child, Booking, BookingPlace)
 
 
 def row_counts() -> dict[str, int]:
@@ -22,7 +23,8 @@ def test_seed_demo_creates_the_organisation_once(runner):
     assert "Created draft course 'Summer Baby Massage (Bath)'" in first.output
     counts = row_counts()
     assert counts["Organisation"] == 1
-    assert counts["User"] == 4 and counts["InstructorProfile"] == 2
+    assert counts["User"] == 6 and counts["InstructorProfile"] == 2
+    assert counts["Child"] == 4 and counts["Booking"] == 3 and counts["BookingPlace"] == 4
     assert counts["Venue"] == 4 and counts["Course"] == len(COURSES)
 
     second = runner.invoke(args=["seed-demo"])
@@ -60,3 +62,22 @@ def test_catalogue_lists_the_published_demo_courses_but_not_the_draft(runner, cl
         shown = course["status"] == CourseStatus.PUBLISHED
         assert (course["title"] in body) is shown, course["title"]
     assert "meet.example.org" not in body
+
+
+def test_demo_twins_are_booked_with_their_corrected_age_on_the_roster(runner):
+    from instructor_portal.booking.services import build_roster
+
+    runner.invoke(args=["seed-demo"])
+    course = db.session.scalars(db.select(Course).where(Course.uses_corrected_age)).one()
+    rows = build_roster(course)
+    assert [row.child_name for row in rows] == ["Maya Williams", "Noah Williams"]
+    assert all("(corrected" in row.age for row in rows)
+
+
+def test_demo_foster_child_appears_by_first_name_and_initial(runner):
+    from instructor_portal.booking.services import build_roster
+    from instructor_portal.catalogue.models import Track
+
+    runner.invoke(args=["seed-demo"])
+    course = db.session.scalars(db.select(Course).where(Course.track == Track.ADOPTIVE_FOSTER)).one()
+    assert [row.child_name for row in build_roster(course)] == ["Riley M."]

@@ -1,8 +1,8 @@
 """Sign-up, sign-in and password forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms import BooleanField, DateField, EmailField, IntegerField, PasswordField, StringField, TelField, TextAreaField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 
 from instructor_portal.forms import strip_whitespace
 
@@ -46,3 +46,34 @@ class ForgotPasswordForm(FlaskForm):
 
 class SetPasswordForm(NewPasswordMixin, FlaskForm):
     pass
+
+
+class ChildForm(FlaskForm):
+    first_name = StringField("First name", validators=[DataRequired("Enter your child's first name."), Length(max=60)], filters=[strip_whitespace])
+    last_name = StringField("Last name", validators=[DataRequired("Enter your child's last name."), Length(max=60)], filters=[strip_whitespace])
+    date_of_birth = DateField(
+        "Date of birth",
+        validators=[Optional()],
+        description="Leave empty if your baby is not born yet, and give the due date instead.",
+    )
+    due_date = DateField(
+        "Due date (if born early, or not born yet)",
+        validators=[Optional()],
+        description="For a baby born early we use the due date to work out corrected age.",
+    )
+    gestation_weeks = IntegerField(
+        "Or: weeks of pregnancy at birth",
+        validators=[Optional(), NumberRange(22, 42, "Weeks of pregnancy at birth must be between 22 and 42.")],
+        description="For example 32 for a baby born at 32 weeks. Only if you do not know the due date.",
+    )
+    care_notes = TextAreaField(
+        "Anything your instructor should know (optional)",
+        validators=[Optional(), Length(max=2000)],
+        description="For example medical considerations. Only the instructor of a course your child is booked on sees this.",
+    )
+    relationship_to_carer = StringField(
+        "Your relationship to the child (optional)",
+        validators=[Optional(), Length(max=60)],
+        filters=[strip_whitespace],
+        description="Only if you would like to say, for example adoptive parent, foster carer or kinship carer.",
+    )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from instructor_portal.db import TimestampMixin, str_enum
@@ -46,6 +46,9 @@ class User(UserMixin, TimestampMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", uselist=False
     )
     courses: Mapped[list[Course]] = relationship(back_populates="instructor")
+    children: Mapped[list[Child]] = relationship(
+        back_populates="parent", cascade="all, delete-orphan", order_by="Child.id"
+    )
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
@@ -87,3 +90,55 @@ class InstructorProfile(db.Model):
 
     def __repr__(self) -> str:
         return f"<InstructorProfile {self.user_id}>"
+
+
+#: A full-term pregnancy, from which weeks born early are counted.
+FULL_TERM_WEEKS = 40
+
+
+class Child(TimestampMixin, db.Model):
+    """A baby or child in a parent's family; an unborn baby has only a due date."""
+
+    __tablename__ = "children"
+    __table_args__ = (
+        CheckConstraint("date_of_birth IS NOT NULL OR due_date IS NOT NULL", name="born_or_due"),
+        CheckConstraint("gestation_weeks IS NULL OR gestation_weeks BETWEEN 22 AND 42", name="gestation_in_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    first_name: Mapped[str] = mapped_column(String(60))
+    last_name: Mapped[str] = mapped_column(String(60))
+    #: None while the baby is not yet born (antenatal courses).
+    date_of_birth: Mapped[date | None]
+    #: The expected due date: for a baby born early (so corrected age can be worked out), or for one not yet born.
+    due_date: Mapped[date | None]
+    #: Weeks of pregnancy at birth, when the parent knows that rather than the due date.
+    gestation_weeks: Mapped[int | None]
+    #: Medical or other considerations; shown only to the instructor of a course the child is booked on.
+    care_notes: Mapped[str] = mapped_column(Text, default="")
+    #: How the carer is related, only if the family chooses to say (adoptive, foster, kinship).
+    relationship_to_carer: Mapped[str] = mapped_column(String(60), default="")
+
+    parent: Mapped[User] = relationship(back_populates="children")
+
+    def __repr__(self) -> str:
+        return f"<Child {self.id} parent={self.parent_id}>"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def private_name(self) -> str:
+        """First name and last initial, for adoptive and foster registers."""
+        return f"{self.first_name} {self.last_name[:1]}.".strip() if self.last_name else self.first_name
+
+    @property
+    def expected_date(self) -> date | None:
+        """The due date, given or worked out from the gestation at birth."""
+        if self.due_date is not None:
+            return self.due_date
+        if self.date_of_birth is not None and self.gestation_weeks is not None:
+            return self.date_of_birth + timedelta(weeks=FULL_TERM_WEEKS - self.gestation_weeks)
+        return None

@@ -1,13 +1,14 @@
 """Sign-up, sign-in, sign-out, password reset and the account overview."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from instructor_portal.accounts import services
-from instructor_portal.accounts.forms import ForgotPasswordForm, LoginForm, SetPasswordForm, SignUpForm
+from instructor_portal.accounts.forms import ChildForm, ForgotPasswordForm, LoginForm, SetPasswordForm, SignUpForm
 from instructor_portal.accounts.models import Role
 from instructor_portal.extensions import limiter
 from instructor_portal.forms import form_status, is_safe_next, show_domain_error
+from instructor_portal.permissions import parent_required
 
 bp = Blueprint("accounts", __name__)
 
@@ -39,8 +40,9 @@ def sign_up():
             show_domain_error(form, error)
         else:
             login_user(user)
-            flash("Welcome! Your account is ready.", "success")
-            return redirect(url_for("catalogue.index"))
+            flash("Welcome! Your account is ready. Add your baby or child so we can show the classes that suit them.", "success")
+            target = request.args.get("next")
+            return redirect(url_for("accounts.new_child", next=target) if is_safe_next(target) else url_for("accounts.new_child"))
     return render_template("accounts/sign_up.html", form=form), form_status()
 
 
@@ -123,3 +125,75 @@ def accept_invitation(token: str):
 def overview():
     """Show the signed-in person their account."""
     return render_template("accounts/overview.html")
+
+
+@bp.get("/account/children")
+@parent_required
+def children():
+    """List the parent's children."""
+    return render_template("accounts/children.html", children=current_user.children)
+
+
+def _child_details(form: ChildForm) -> services.ChildDetails:
+    return services.ChildDetails(
+        first_name=form.first_name.data or "",
+        last_name=form.last_name.data or "",
+        date_of_birth=form.date_of_birth.data,
+        due_date=form.due_date.data,
+        gestation_weeks=form.gestation_weeks.data,
+        care_notes=form.care_notes.data or "",
+        relationship_to_carer=form.relationship_to_carer.data or "",
+    )
+
+
+@bp.route("/account/children/new", methods=["GET", "POST"])
+@parent_required
+def new_child():
+    """Add a child to the family."""
+    form = ChildForm()
+    if form.validate_on_submit():
+        try:
+            child = services.add_child(current_user, _child_details(form))
+        except services.AccountError as error:
+            show_domain_error(form, error)
+        else:
+            flash(f"{child.first_name} has been added.", "success")
+            target = request.args.get("next")
+            return redirect(target if is_safe_next(target) else url_for("accounts.children"))
+    return render_template("accounts/child_form.html", form=form, child=None), form_status()
+
+
+def _own_child(child_id: int):
+    return services.get_own_child(current_user, child_id) or abort(404)
+
+
+@bp.route("/account/children/<int:child_id>/edit", methods=["GET", "POST"])
+@parent_required
+def edit_child(child_id: int):
+    """Change a child's details."""
+    child = _own_child(child_id)
+    form = ChildForm(obj=child)
+    if form.validate_on_submit():
+        try:
+            services.update_child(child, _child_details(form))
+        except services.AccountError as error:
+            show_domain_error(form, error)
+        else:
+            flash(f"{child.first_name}'s details have been saved.", "success")
+            return redirect(url_for("accounts.children"))
+    return render_template("accounts/child_form.html", form=form, child=child), form_status()
+
+
+@bp.post("/account/children/<int:child_id>/remove")
+@parent_required
+def remove_child(child_id: int):
+    """Remove a child from the family."""
+    child = _own_child(child_id)
+    name = child.first_name
+    try:
+        services.remove_child(child)
+    except services.AccountError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"{name} has been removed.", "success")
+    return redirect(url_for("accounts.children"))

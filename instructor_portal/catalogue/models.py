@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from instructor_portal.db import TimestampMixin, str_enum
@@ -118,6 +119,8 @@ class Course(TimestampMixin, db.Model):
     booking_closes_at: Mapped[datetime | None]
     #: Days before the first session up to which a cancellation is refundable.
     cancellation_notice_days: Mapped[int] = mapped_column(default=7)
+    #: Families may choose to pay at the first session or by bank transfer.
+    allows_offline_payment: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     published_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancellation_reason: Mapped[str | None] = mapped_column(Text)

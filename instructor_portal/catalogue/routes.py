@@ -2,7 +2,9 @@
 
 from flask import Blueprint, abort, current_app, render_template, request
 
+from instructor_portal.booking.services import booking_closed_reason
 from instructor_portal.catalogue import services
+from instructor_portal.clock import utcnow
 from instructor_portal.catalogue.forms import ChildAgeForm, CourseFilterForm
 
 bp = Blueprint("catalogue", __name__)
@@ -48,6 +50,7 @@ def course(course_id: int):
         form=form,
         eligibility=eligibility,
         instructor_is_listed=services.is_listed_instructor(listing.course.instructor),
+        booking_closed=booking_closed_reason(listing.course, now=utcnow()),
     )
 
 

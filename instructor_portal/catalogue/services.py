@@ -18,6 +18,7 @@ from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, C
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import db
 # A module import, not a name: organiser.services imports the catalogue's models, which load this module.
+from instructor_portal.booking.capacity import places_taken
 from instructor_portal.organiser.services import get_organisation
 from instructor_portal.timezones import local_date, local_to_utc
 
@@ -251,13 +252,9 @@ class InstructorListing:
         return self.instructor.profile
 
 
-def _places_left() -> ColumnElement[int]:
-    """The one definition of places left, as a column of the listing query.
-
-    Bookings arrive with the next feature; it subtracts the places taken here, in the same
-    query, and every page follows.
-    """
-    return Course.places.label("places_left")
+def _places_left(now: datetime) -> ColumnElement[int]:
+    """Places left as a column of the listing query: the course's places less those held or confirmed."""
+    return (Course.places - places_taken(Course.id, now)).label("places_left")
 
 
 def _session_summary(now: datetime) -> Subquery:
@@ -287,7 +284,7 @@ def _listings(
     if upcoming_only:
         where = (*where, *_is_upcoming(summary))
     statement = (
-        select(Course, summary.c.first_session_at, summary.c.next_session_at, summary.c.session_count, _places_left())
+        select(Course, summary.c.first_session_at, summary.c.next_session_at, summary.c.session_count, _places_left(now))
         .outerjoin(summary, summary.c.course_id == Course.id)
         .options(joinedload(Course.venue), joinedload(Course.instructor).joinedload(User.profile), *options)
         .where(*where)

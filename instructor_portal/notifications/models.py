@@ -3,8 +3,8 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from instructor_portal.clock import utcnow
 from instructor_portal.db import str_enum
@@ -34,5 +34,22 @@ class OutboxEmail(db.Model):
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    attachments: Mapped[list["OutboxAttachment"]] = relationship(cascade="all, delete-orphan", order_by="OutboxAttachment.id")
+
     def __repr__(self) -> str:
         return f"<OutboxEmail {self.id} to={self.to_address} {self.status}>"
+
+
+class OutboxAttachment(db.Model):
+    """A file sent with an outbox email, such as the course dates as an iCalendar file."""
+
+    __tablename__ = "outbox_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_id: Mapped[int] = mapped_column(ForeignKey("outbox_emails.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(120))
+    content_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    def __repr__(self) -> str:
+        return f"<OutboxAttachment {self.filename} email={self.email_id}>"

@@ -209,6 +209,11 @@ class CourseForm(FlaskForm):
         invalid_value_message=WHOLE_NUMBER,
         description="Families who cancel at least this many days before the first session are refunded.",
     )
+    allows_offline_payment = BooleanField(
+        "Families may pay at the first session or by bank transfer",
+        default=True,
+        description="Untick to take card payment only (once card payment is set up).",
+    )
 
     def __init__(self, *args: Any, venues: list[Venue], **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -240,6 +245,7 @@ class CourseForm(FlaskForm):
             "booking_opens_at": local(course.booking_opens_at),
             "booking_closes_at": local(course.booking_closes_at),
             "cancellation_notice_days": course.cancellation_notice_days,
+            "allows_offline_payment": course.allows_offline_payment,
         }
 
     def course_fields(self, tz: str) -> dict[str, Any]:
@@ -262,6 +268,7 @@ class CourseForm(FlaskForm):
             "booking_opens_at": self.booking_opens_at.to_utc(tz),
             "booking_closes_at": self.booking_closes_at.to_utc(tz),
             "cancellation_notice_days": self.cancellation_notice_days.data,
+            "allows_offline_payment": self.allows_offline_payment.data,
         }
 
 

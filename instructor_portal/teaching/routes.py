@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from instructor_portal.accounts.models import Role
+from instructor_portal.booking.services import build_roster, places_left
 from instructor_portal.catalogue.models import Course, CourseSession
 from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
@@ -86,7 +87,15 @@ def new_course():
 @instructor_required
 def course(course_id: int):
     """Show a course's details and sessions, with what can be done to them."""
-    return render_template("teaching/course.html", course=_managed_course(course_id), now=utcnow())
+    course = _managed_course(course_id)
+    now = utcnow()
+    return render_template(
+        "teaching/course.html",
+        course=course,
+        now=now,
+        roster=build_roster(course, now=now),
+        places_left=places_left(course, now=now),
+    )
 
 
 @bp.route("/courses/<int:course_id>/edit", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from instructor_portal import audit
@@ -26,6 +27,8 @@ from instructor_portal.catalogue.models import (
     SessionStatus,
     Venue,
 )
+from instructor_portal.booking.capacity import lock_course, places_taken
+from instructor_portal.booking.services import cancel_course_bookings
 from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
@@ -53,6 +56,7 @@ COURSE_FIELDS: dict[str, Any] = {
     "booking_opens_at": None,
     "booking_closes_at": None,
     "cancellation_notice_days": None,
+    "allows_offline_payment": True,
 }
 REQUIRED_COURSE_FIELDS = frozenset({"title", "track", "places"})
 TEACHING_ROLES = (Role.INSTRUCTOR, Role.ORGANISER)
@@ -145,12 +149,26 @@ def update_course(course: Course, *, actor: User, **fields: Any) -> Course:
     _check_not_cancelled(course)
     values = {name: fields.get(name, getattr(course, name)) for name in COURSE_FIELDS}
     _check_course(values, current_venue=course.venue, published=course.status == CourseStatus.PUBLISHED)
+    if values["places"] < course.places:
+        _check_places_cover_bookings(course, values["places"])
     changed = sorted(name for name in fields if getattr(course, name) != values[name])
     for name in changed:
         setattr(course, name, values[name])
     audit.record(actor, "course.updated", course, changed=changed)
     db.session.commit()
     return course
+
+
+def _check_places_cover_bookings(course: Course, places: int) -> None:
+    # Lock first, so no booking can slip in between the count and the change.
+    lock_course(course.id)
+    taken = db.session.scalar(select(places_taken(course.id, utcnow())))
+    if places < taken:
+        db.session.rollback()
+        raise TeachingError(
+            f"{taken} {'place is' if taken == 1 else 'places are'} already booked or held, so offer at least {taken}.",
+            field="places",
+        )
 
 
 def publish_course(course: Course, *, actor: User, now: datetime | None = None) -> Course:
@@ -171,12 +189,14 @@ def publish_course(course: Course, *, actor: User, now: datetime | None = None) 
 
 
 def cancel_course(course: Course, *, actor: User, reason: str, now: datetime | None = None) -> Course:
-    """Cancel the whole course, recording why, so nobody can book it any more."""
+    """Cancel the whole course and every booking on it, telling each family, so nobody can book it any more."""
     _check_not_cancelled(course)
+    now = now or utcnow()
     course.status = CourseStatus.CANCELLED
-    course.cancelled_at = now or utcnow()
+    course.cancelled_at = now
     course.cancellation_reason = reason.strip()
-    audit.record(actor, "course.cancelled", course, reason=course.cancellation_reason)
+    cancelled = cancel_course_bookings(course, by=actor, reason=course.cancellation_reason, now=now)
+    audit.record(actor, "course.cancelled", course, reason=course.cancellation_reason, bookings_cancelled=cancelled)
     db.session.commit()
     return course
 

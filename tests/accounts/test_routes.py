@@ -1,4 +1,5 @@
 import re
+from datetime import date, timedelta
 
 import pytest
 
@@ -197,3 +198,16 @@ def test_unknown_page_is_a_friendly_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_after_signing_up_the_parent_adds_a_child_then_returns_to_booking(client):
+    response = post_form(client, "/register?next=/classes/7/book", GOOD)
+    assert response.headers["Location"] == "/account/children/new?next=/classes/7/book"
+    response = post_form(client, "/account/children/new?next=/classes/7/book",
+                         {"first_name": "Ada", "last_name": "Okafor", "date_of_birth": (date.today() - timedelta(weeks=10)).isoformat()})
+    assert response.headers["Location"] == "/classes/7/book"
+
+
+def test_sign_up_ignores_an_external_next(client):
+    response = post_form(client, "/register?next=https://evil.example/", GOOD)
+    assert response.headers["Location"] == "/account/children/new"

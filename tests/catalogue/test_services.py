@@ -239,3 +239,16 @@ def test_course_is_no_longer_upcoming_once_its_last_session_has_started(app):
     course = make_course(sessions=1, first_session=NOW - timedelta(minutes=30))
     make_session(course, starts_at=NOW - timedelta(days=7))
     assert search().total == 0
+
+
+def test_places_left_counts_confirmed_places_and_live_holds_only(app):
+    from instructor_portal.booking.models import BookingStatus
+    from tests.factories import make_booking, make_child
+
+    course = make_course(places=6)
+    make_booking(course, [make_child(), make_child()])
+    make_booking(course, status=BookingStatus.AWAITING_PAYMENT)
+    make_booking(course, status=BookingStatus.AWAITING_PAYMENT, hold_expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    make_booking(course, status=BookingStatus.CANCELLED)
+    [listing] = search_courses(CourseFilters()).items
+    assert listing.places_left == 3

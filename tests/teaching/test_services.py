@@ -496,3 +496,36 @@ def test_an_instructor_cannot_change_someone_else_profile(instructor):
 def test_age_unit_defaults_to_weeks(instructor, venue):
     course = services.create_course(instructor, actor=instructor, **course_fields(venue))
     assert course.age_unit == AgeUnit.WEEKS
+
+
+def test_cancelling_a_course_cancels_every_booking_and_tells_each_family(app):
+    from instructor_portal.booking.models import BookingStatus
+    from instructor_portal.notifications.models import OutboxEmail
+
+    course = factories.make_course(price_pence=4500)
+    paid = factories.make_booking(course, amount_paid_pence=4500)
+    unpaid = factories.make_booking(course)
+    held = factories.make_booking(course, status=BookingStatus.AWAITING_PAYMENT)
+    earlier = factories.make_booking(course, status=BookingStatus.CANCELLED)
+    services.cancel_course(course, actor=course.instructor, reason="The venue has closed.")
+    assert [b.status for b in (paid, unpaid, held, earlier)] == [BookingStatus.CANCELLED] * 4
+    assert paid.cancellation_refundable is True
+    emails = db.session.scalars(db.select(OutboxEmail).order_by(OutboxEmail.id)).all()
+    assert sorted(e.to_address for e in emails) == sorted(b.parent.email for b in (paid, unpaid, held))
+    assert all(e.subject == f"Course cancelled: {course.title}" for e in emails)
+    assert "The venue has closed." in emails[0].body_text
+    assert "METHOD:CANCEL" in emails[0].attachments[0].content.decode()
+    entry = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "course.cancelled")).one()
+    assert entry.data["bookings_cancelled"] == 3
+
+
+def test_places_cannot_drop_below_those_already_booked(app):
+    course = factories.make_course(places=4)
+    factories.make_booking(course, [factories.make_child(), factories.make_child()])
+    factories.make_booking(course)
+    with pytest.raises(TeachingError, match="3 places are already booked or held, so offer at least 3") as caught:
+        services.update_course(course, actor=course.instructor, places=2)
+    assert caught.value.field == "places"
+    db.session.refresh(course)
+    assert course.places == 4
+    assert services.update_course(course, actor=course.instructor, places=3).places == 3

@@ -1,0 +1,1 @@
+"""Booking: places on courses, holds, payment choice, cancellation and confirmations."""

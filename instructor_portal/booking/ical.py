@@ -1,0 +1,46 @@
+"""Course dates as an iCalendar file, for confirmation emails and booking pages."""
+
+from datetime import timedelta
+
+from flask import current_app
+from icalendar import Calendar, Event
+
+from instructor_portal.catalogue.models import Course, SessionStatus
+from instructor_portal.organiser.services import get_organisation
+from instructor_portal.timezones import to_local
+
+
+def course_calendar(course: Course, *, cancelled: bool = False) -> bytes:
+    """Every session of ``course`` as events in the organisation's time zone.
+
+    Each session keeps the same UID in every file we send, so a calendar that imported an
+    earlier file updates the event (or, with ``cancelled``, removes it) instead of adding a copy.
+    """
+    organisation = get_organisation()
+    host = current_app.config["BASE_URL"].split("://", 1)[-1].split("/", 1)[0]
+    calendar = Calendar()
+    calendar.add("prodid", f"-//{organisation.name}//Instructor Portal//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+    where = "Online" if course.is_online or course.venue is None else f"{course.venue.name}, {course.venue.address}, {course.venue.town} {course.venue.postcode}"
+    for number, session in enumerate(course.sessions, start=1):
+        event = Event()
+        event.add("uid", f"course-{course.id}-session-{session.id}@{host}")
+        event.add("summary", f"{course.title} ({number} of {len(course.sessions)})")
+        event.add("dtstart", to_local(session.starts_at, organisation.timezone))
+        event.add("dtend", to_local(session.ends_at, organisation.timezone))
+        event.add("dtstamp", session.updated_at)
+        event.add("location", where)
+        event.add("sequence", int(session.updated_at.timestamp()))
+        is_off = cancelled or session.status == SessionStatus.CANCELLED
+        event.add("status", "CANCELLED" if is_off else "CONFIRMED")
+        if session.note:
+            event.add("description", session.note)
+        calendar.add_component(event)
+    if course.sessions:
+        # Describe the zone only around the course's dates, which keeps the file small.
+        calendar.add_missing_timezones(
+            first_date=(course.sessions[0].starts_at - timedelta(days=366)).date(),
+            last_date=(course.sessions[-1].ends_at + timedelta(days=366)).date(),
+        )
+    return calendar.to_ical()

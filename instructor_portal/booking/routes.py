@@ -1,0 +1,176 @@
+"""Booking pages: book a place, choose how to pay, see and cancel bookings."""
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from instructor_portal.accounts.models import Role
+from instructor_portal.booking import services
+from instructor_portal.booking.forms import BookingForm, CancelBookingForm, PaymentChoiceForm
+from instructor_portal.booking.ical import course_calendar
+from instructor_portal.booking.models import BookingStatus, PaymentMethod
+from instructor_portal.catalogue.models import Course, CourseStatus
+from instructor_portal.clock import utcnow
+from instructor_portal.extensions import db
+from instructor_portal.forms import form_status, show_domain_error
+from instructor_portal.permissions import can_manage_course, instructor_required, parent_required
+
+bp = Blueprint("booking", __name__)
+
+
+def _bookable_course(course_id: int) -> Course:
+    course = db.session.get(Course, course_id)
+    if course is None or course.status == CourseStatus.DRAFT:
+        abort(404)
+    return course
+
+
+@bp.route("/classes/<int:course_id>/book", methods=["GET", "POST"])
+@parent_required
+def book(course_id: int):
+    """Book places on a course for one or more of the parent's children."""
+    course = _bookable_course(course_id)
+    now = utcnow()
+    choices = services.children_choices(current_user, course, now=now)
+    form = BookingForm()
+    form.children.choices = [(choice.child.id, choice.child.first_name) for choice in choices if choice.eligible]
+    if form.validate_on_submit():
+        chosen = [choice.child for choice in choices if choice.eligible and choice.child.id in (form.children.data or [])]
+        try:
+            booking = services.book_places(
+                current_user,
+                course,
+                chosen,
+                accept_terms=form.accept_terms.data,
+                medical_clearance=form.medical_clearance.data,
+                photo_consent=form.photo_consent.data,
+                now=now,
+            )
+        except services.BookingError as error:
+            show_domain_error(form, error)
+        else:
+            if booking.status == BookingStatus.CONFIRMED:
+                flash("Your place is confirmed. We have emailed you the details.", "success")
+                return redirect(url_for("booking.my_booking", booking_id=booking.id))
+            return redirect(url_for("booking.pay", booking_id=booking.id))
+    return render_template(
+        "booking/book.html",
+        course=course,
+        form=form,
+        choices=choices,
+        closed=services.booking_closed_reason(course, now=now),
+        places_left=services.places_left(course, now=now),
+    ), form_status()
+
+
+def _own_booking(booking_id: int):
+    return services.get_parent_booking(current_user, booking_id) or abort(404)
+
+
+@bp.route("/bookings/<int:booking_id>/pay", methods=["GET", "POST"])
+@parent_required
+def pay(booking_id: int):
+    """Choose how to pay for a booking whose places are held."""
+    booking = _own_booking(booking_id)
+    if booking.status == BookingStatus.CONFIRMED:
+        return redirect(url_for("booking.my_booking", booking_id=booking.id))
+    methods = services.offline_methods(booking.course)
+    form = PaymentChoiceForm()
+    form.method.choices = [(method.value, method.label) for method in methods]
+    if form.validate_on_submit():
+        try:
+            method = PaymentMethod(form.method.data)
+        except ValueError:
+            form.method.errors = ["Choose how you would like to pay."]
+        else:
+            try:
+                services.choose_offline_payment(booking, method)
+            except services.BookingError as error:
+                show_domain_error(form, error)
+            else:
+                flash("Your place is confirmed. We have emailed you the details.", "success")
+                return redirect(url_for("booking.my_booking", booking_id=booking.id))
+    return render_template(
+        "booking/pay.html", booking=booking, form=form, live=services.is_live(booking, now=utcnow())
+    ), form_status()
+
+
+@bp.get("/account/bookings")
+@parent_required
+def my_bookings():
+    """List the parent's bookings, upcoming first, then past ones."""
+    now = utcnow()
+    upcoming, past = services.split_bookings(current_user, now=now)
+    return render_template("booking/my_bookings.html", upcoming=upcoming, past=past, now=now)
+
+
+@bp.get("/account/bookings/<int:booking_id>")
+@parent_required
+def my_booking(booking_id: int):
+    """Show one of the parent's bookings in full."""
+    booking = _own_booking(booking_id)
+    now = utcnow()
+    return render_template(
+        "booking/my_booking.html",
+        booking=booking,
+        now=now,
+        live=services.is_live(booking, now=now),
+        next_session=services.next_session(booking.course, now=now),
+        cancellable=services.cancel_refusal(booking, by=current_user, now=now) is None,
+    )
+
+
+@bp.get("/account/bookings/<int:booking_id>/calendar.ics")
+@parent_required
+def booking_calendar(booking_id: int):
+    """Download the booking's sessions as an iCalendar file."""
+    booking = _own_booking(booking_id)
+    cancelled = booking.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
+    return Response(
+        course_calendar(booking.course, cancelled=cancelled),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="course-{booking.course_id}.ics"'},
+    )
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+@parent_required
+def cancel(booking_id: int):
+    """Let a parent cancel their booking, after seeing whether it is refundable."""
+    booking = _own_booking(booking_id)
+    return _cancel_page(booking, back=url_for("booking.my_booking", booking_id=booking.id), done=url_for("booking.my_booking", booking_id=booking.id))
+
+
+@bp.route("/teach/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+@instructor_required
+def cancel_for_family(booking_id: int):
+    """Let the course's instructor (or an organiser) cancel a family's booking."""
+    booking = services.get_booking(booking_id)
+    if booking is None or not can_manage_course(current_user, booking.course):
+        abort(404)
+    course_page = url_for("teaching.course", course_id=booking.course_id)
+    return _cancel_page(booking, back=course_page, done=course_page)
+
+
+def _cancel_page(booking, *, back: str, done: str):
+    now = utcnow()
+    form = CancelBookingForm()
+    refusal = services.cancel_refusal(booking, by=current_user, now=now)
+    if refusal is None and form.validate_on_submit():
+        try:
+            services.cancel_booking(booking, by=current_user, reason=form.reason.data or "", now=now)
+        except services.BookingError as error:
+            show_domain_error(form, error)
+        else:
+            flash("The booking is cancelled and the family has been emailed." if current_user.role != Role.PARENT
+                  else "Your booking is cancelled. We have emailed you a confirmation.", "success")
+            return redirect(done)
+    elif refusal is not None and request.method == "POST":
+        form.form_errors.append(refusal)
+    return render_template(
+        "booking/cancel.html",
+        booking=booking,
+        form=form,
+        refusal=refusal,
+        terms=services.cancellation_terms(booking, now=now),
+        back=back,
+    ), form_status()

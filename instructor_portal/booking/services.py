@@ -1,0 +1,448 @@
+"""Booking places: eligibility, atomic places, holds, payment choice, cancellation and confirmations."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from instructor_portal import audit
+from instructor_portal.accounts.models import Child, Role, User
+from instructor_portal.booking import capacity
+from instructor_portal.booking.ical import course_calendar
+from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
+from instructor_portal.catalogue.models import Course, CourseStatus, Track
+from instructor_portal.catalogue.services import age_in_months, age_in_units, check_eligibility, format_age
+from instructor_portal.clock import utcnow
+from instructor_portal.extensions import db
+from instructor_portal.money import format_money
+from instructor_portal.notifications.services import absolute_url, enqueue_email
+from instructor_portal.organiser.services import get_organisation
+from instructor_portal.timezones import local_date, to_local
+
+BookingError = capacity.BookingError
+CourseFull = capacity.CourseFull
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L to misread
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+
+def first_session_start(course: Course) -> datetime | None:
+    sessions = course.scheduled_sessions
+    return sessions[0].starts_at if sessions else None
+
+
+def booking_closes_at(course: Course) -> datetime | None:
+    """When booking closes: the course's own setting, else the start of the first session."""
+    return course.booking_closes_at or first_session_start(course)
+
+
+def booking_closed_reason(course: Course, *, now: datetime) -> str | None:
+    """Why a course cannot be booked right now, or None when it can."""
+    if course.status == CourseStatus.CANCELLED:
+        return "This course has been cancelled."
+    if course.status != CourseStatus.PUBLISHED:
+        return "This course is not open for booking."
+    if course.booking_opens_at and now < course.booking_opens_at:
+        return "Booking for this course has not opened yet."
+    closes = booking_closes_at(course)
+    if closes is None or now >= closes:
+        return "Booking for this course has closed."
+    return None
+
+
+def places_left(course: Course, *, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    return course.places - db.session.scalar(select(capacity.places_taken(course.id, now)))
+
+
+def refund_deadline(course: Course) -> datetime | None:
+    """The last moment a family can cancel and be refunded: the notice period before the first session."""
+    start = first_session_start(course)
+    return None if start is None else start - timedelta(days=course.cancellation_notice_days)
+
+
+def is_refundable(booking: Booking, *, now: datetime) -> bool:
+    """Whether cancelling now falls inside the course's refund window."""
+    deadline = refund_deadline(booking.course)
+    return deadline is not None and now <= deadline
+
+
+def cancellation_terms(booking: Booking, *, now: datetime) -> str:
+    """What cancelling now would mean for the family's money, in one sentence."""
+    if booking.amount_pence == 0:
+        return "This place is free, so there is nothing to refund."
+    if is_refundable(booking, now=now):
+        if booking.amount_paid_pence:
+            return "You are cancelling in good time, so what you have paid will be refunded."
+        return "You are cancelling in good time, so you will not be asked to pay."
+    days = booking.course.cancellation_notice_days
+    return (
+        f"Cancellations less than {days} {'day' if days == 1 else 'days'} before the first session are not refundable"
+        + (", so what you have paid will not be refunded." if booking.amount_paid_pence else "; your instructor will let you know if anything is owed.")
+    )
+
+
+def is_live(booking: Booking, *, now: datetime) -> bool:
+    """Held (and not yet expired) or confirmed."""
+    if booking.status == BookingStatus.CONFIRMED:
+        return True
+    return booking.status == BookingStatus.AWAITING_PAYMENT and booking.hold_expires_at is not None and booking.hold_expires_at > now
+
+
+def next_session(course: Course, *, now: datetime):
+    """The next scheduled session that has not started, or None."""
+    return next((s for s in course.scheduled_sessions if s.starts_at > now), None)
+
+
+def get_booking(booking_id: int) -> Booking | None:
+    return db.session.get(Booking, booking_id)
+
+
+def get_parent_booking(parent: User, booking_id: int) -> Booking | None:
+    """The parent's own booking, or None (also for another family's booking)."""
+    booking = db.session.get(Booking, booking_id)
+    return booking if booking is not None and booking.parent_id == parent.id else None
+
+
+def split_bookings(parent: User, *, now: datetime) -> tuple[list[Booking], list[Booking]]:
+    """The parent's bookings: those for courses still to finish (soonest first), then finished ones."""
+    bookings = db.session.scalars(
+        select(Booking)
+        .where(Booking.parent_id == parent.id)
+        .options(selectinload(Booking.course).selectinload(Course.sessions), selectinload(Booking.places))
+    ).all()
+
+    def last_end(booking: Booking) -> datetime:
+        sessions = booking.course.scheduled_sessions or booking.course.sessions
+        return sessions[-1].ends_at if sessions else booking.created_at
+
+    def first_start(booking: Booking) -> datetime:
+        return first_session_start(booking.course) or booking.created_at
+
+    upcoming = sorted((b for b in bookings if last_end(b) > now), key=first_start)
+    past = sorted((b for b in bookings if last_end(b) <= now), key=first_start, reverse=True)
+    return upcoming, past
+
+
+@dataclass(frozen=True)
+class ChildChoice:
+    """One of the parent's children as the booking form offers them."""
+
+    child: Child
+    eligible: bool
+    reason: str
+
+
+def children_choices(parent: User, course: Course, *, now: datetime) -> list[ChildChoice]:
+    """Each of the parent's children with whether they can be booked on the course, and why not."""
+    organisation = get_organisation()
+    start = first_session_start(course)
+    booked = set(
+        db.session.scalars(
+            select(BookingPlace.child_id)
+            .join(Booking, Booking.id == BookingPlace.booking_id)
+            .where(BookingPlace.course_id == course.id, BookingPlace.live, capacity.holds_places(now))
+        )
+    )
+    choices = []
+    for child in parent.children:
+        if child.id in booked:
+            choices.append(ChildChoice(child, False, f"{child.first_name} already has a place on this course."))
+        elif start is None:
+            choices.append(ChildChoice(child, False, "This course has no sessions to come."))
+        else:
+            result = _eligibility(course, child, start, organisation.timezone, organisation.corrected_age_cutoff_months)
+            choices.append(ChildChoice(child, result.eligible, result.reason))
+    return choices
+
+
+# --- Booking --------------------------------------------------------------------------------
+
+
+def _new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def _eligibility(course: Course, child: Child, start: datetime, tz: str, cutoff: int):
+    return check_eligibility(
+        course,
+        born=child.date_of_birth or child.due_date,
+        due=child.expected_date if child.date_of_birth else None,
+        first_session_date=local_date(start, tz),
+        corrected_age_cutoff_months=cutoff,
+    )
+
+
+def _check_child(course: Course, child: Child, start: datetime, tz: str, cutoff: int) -> None:
+    result = _eligibility(course, child, start, tz, cutoff)
+    if not result.eligible:
+        raise BookingError(f"{child.first_name}: {result.reason}", field="children")
+
+
+def book_places(
+    parent: User,
+    course: Course,
+    children: list[Child],
+    *,
+    accept_terms: bool,
+    medical_clearance: bool = False,
+    photo_consent: bool = False,
+    now: datetime | None = None,
+) -> Booking:
+    """Book a place for each child (twins: two places, one booking), taking the places atomically.
+
+    A free course is confirmed at once; a paid one is held for the organisation's hold time
+    while the family chooses how to pay.
+    """
+    now = now or utcnow()
+    organisation = get_organisation()
+    if parent.role != Role.PARENT:
+        raise BookingError("Only parents and carers can book places.")
+    closed = booking_closed_reason(course, now=now)
+    if closed:
+        raise BookingError(closed)
+    if not children:
+        raise BookingError("Choose at least one child to book a place for.", field="children")
+    if len({child.id for child in children}) != len(children) or any(child.parent_id != parent.id for child in children):
+        raise BookingError("Choose children from your own family.", field="children")
+    if not accept_terms:
+        raise BookingError("Please agree to the course terms to book.", field="accept_terms")
+    if course.track == Track.PREMATURE and not medical_clearance:
+        raise BookingError(
+            "Please confirm that your baby's medical team has said your baby is stable enough for massage. "
+            "If you are not sure, ask them before booking.",
+            field="medical_clearance",
+        )
+    start = first_session_start(course)
+    for child in children:
+        _check_child(course, child, start, organisation.timezone, organisation.corrected_age_cutoff_months)
+
+    capacity.take_places(course, len(children), now=now)
+    already = db.session.scalars(
+        select(BookingPlace.child_id).where(
+            BookingPlace.course_id == course.id, BookingPlace.live, BookingPlace.child_id.in_([c.id for c in children])
+        )
+    ).all()
+    if already:
+        names = ", ".join(c.first_name for c in children if c.id in already)
+        db.session.rollback()
+        raise BookingError(f"{names} already {'has' if len(already) == 1 else 'have'} a place on this course.", field="children")
+
+    booking = Booking(
+        reference=_new_reference(),
+        course=course,
+        parent=parent,
+        amount_pence=course.price_pence * len(children),
+        currency=course.currency,
+        terms_accepted_at=now,
+        medical_clearance=medical_clearance,
+        photo_consent=photo_consent,
+        places=[BookingPlace(course_id=course.id, child=child) for child in children],
+    )
+    booking.status = BookingStatus.AWAITING_PAYMENT
+    booking.hold_expires_at = now + timedelta(minutes=organisation.hold_minutes)
+    db.session.add(booking)
+    db.session.flush()  # the confirmation email links to the booking by id
+    if course.is_free:
+        _confirm(booking, PaymentMethod.FREE, now=now)
+    audit.record(parent, "booking.created", booking, course_id=course.id, places=len(children), status=booking.status.value)
+    db.session.commit()
+    return booking
+
+
+def _confirm(booking: Booking, method: PaymentMethod, *, now: datetime) -> None:
+    booking.status = BookingStatus.CONFIRMED
+    booking.payment_method = method
+    booking.confirmed_at = now
+    booking.hold_expires_at = None
+    for place in booking.places:
+        place.live = True
+    _email_booking(booking, "booking_confirmed", f"Your place is confirmed: {booking.course.title}")
+
+
+def offline_methods(course: Course) -> list[PaymentMethod]:
+    """The ways to pay a family may choose for this course, besides card."""
+    if course.is_free or not course.allows_offline_payment:
+        return []
+    methods = [PaymentMethod.PAY_AT_VENUE]
+    if get_organisation().bank_transfer_details.strip():
+        methods.append(PaymentMethod.BANK_TRANSFER)
+    return methods
+
+
+def choose_offline_payment(booking: Booking, method: PaymentMethod, *, now: datetime | None = None) -> Booking:
+    """Confirm a held booking to be paid at the first session or by bank transfer.
+
+    If the hold has run out, the places are taken again atomically, so a late choice
+    is confirmed only while places remain.
+    """
+    now = now or utcnow()
+    if booking.status == BookingStatus.CONFIRMED:
+        return booking
+    if booking.status == BookingStatus.CANCELLED:
+        raise BookingError("This booking was cancelled.")
+    if method not in offline_methods(booking.course):
+        raise BookingError("That way of paying is not offered for this course.", field="method")
+    if not is_live(booking, now=now):
+        closed = booking_closed_reason(booking.course, now=now)
+        if closed:
+            raise BookingError(closed)
+        capacity.take_places(booking.course, len(booking.places), now=now)
+    _confirm(booking, method, now=now)
+    audit.record(booking.parent, "booking.confirmed", booking, method=method.value)
+    db.session.commit()
+    return booking
+
+
+def expire_holds(*, now: datetime | None = None) -> int:
+    """Release every hold whose time is up; safe to run at any moment (cron). Return how many."""
+    count = capacity.release_expired_holds(now=now or utcnow())
+    db.session.commit()
+    return count
+
+
+# --- Cancelling ------------------------------------------------------------------------------
+
+
+def cancel_booking(booking: Booking, *, by: User, reason: str = "", now: datetime | None = None) -> Booking:
+    """Cancel a booking and return its places to the pool at once; tell the family."""
+    now = now or utcnow()
+    refusal = cancel_refusal(booking, by=by, now=now)
+    if refusal:
+        raise BookingError(refusal)
+    booking.cancellation_refundable = is_refundable(booking, now=now)
+    _cancel(booking, by=by, reason=reason, now=now)
+    _email_booking(booking, "booking_cancelled", f"Booking cancelled: {booking.course.title}", cancelled=True)
+    audit.record(by, "booking.cancelled", booking, refundable=booking.cancellation_refundable, reason=reason)
+    db.session.commit()
+    return booking
+
+
+def cancel_refusal(booking: Booking, *, by: User, now: datetime) -> str | None:
+    """Why ``by`` cannot cancel this booking now, or None when they can."""
+    if booking.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED):
+        return "This booking is already cancelled."
+    start = first_session_start(booking.course)
+    if by.role == Role.PARENT and start is not None and now >= start:
+        return "This course has already started, so the booking can no longer be cancelled online. Please contact your instructor."
+    return None
+
+
+def _cancel(booking: Booking, *, by: User, reason: str, now: datetime) -> None:
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = now
+    booking.cancelled_by = by
+    booking.cancellation_reason = reason.strip() or None
+    for place in booking.places:
+        place.live = False
+
+
+def cancel_course_bookings(course: Course, *, by: User, reason: str, now: datetime) -> int:
+    """Cancel every live booking on a cancelled course and tell each family; the caller commits."""
+    bookings = db.session.scalars(
+        select(Booking).where(
+            Booking.course_id == course.id,
+            Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.AWAITING_PAYMENT]),
+        )
+    ).all()
+    for booking in bookings:
+        booking.cancellation_refundable = booking.amount_paid_pence > 0
+        _cancel(booking, by=by, reason=reason, now=now)
+        _email_booking(booking, "course_cancelled", f"Course cancelled: {course.title}", cancelled=True, reason=reason)
+    return len(bookings)
+
+
+def _email_booking(booking: Booking, template: str, subject: str, *, cancelled: bool = False, **context) -> None:
+    email = enqueue_email(
+        booking.parent.email,
+        template,
+        subject=subject,
+        booking=booking,
+        course=booking.course,
+        booking_url=absolute_url("booking.my_booking", booking_id=booking.id),
+        classes_url=absolute_url("catalogue.classes"),
+        **context,
+    )
+    email.attachments.append(calendar_attachment(booking.course, cancelled=cancelled))
+
+
+def calendar_attachment(course: Course, *, cancelled: bool = False):
+    from instructor_portal.notifications.models import OutboxAttachment
+
+    return OutboxAttachment(
+        filename=f"course-{course.id}.ics",
+        content_type="text/calendar",
+        content=course_calendar(course, cancelled=cancelled),
+    )
+
+
+# --- Roster ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One child's place on a course, as the instructor sees it."""
+
+    booking: Booking
+    child_name: str
+    age: str
+    care_notes: str
+    payment: str
+
+
+def describe_child_age(course: Course, child: Child, *, on, cutoff_months: int) -> str:
+    """The child's age on ``on`` in the course's unit, with the corrected age where the course uses it."""
+    if child.date_of_birth is None or child.date_of_birth > on:
+        return f"Not born yet (due {child.due_date:%d %b %Y})" if child.due_date else "Not born yet"
+    unit = course.age_unit
+    age = format_age(age_in_units(child.date_of_birth, on, unit), unit)
+    expected = child.expected_date
+    if course.uses_corrected_age and expected and expected > child.date_of_birth and age_in_months(child.date_of_birth, on) < cutoff_months:
+        return f"{age} (corrected {format_age(age_in_units(expected, on, unit), unit)})"
+    return age
+
+
+def payment_status(booking: Booking, *, now: datetime) -> str:
+    """Payment in a few words for the roster: free, paid, or what is due and how."""
+    if booking.status == BookingStatus.AWAITING_PAYMENT:
+        if not is_live(booking, now=now):
+            return "Hold expired"
+        return f"Held until {to_local(booking.hold_expires_at, get_organisation().timezone):%H:%M}, not yet paid"
+    if booking.amount_pence == 0:
+        return "Free"
+    if booking.amount_due_pence == 0:
+        return "Paid"
+    method = f" ({booking.payment_method.label.lower()})" if booking.payment_method else ""
+    return f"{format_money(booking.amount_due_pence, booking.currency)} due{method}"
+
+
+def build_roster(course: Course, *, now: datetime | None = None) -> list[RosterRow]:
+    """Every child with a live place on the course, for its instructor; private names on adoptive and foster courses."""
+    now = now or utcnow()
+    organisation = get_organisation()
+    start = first_session_start(course)
+    today = local_date(now, organisation.timezone)
+    on = max(today, local_date(start, organisation.timezone)) if start else today
+    bookings = db.session.scalars(
+        select(Booking)
+        .where(Booking.course_id == course.id, capacity.holds_places(now))
+        .options(selectinload(Booking.places).selectinload(BookingPlace.child), selectinload(Booking.parent))
+        .order_by(Booking.created_at)
+    ).all()
+    private = course.track == Track.ADOPTIVE_FOSTER
+    return [
+        RosterRow(
+            booking=booking,
+            child_name=child.private_name if private else child.full_name,
+            age=describe_child_age(course, child, on=on, cutoff_months=organisation.corrected_age_cutoff_months),
+            care_notes=child.care_notes,
+            payment=payment_status(booking, now=now),
+        )
+        for booking in bookings
+        for child in booking.children
+    ]
