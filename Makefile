@@ -7,13 +7,19 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install db clean
+.PHONY: run test install db clean browser
 
 run: db  ## Install, create the database, load demo data and serve the app.
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: $(STAMP)  ## Install and run the whole test suite.
+test: $(STAMP) browser  ## Install and run the whole test suite.
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# End-to-end tests drive Debian's Chromium (never a downloaded browser); install it when we can.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "Chromium is not installed (apt-get install chromium): end-to-end tests will be skipped."
 
 install: $(STAMP)
 
