@@ -14,7 +14,7 @@ from instructor_portal.accounts.models import Child, Role, User
 from instructor_portal.booking import capacity
 from instructor_portal.booking.ical import course_calendar
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
-from instructor_portal.catalogue.models import Course, CourseStatus, Track
+from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, SessionStatus, Track
 from instructor_portal.catalogue.services import age_in_months, age_in_units, check_eligibility, format_age
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import db
@@ -354,6 +354,18 @@ def cancel_course_bookings(course: Course, *, by: User, reason: str, now: dateti
         booking.cancellation_refundable = booking.amount_paid_pence > 0
         _cancel(booking, by=by, reason=reason, now=now)
         _email_booking(booking, "course_cancelled", f"Course cancelled: {course.title}", cancelled=True, reason=reason)
+    return len(bookings)
+
+
+def tell_families_of_session_change(session: CourseSession, *, moved_from: datetime | None = None) -> int:
+    """Email every family with a place the moved or cancelled session and the updated dates; the caller commits."""
+    course = session.course
+    bookings = db.session.scalars(
+        select(Booking).where(Booking.course_id == course.id, capacity.holds_places(utcnow()))
+    ).all()
+    what = "cancelled" if session.status == SessionStatus.CANCELLED else "moved"
+    for booking in bookings:
+        _email_booking(booking, "session_changed", f"Session {what}: {course.title}", session=session, moved_from=moved_from)
     return len(bookings)
 
 

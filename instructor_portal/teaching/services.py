@@ -28,7 +28,7 @@ from instructor_portal.catalogue.models import (
     Venue,
 )
 from instructor_portal.booking.capacity import lock_course, places_taken
-from instructor_portal.booking.services import cancel_course_bookings
+from instructor_portal.booking.services import cancel_course_bookings, tell_families_of_session_change
 from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
@@ -264,9 +264,10 @@ def move_session(
     _check_can_change(session, now)
     starts_at, ends_at = _session_times(day, start_time, minutes, tz, now=now, field="day")
     _check_no_clash(session.course, starts_at, ends_at, field="day", ignore=session)
-    moved_from = session.starts_at.isoformat()
+    moved_from = session.starts_at
     session.starts_at, session.ends_at, session.note = starts_at, ends_at, note.strip()
-    audit.record(actor, "session.moved", session, moved_from=moved_from, moved_to=starts_at.isoformat())
+    told = tell_families_of_session_change(session, moved_from=moved_from)
+    audit.record(actor, "session.moved", session, moved_from=moved_from.isoformat(), moved_to=starts_at.isoformat(), families_told=told)
     db.session.commit()
     return session
 
@@ -288,7 +289,8 @@ def cancel_session(
     _check_can_change(session, now)
     session.status = SessionStatus.CANCELLED
     session.note = note.strip()
-    audit.record(actor, "session.cancelled", session, note=session.note)
+    told = tell_families_of_session_change(session)
+    audit.record(actor, "session.cancelled", session, note=session.note, families_told=told)
     db.session.commit()
     return session
 

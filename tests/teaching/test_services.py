@@ -529,3 +529,35 @@ def test_places_cannot_drop_below_those_already_booked(app):
     db.session.refresh(course)
     assert course.places == 4
     assert services.update_course(course, actor=course.instructor, places=3).places == 3
+
+
+def test_moving_a_session_tells_each_booked_family_with_updated_dates(app):
+    from instructor_portal.booking.models import BookingStatus
+    from instructor_portal.notifications.models import OutboxEmail
+
+    course = factories.make_course(first_session=datetime(2030, 3, 5, 10, 0, tzinfo=UTC))
+    booked = factories.make_booking(course)
+    factories.make_booking(course, status=BookingStatus.CANCELLED)
+    session = course.sessions[1]
+    services.move_session(
+        session, actor=course.instructor, day=date(2030, 3, 13), start_time=time(11, 0), minutes=60,
+        tz="Europe/London", note="The hall is booked for an election.", now=datetime(2030, 3, 1, tzinfo=UTC),
+    )
+    [email] = db.session.scalars(db.select(OutboxEmail)).all()
+    assert email.to_address == booked.parent.email
+    assert email.subject == f"Session moved: {course.title}"
+    assert "has moved to Wed 13 Mar 2030, 11:00am" in email.body_text
+    assert "The hall is booked for an election." in email.body_text
+    assert "DTSTART;TZID=Europe/London:20300313T110000" in email.attachments[0].content.decode()
+
+
+def test_cancelling_a_session_tells_each_booked_family(app):
+    from instructor_portal.notifications.models import OutboxEmail
+
+    course = factories.make_course(first_session=datetime(2030, 3, 5, 10, 0, tzinfo=UTC))
+    factories.make_booking(course)
+    services.cancel_session(course.sessions[2], actor=course.instructor, note="Instructor unwell.", now=datetime(2030, 3, 1, tzinfo=UTC))
+    [email] = db.session.scalars(db.select(OutboxEmail)).all()
+    assert email.subject == f"Session cancelled: {course.title}"
+    assert "Tue 19 Mar 2030, 10:00am has been cancelled" in email.body_text
+    assert "STATUS:CANCELLED" in email.attachments[0].content.decode()
