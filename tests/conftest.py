@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
 from flask.testing import FlaskCliRunner, FlaskClient
 from flask_migrate import upgrade
 
@@ -84,7 +85,8 @@ class FreshContextClient(FlaskClient):
     def open(self, *args, **kwargs):
         with self.application.app_context():
             response = super().open(*args, **kwargs)
-        db.session.expire_all()  # the test's own objects may have changed under it
+        if has_app_context():  # a client used from another thread has no test context to refresh
+            db.session.expire_all()  # the test's own objects may have changed under it
         return response
 
 
@@ -204,3 +206,24 @@ def smtp_server(app, _smtp_controller):
     handler.refuse = False
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_smtp_controller.port, MAIL_USE_TLS=False)
     return handler
+
+
+@pytest.fixture(scope="session")
+def _fake_stripe():
+    from tests.stripe_server import FakeStripe
+
+    server = FakeStripe()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stripe_server(app, _fake_stripe):
+    """Our Stripe-compatible server on loopback, emptied and wired into the app for this test."""
+    _fake_stripe.reset()
+    app.config.update(
+        STRIPE_SECRET_KEY=_fake_stripe.api_key,
+        STRIPE_API_BASE=_fake_stripe.url,
+        STRIPE_WEBHOOK_SECRETS=["whsec_test_current", "whsec_test_previous"],
+    )
+    return _fake_stripe
