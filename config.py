@@ -72,6 +72,15 @@ class Config:
     #: (so rate limits see the real client address); 0 trusts none.
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
+    #: Card payments are offered only when a secret key is set.
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+    #: Where the Stripe API lives; only tests point it elsewhere.
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+    #: Comma-separated webhook signing secrets; more than one while rotating.
+    STRIPE_WEBHOOK_SECRETS = [s.strip() for s in os.environ.get("STRIPE_WEBHOOK_SECRETS", "").split(",") if s.strip()]
+    #: How far back reconcile-payments looks for events that were never delivered.
+    STRIPE_RECONCILE_DAYS = _env_int("STRIPE_RECONCILE_DAYS", 3)
+
     CATALOGUE_PAGE_SIZE = _env_int("CATALOGUE_PAGE_SIZE", 12)
 
 
@@ -90,6 +99,8 @@ class TestingConfig(Config):
     PASSWORD_HASH_MEMORY_COST = 64
     MAIL_SERVER = ""
     RATELIMIT_STORAGE_URI = "memory://"
+    STRIPE_SECRET_KEY = ""
+    STRIPE_WEBHOOK_SECRETS: list[str] = []
 
 
 class ProductionConfig(Config):

@@ -66,11 +66,13 @@ def register_blueprints(app: Flask) -> None:
     from instructor_portal.catalogue.routes import bp as catalogue_bp
     from instructor_portal.ops import bp as ops_bp
     from instructor_portal.organiser.routes import bp as organiser_bp
+    from instructor_portal.payments.routes import bp as payments_bp
     from instructor_portal.teaching.routes import bp as teaching_bp
 
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(booking_bp)
+    app.register_blueprint(payments_bp)
     app.register_blueprint(teaching_bp, url_prefix="/teach")
     app.register_blueprint(organiser_bp, url_prefix="/organiser")
     app.register_blueprint(ops_bp)

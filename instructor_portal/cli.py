@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(send_outbox)
     app.cli.add_command(seed_demo)
     app.cli.add_command(expire_holds)
+    app.cli.add_command(reconcile_payments)
 
 
 @click.command("create-organiser")
@@ -45,6 +46,15 @@ def expire_holds() -> None:
 
     count = expire()
     click.echo(f"Released {count} expired {'hold' if count == 1 else 'holds'}.")
+
+
+@click.command("reconcile-payments")
+def reconcile_payments() -> None:
+    """Apply whatever Stripe knows that a missed webhook did not tell us; running it twice changes nothing."""
+    from instructor_portal.payments.services import reconcile_payments as reconcile
+
+    counts = reconcile()
+    click.echo(f"Updated {counts['sessions']} payments from their sessions, applied {counts['events']} missed events, completed {counts['refunds']} refunds.")
 
 
 @click.command("seed-demo")

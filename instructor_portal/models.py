@@ -6,6 +6,18 @@ from instructor_portal.booking.models import Booking, BookingPlace, BookingStatu
 from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, SessionStatus, Track, Venue
 from instructor_portal.notifications.models import OutboxAttachment, OutboxEmail, OutboxStatus
 from instructor_portal.organiser.models import Organisation
+from instructor_portal.payments.models import (
+    FlagKind,
+    Payment,
+    PaymentFlag,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+    StripeEvent,
+    Voucher,
+    VoucherKind,
+    VoucherRedemption,
+)
 
 __all__ = [
     "AgeUnit",
@@ -15,6 +27,7 @@ __all__ = [
     "BookingStatus",
     "Child",
     "Course",
+    "FlagKind",
     "CourseSession",
     "CourseStatus",
     "InstructorProfile",
@@ -22,10 +35,19 @@ __all__ = [
     "OutboxAttachment",
     "OutboxEmail",
     "OutboxStatus",
+    "Payment",
+    "PaymentFlag",
     "PaymentMethod",
+    "PaymentStatus",
+    "Refund",
+    "RefundStatus",
     "Role",
     "SessionStatus",
+    "StripeEvent",
     "Track",
     "User",
     "Venue",
+    "Voucher",
+    "VoucherKind",
+    "VoucherRedemption",
 ]

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+from flask import has_app_context
 from flask.testing import FlaskCliRunner, FlaskClient
 from flask_migrate import upgrade
 
@@ -84,7 +85,8 @@ class FreshContextClient(FlaskClient):
     def open(self, *args, **kwargs):
         with self.application.app_context():
             response = super().open(*args, **kwargs)
-        db.session.expire_all()  # the test's own objects may have changed under it
+        if has_app_context():  # a client used from another thread has no test context to refresh
+            db.session.expire_all()  # the test's own objects may have changed under it
         return response
 
 

@@ -32,12 +32,24 @@ class BookingStatus(StrEnum):
 
 class PaymentMethod(StrEnum):
     FREE = "free"
+    CARD = "card"
     PAY_AT_VENUE = "pay_at_venue"
     BANK_TRANSFER = "bank_transfer"
+    #: Paid for by a referrer through a voucher (health visitor, neonatal outreach, children's centre).
+    FUNDED = "funded"
 
     @property
     def label(self) -> str:
-        return {"free": "Free place", "pay_at_venue": "Pay at the first session", "bank_transfer": "Bank transfer"}[self.value]
+        return PAYMENT_METHOD_LABELS[self]
+
+
+PAYMENT_METHOD_LABELS = {
+    PaymentMethod.FREE: "Free place",
+    PaymentMethod.CARD: "Card",
+    PaymentMethod.PAY_AT_VENUE: "Pay at the first session",
+    PaymentMethod.BANK_TRANSFER: "Bank transfer",
+    PaymentMethod.FUNDED: "Funded place",
+}
 
 
 class Booking(TimestampMixin, db.Model):
@@ -45,6 +57,7 @@ class Booking(TimestampMixin, db.Model):
     __table_args__ = (
         CheckConstraint("amount_pence >= 0", name="amount_not_negative"),
         CheckConstraint("amount_paid_pence >= 0", name="paid_not_negative"),
+        CheckConstraint("discount_pence >= 0", name="discount_not_negative"),
         CheckConstraint("status != 'awaiting_payment' OR hold_expires_at IS NOT NULL", name="hold_has_expiry"),
     )
 
@@ -55,8 +68,10 @@ class Booking(TimestampMixin, db.Model):
     parent_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[BookingStatus] = mapped_column(str_enum(BookingStatus, "booking_status"), index=True)
     payment_method: Mapped[PaymentMethod | None] = mapped_column(str_enum(PaymentMethod, "payment_method"))
-    #: Total for every place on the booking, in minor units.
+    #: Total for every place on the booking after discounts, in minor units.
     amount_pence: Mapped[int]
+    #: Sibling and voucher discounts taken off the list price; list price = amount + discount.
+    discount_pence: Mapped[int] = mapped_column(default=0, server_default="0")
     amount_paid_pence: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(String(3))
     hold_expires_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -7,7 +7,9 @@ from instructor_portal.accounts.models import Role
 from instructor_portal.booking import services
 from instructor_portal.booking.forms import BookingForm, CancelBookingForm, PaymentChoiceForm
 from instructor_portal.booking.ical import course_calendar
-from instructor_portal.booking.models import BookingStatus, PaymentMethod
+from instructor_portal.booking.models import BookingStatus
+from instructor_portal.payments.providers import available_providers
+from instructor_portal.payments.services import PaymentError, cancel_booking_and_refund
 from instructor_portal.catalogue.models import Course, CourseStatus
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import db
@@ -73,24 +75,25 @@ def pay(booking_id: int):
     booking = _own_booking(booking_id)
     if booking.status == BookingStatus.CONFIRMED:
         return redirect(url_for("booking.my_booking", booking_id=booking.id))
-    methods = services.offline_methods(booking.course)
+    providers = {provider.method.value: provider for provider in available_providers(booking.course)}
     form = PaymentChoiceForm()
-    form.method.choices = [(method.value, method.label) for method in methods]
+    form.method.choices = [(key, provider.label) for key, provider in providers.items()]
     if form.validate_on_submit():
-        try:
-            method = PaymentMethod(form.method.data)
-        except ValueError:
+        provider = providers.get(form.method.data or "")
+        if provider is None:
             form.method.errors = ["Choose how you would like to pay."]
         else:
             try:
-                services.choose_offline_payment(booking, method)
-            except services.BookingError as error:
+                address = provider.start(booking)
+            except (services.BookingError, PaymentError) as error:
                 show_domain_error(form, error)
             else:
+                if address:
+                    return redirect(address)
                 flash("Your place is confirmed. We have emailed you the details.", "success")
                 return redirect(url_for("booking.my_booking", booking_id=booking.id))
     return render_template(
-        "booking/pay.html", booking=booking, form=form, live=services.is_live(booking, now=utcnow())
+        "booking/pay.html", booking=booking, form=form, providers=providers, live=services.is_live(booking, now=utcnow())
     ), form_status()
 
 
@@ -157,7 +160,7 @@ def _cancel_page(booking, *, back: str, done: str):
     refusal = services.cancel_refusal(booking, by=current_user, now=now)
     if refusal is None and form.validate_on_submit():
         try:
-            services.cancel_booking(booking, by=current_user, reason=form.reason.data or "", now=now)
+            cancel_booking_and_refund(booking, by=current_user, reason=form.reason.data or "", now=now)
         except services.BookingError as error:
             show_domain_error(form, error)
         else:

@@ -249,13 +249,14 @@ def book_places(
     db.session.add(booking)
     db.session.flush()  # the confirmation email links to the booking by id
     if course.is_free:
-        _confirm(booking, PaymentMethod.FREE, now=now)
+        confirm_booking(booking, PaymentMethod.FREE, now=now)
     audit.record(parent, "booking.created", booking, course_id=course.id, places=len(children), status=booking.status.value)
     db.session.commit()
     return booking
 
 
-def _confirm(booking: Booking, method: PaymentMethod, *, now: datetime) -> None:
+def confirm_booking(booking: Booking, method: PaymentMethod, *, now: datetime) -> None:
+    """Confirm a booking whose places are held (or were just taken again) and email the family; the caller commits."""
     booking.status = BookingStatus.CONFIRMED
     booking.payment_method = method
     booking.confirmed_at = now
@@ -289,14 +290,41 @@ def choose_offline_payment(booking: Booking, method: PaymentMethod, *, now: date
     if method not in offline_methods(booking.course):
         raise BookingError("That way of paying is not offered for this course.", field="method")
     if not is_live(booking, now=now):
-        closed = booking_closed_reason(booking.course, now=now)
-        if closed:
-            raise BookingError(closed)
-        capacity.take_places(booking.course, len(booking.places), now=now)
-    _confirm(booking, method, now=now)
+        retake_places(booking, now=now)
+    confirm_booking(booking, method, now=now)
     audit.record(booking.parent, "booking.confirmed", booking, method=method.value)
     db.session.commit()
     return booking
+
+
+def retake_places(booking: Booking, *, now: datetime) -> None:
+    """Take a lapsed booking's places again, atomically, if the course still has room; raise BookingError if not.
+
+    The caller confirms the booking in the same transaction.
+    """
+    closed = booking_closed_reason(booking.course, now=now)
+    if closed:
+        raise BookingError(closed)
+    capacity.take_places(booking.course, len(booking.places), now=now)
+    child_ids = [place.child_id for place in booking.places]
+    rebooked = db.session.scalars(
+        select(BookingPlace.child_id).where(
+            BookingPlace.course_id == booking.course_id,
+            BookingPlace.live,
+            BookingPlace.booking_id != booking.id,
+            BookingPlace.child_id.in_(child_ids),
+        )
+    ).first()
+    if rebooked is not None:
+        raise BookingError("The family has booked this course again since, so this booking cannot be revived.")
+
+
+def release_hold(booking: Booking) -> None:
+    """Give a held booking's places back at once (the family stopped paying); the caller commits."""
+    if booking.status == BookingStatus.AWAITING_PAYMENT:
+        booking.status = BookingStatus.EXPIRED
+        for place in booking.places:
+            place.live = False
 
 
 def expire_holds(*, now: datetime | None = None) -> int:
@@ -333,7 +361,16 @@ def cancel_refusal(booking: Booking, *, by: User, now: datetime) -> str | None:
     return None
 
 
-def _cancel(booking: Booking, *, by: User, reason: str, now: datetime) -> None:
+def cancel_refunded_booking(booking: Booking, *, by: User | None, reason: str, now: datetime) -> None:
+    """Cancel a booking whose money was refunded in full, freeing its places and telling the family; the caller commits."""
+    if booking.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED):
+        return
+    booking.cancellation_refundable = True
+    _cancel(booking, by=by, reason=reason, now=now)
+    _email_booking(booking, "booking_cancelled", f"Booking cancelled: {booking.course.title}", cancelled=True)
+
+
+def _cancel(booking: Booking, *, by: User | None, reason: str, now: datetime) -> None:
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_at = now
     booking.cancelled_by = by
@@ -342,8 +379,8 @@ def _cancel(booking: Booking, *, by: User, reason: str, now: datetime) -> None:
         place.live = False
 
 
-def cancel_course_bookings(course: Course, *, by: User, reason: str, now: datetime) -> int:
-    """Cancel every live booking on a cancelled course and tell each family; the caller commits."""
+def cancel_course_bookings(course: Course, *, by: User, reason: str, now: datetime) -> list[Booking]:
+    """Cancel every live booking on a cancelled course and tell each family; return them. The caller commits."""
     bookings = db.session.scalars(
         select(Booking).where(
             Booking.course_id == course.id,
@@ -354,7 +391,7 @@ def cancel_course_bookings(course: Course, *, by: User, reason: str, now: dateti
         booking.cancellation_refundable = booking.amount_paid_pence > 0
         _cancel(booking, by=by, reason=reason, now=now)
         _email_booking(booking, "course_cancelled", f"Course cancelled: {course.title}", cancelled=True, reason=reason)
-    return len(bookings)
+    return list(bookings)
 
 
 def tell_families_of_session_change(session: CourseSession, *, moved_from: datetime | None = None) -> int:

@@ -89,6 +89,7 @@ class Course(TimestampMixin, db.Model):
         CheckConstraint("age_min IS NULL OR age_min >= 0", name="age_min_not_negative"),
         CheckConstraint("age_min IS NULL OR age_max IS NULL OR age_min <= age_max", name="age_range_ordered"),
         CheckConstraint("cancellation_notice_days >= 0", name="notice_not_negative"),
+        CheckConstraint("sibling_discount_percent BETWEEN 0 AND 100", name="sibling_discount_in_range"),
         CheckConstraint("is_online OR venue_id IS NOT NULL", name="has_venue_or_online"),
     )
 
@@ -121,6 +122,8 @@ class Course(TimestampMixin, db.Model):
     cancellation_notice_days: Mapped[int] = mapped_column(default=7)
     #: Families may choose to pay at the first session or by bank transfer.
     allows_offline_payment: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    #: Percent off each place after the first when siblings or twins book together; 0 for none.
+    sibling_discount_percent: Mapped[int] = mapped_column(default=0, server_default="0")
     published_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancellation_reason: Mapped[str | None] = mapped_column(Text)

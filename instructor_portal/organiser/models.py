@@ -1,6 +1,7 @@
 """Organisation-wide settings, kept in one row that organisers edit."""
 
 from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from instructor_portal.db import TimestampMixin
@@ -20,6 +21,7 @@ DEFAULTS = {
     "makeup_cap": 2,
     "retention_months": 24,
     "corrected_age_cutoff_months": 24,
+    "allow_instructor_refunds": False,
 }
 
 
@@ -51,6 +53,8 @@ class Organisation(TimestampMixin, db.Model):
     retention_months: Mapped[int] = mapped_column(default=DEFAULTS["retention_months"])
     #: Corrected age is used only for children younger than this.
     corrected_age_cutoff_months: Mapped[int] = mapped_column(default=DEFAULTS["corrected_age_cutoff_months"])
+    #: Instructors may refund bookings on their own courses, not only organisers.
+    allow_instructor_refunds: Mapped[bool] = mapped_column(default=DEFAULTS["allow_instructor_refunds"], server_default=sa_false())
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name!r}>"

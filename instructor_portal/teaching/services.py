@@ -30,6 +30,7 @@ from instructor_portal.catalogue.models import (
 from instructor_portal.booking.capacity import lock_course, places_taken
 from instructor_portal.booking.services import cancel_course_bookings, tell_families_of_session_change
 from instructor_portal.clock import utcnow
+from instructor_portal.payments.services import refund_cancelled_booking
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
 from instructor_portal.organiser.services import get_organisation
@@ -196,8 +197,11 @@ def cancel_course(course: Course, *, actor: User, reason: str, now: datetime | N
     course.cancelled_at = now
     course.cancellation_reason = reason.strip()
     cancelled = cancel_course_bookings(course, by=actor, reason=course.cancellation_reason, now=now)
-    audit.record(actor, "course.cancelled", course, reason=course.cancellation_reason, bookings_cancelled=cancelled)
+    audit.record(actor, "course.cancelled", course, reason=course.cancellation_reason, bookings_cancelled=len(cancelled))
     db.session.commit()
+    for booking in cancelled:
+        if booking.amount_paid_pence:
+            refund_cancelled_booking(booking, by=None, now=now)
     return course
 
 

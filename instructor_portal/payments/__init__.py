@@ -1,0 +1,1 @@
+"""Payments: card payments through Stripe Checkout, offline payments, refunds and vouchers."""

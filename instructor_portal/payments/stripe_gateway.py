@@ -1,0 +1,121 @@
+"""The only module that talks to Stripe: Checkout Sessions, refunds, events and webhook signatures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import stripe
+from flask import current_app
+
+
+class GatewayError(Exception):
+    """Stripe refused the request; retrying the same request will not help."""
+
+
+class GatewayUnavailable(Exception):
+    """Stripe could not be reached or failed on its side; the same request may work later."""
+
+
+class BadSignature(Exception):
+    """A webhook body did not carry a valid signature for any of our signing secrets."""
+
+
+_TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
+
+
+@dataclass(frozen=True)
+class StripeGateway:
+    """A configured Stripe client; create it with ``gateway()``."""
+
+    client: stripe.StripeClient
+    webhook_secrets: tuple[str, ...]
+
+    def _call(self, method, *args, **kwargs) -> dict[str, Any]:
+        try:
+            return method(*args, **kwargs).to_dict()
+        except _TRANSIENT as error:
+            raise GatewayUnavailable(str(error)) from error
+        except stripe.StripeError as error:
+            raise GatewayError(error.user_message or str(error)) from error
+
+    def create_checkout_session(
+        self,
+        *,
+        amount_pence: int,
+        currency: str,
+        description: str,
+        reference: str,
+        metadata: dict[str, str],
+        customer_email: str,
+        success_url: str,
+        cancel_url: str,
+        expires_at: datetime,
+        idempotency_key: str,
+    ) -> dict[str, Any]:
+        """Open a Checkout Session for one amount, decided by us, never by the browser."""
+        params = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {"currency": currency.lower(), "unit_amount": amount_pence, "product_data": {"name": description}},
+                }
+            ],
+            "client_reference_id": reference,
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata},
+            "customer_email": customer_email,
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "expires_at": int(expires_at.timestamp()),
+        }
+        return self._call(self.client.v1.checkout.sessions.create, params, {"idempotency_key": idempotency_key})
+
+    def retrieve_checkout_session(self, session_id: str) -> dict[str, Any]:
+        return self._call(self.client.v1.checkout.sessions.retrieve, session_id)
+
+    def expire_checkout_session(self, session_id: str) -> dict[str, Any]:
+        return self._call(self.client.v1.checkout.sessions.expire, session_id)
+
+    def refund(self, *, payment_intent: str, amount_pence: int, idempotency_key: str, metadata: dict[str, str]) -> dict[str, Any]:
+        params = {"payment_intent": payment_intent, "amount": amount_pence, "metadata": metadata}
+        return self._call(self.client.v1.refunds.create, params, {"idempotency_key": idempotency_key})
+
+    def list_refunds(self, *, payment_intent: str) -> list[dict[str, Any]]:
+        return self._call(self.client.v1.refunds.list, {"payment_intent": payment_intent, "limit": 100})["data"]
+
+    def recent_events(self, *, types: list[str], since: datetime) -> Iterator[dict[str, Any]]:
+        """Every event of ``types`` created since ``since``, oldest first."""
+        params: dict[str, Any] = {"types": types, "created": {"gte": int(since.timestamp())}, "limit": 100}
+        events: list[dict[str, Any]] = []
+        while True:
+            page = self._call(self.client.v1.events.list, params)
+            events.extend(page["data"])
+            if not page.get("has_more") or not page["data"]:
+                break
+            params["starting_after"] = page["data"][-1]["id"]
+        return iter(reversed(events))
+
+    def verify_webhook(self, payload: bytes, signature: str) -> dict[str, Any]:
+        """Check the signature against each signing secret in turn (several during a rotation)."""
+        for secret in self.webhook_secrets:
+            try:
+                return stripe.Webhook.construct_event(payload, signature, secret).to_dict()
+            except stripe.SignatureVerificationError:
+                continue
+            except ValueError as error:  # not JSON
+                raise BadSignature("The webhook body is not valid JSON.") from error
+        raise BadSignature("The webhook signature matches none of our signing secrets.")
+
+
+def gateway() -> StripeGateway | None:
+    """The Stripe gateway for this app, or None when no Stripe key is configured (card payment is then not offered)."""
+    config = current_app.config
+    if not config.get("STRIPE_SECRET_KEY"):
+        return None
+    base = {"api": config["STRIPE_API_BASE"]} if config.get("STRIPE_API_BASE") else None
+    client = stripe.StripeClient(config["STRIPE_SECRET_KEY"], base_addresses=base, max_network_retries=2)
+    return StripeGateway(client, tuple(config["STRIPE_WEBHOOK_SECRETS"]))

@@ -1,0 +1,58 @@
+"""Helpers for payment tests: a held booking, paying for it at the fake Stripe, delivering webhooks."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from instructor_portal.booking import services as booking_services
+from instructor_portal.booking.models import BookingStatus
+from instructor_portal.extensions import db
+from instructor_portal.payments import services
+from instructor_portal.payments.models import Payment
+from tests import factories
+
+
+@pytest.fixture
+def held_booking(app, stripe_server):
+    """A booking for one child on a £45 course, its place held, about to pay by card."""
+
+    def _held(course=None, **course_fields):
+        course = course or factories.make_course(price_pence=4500, **course_fields)
+        child = factories.make_child()
+        return booking_services.book_places(child.parent, course, [child], accept_terms=True)
+
+    return _held
+
+
+@pytest.fixture
+def checkout(stripe_server):
+    """Start Checkout for a booking and return (payment, stripe session)."""
+
+    def _checkout(booking):
+        services.start_checkout(booking)
+        payment = db.session.scalars(db.select(Payment).where(Payment.booking_id == booking.id).order_by(Payment.id.desc())).first()
+        return payment, stripe_server.get(payment.stripe_checkout_session_id)
+
+    return _checkout
+
+
+@pytest.fixture
+def deliver(client, stripe_server):
+    """POST an event to the app's webhook as Stripe would; return the response."""
+
+    def _deliver(event, secret="whsec_test_current"):
+        body, headers = stripe_server.webhook_request(event, secret)
+        return client.post("/stripe/webhook", data=body, headers=headers)
+
+    return _deliver
+
+
+def last_event(stripe_server, type_):
+    return stripe_server.events(type_)[-1]
+
+
+def expire_hold(booking):
+    """Move a booking's hold into the past, as if the family took too long."""
+    booking.hold_expires_at = datetime.now(UTC) - timedelta(minutes=1)
+    db.session.commit()
+    assert booking.status == BookingStatus.AWAITING_PAYMENT
