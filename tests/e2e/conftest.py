@@ -23,7 +23,9 @@ def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    address = f"http://127.0.0.1:{server.server_port}"
+    app.config["BASE_URL"] = address  # links in emails and Stripe's return addresses come back here
+    yield address
     server.shutdown()
     thread.join()
 

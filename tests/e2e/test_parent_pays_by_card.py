@@ -1,0 +1,59 @@
+"""A parent pays for a place by card through (our stand-in for) Stripe Checkout, in a real browser."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from instructor_portal.booking.models import Booking, BookingStatus, PaymentMethod
+from instructor_portal.extensions import db
+from tests import factories
+
+pytestmark = pytest.mark.e2e
+
+
+def sign_in(page, live_server, email, next_path):
+    page.goto(f"{live_server}/login?next={next_path}")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_parent_books_pays_by_card_and_sees_the_place_confirmed(live_server, phone, stripe_server):
+    parent = factories.make_user(email="noor@example.org")
+    factories.make_child(parent, first_name="Zara", born=date.today() - timedelta(weeks=10))
+    course = factories.make_course(title="Thursday Baby Massage", price_pence=4500, places=4)
+
+    sign_in(phone, live_server, parent.email, f"/classes/{course.id}/book")
+    phone.get_by_label("Zara").check()
+    phone.get_by_label("I have read the course details").check()
+    phone.get_by_role("button", name="Book and continue to payment").click()
+
+    assert phone.get_by_text("We are holding your place until").is_visible()
+    phone.get_by_label("Card").check()
+    phone.get_by_role("button", name="Continue").click()
+
+    # Stripe's hosted page, served by our test server on loopback.
+    assert phone.get_by_role("heading", name="Pay 45.00 GBP").is_visible()
+    phone.get_by_role("button", name="Pay").click()
+
+    assert phone.get_by_text("your payment has gone through and your place is confirmed").is_visible()
+    booking = db.session.scalars(db.select(Booking)).one()
+    assert (booking.status, booking.payment_method, booking.amount_paid_pence) == (BookingStatus.CONFIRMED, PaymentMethod.CARD, 4500)
+
+
+def test_parent_goes_back_from_checkout_and_the_place_is_released(live_server, phone, stripe_server):
+    parent = factories.make_user(email="li@example.org")
+    factories.make_child(parent, first_name="Mei", born=date.today() - timedelta(weeks=10))
+    course = factories.make_course(title="Last Place Course", price_pence=4500, places=1)
+
+    sign_in(phone, live_server, parent.email, f"/classes/{course.id}/book")
+    phone.get_by_label("Mei").check()
+    phone.get_by_label("I have read the course details").check()
+    phone.get_by_role("button", name="Book and continue to payment").click()
+    phone.get_by_label("Card").check()
+    phone.get_by_role("button", name="Continue").click()
+    phone.get_by_role("button", name="Cancel").click()
+
+    assert phone.get_by_role("heading", name="You have not paid").is_visible()
+    booking = db.session.scalars(db.select(Booking)).one()
+    assert booking.status == BookingStatus.EXPIRED
