@@ -18,19 +18,22 @@ def sign_in(page, live_server, email, next_path):
     page.get_by_role("button", name="Sign in").click()
 
 
+def book_and_go_to_checkout(page, live_server, *, child_name: str, places: int) -> None:
+    """Sign a parent with one baby in, book a £45 course and choose to pay by card."""
+    parent = factories.make_user()
+    factories.make_child(parent, first_name=child_name, born=date.today() - timedelta(weeks=10))
+    course = factories.make_course(price_pence=4500, places=places)
+    sign_in(page, live_server, parent.email, f"/classes/{course.id}/book")
+    page.get_by_label(child_name).check()
+    page.get_by_label("I have read the course details").check()
+    page.get_by_role("button", name="Book and continue to payment").click()
+    assert page.get_by_text("We are holding your place until").is_visible()
+    page.get_by_label("Card").check()
+    page.get_by_role("button", name="Continue").click()
+
+
 def test_parent_books_pays_by_card_and_sees_the_place_confirmed(live_server, phone, stripe_server):
-    parent = factories.make_user(email="noor@example.org")
-    factories.make_child(parent, first_name="Zara", born=date.today() - timedelta(weeks=10))
-    course = factories.make_course(title="Thursday Baby Massage", price_pence=4500, places=4)
-
-    sign_in(phone, live_server, parent.email, f"/classes/{course.id}/book")
-    phone.get_by_label("Zara").check()
-    phone.get_by_label("I have read the course details").check()
-    phone.get_by_role("button", name="Book and continue to payment").click()
-
-    assert phone.get_by_text("We are holding your place until").is_visible()
-    phone.get_by_label("Card").check()
-    phone.get_by_role("button", name="Continue").click()
+    book_and_go_to_checkout(phone, live_server, child_name="Zara", places=4)
 
     # Stripe's hosted page, served by our test server on loopback.
     assert phone.get_by_role("heading", name="Pay 45.00 GBP").is_visible()
@@ -42,16 +45,7 @@ def test_parent_books_pays_by_card_and_sees_the_place_confirmed(live_server, pho
 
 
 def test_parent_goes_back_from_checkout_and_the_place_is_released(live_server, phone, stripe_server):
-    parent = factories.make_user(email="li@example.org")
-    factories.make_child(parent, first_name="Mei", born=date.today() - timedelta(weeks=10))
-    course = factories.make_course(title="Last Place Course", price_pence=4500, places=1)
-
-    sign_in(phone, live_server, parent.email, f"/classes/{course.id}/book")
-    phone.get_by_label("Mei").check()
-    phone.get_by_label("I have read the course details").check()
-    phone.get_by_role("button", name="Book and continue to payment").click()
-    phone.get_by_label("Card").check()
-    phone.get_by_role("button", name="Continue").click()
+    book_and_go_to_checkout(phone, live_server, child_name="Mei", places=1)
     phone.get_by_role("button", name="Cancel").click()
 
     assert phone.get_by_role("heading", name="You have not paid").is_visible()
