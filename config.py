@@ -82,6 +82,8 @@ class Config:
     STRIPE_RECONCILE_DAYS = _env_int("STRIPE_RECONCILE_DAYS", 3)
 
     CATALOGUE_PAGE_SIZE = _env_int("CATALOGUE_PAGE_SIZE", 12)
+    #: Lines per page of the organiser's list of payments and refunds.
+    PAYMENTS_PAGE_SIZE = _env_int("PAYMENTS_PAGE_SIZE", 50)
 
 
 class DevelopmentConfig(Config):

@@ -7,7 +7,9 @@ import email.policy
 import os
 import re
 import socket
+import threading
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -113,6 +115,51 @@ def app(database_url):
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
         db.engine.dispose()
+
+
+#: The most threads a concurrency test races at once; racing_app's pool has a connection for each.
+MAX_RACERS = 50
+
+
+@pytest.fixture
+def racing_app(app, database_url):
+    """A second app on the same database whose pool gives every racing thread its own connection."""
+    racer = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": MAX_RACERS, "max_overflow": 0, "pool_timeout": 60},
+        }
+    )
+    yield racer
+    with racer.app_context():
+        db.engine.dispose()
+
+
+def race(app, attempt, arguments: list[tuple]) -> Counter:
+    """Call ``attempt(*args)`` for every ``args`` at once, each on its own thread and connection; count the results.
+
+    An unexpected exception is counted by its type and message, so a failed assertion shows it.
+    """
+    start = threading.Barrier(len(arguments))
+    outcomes: list[str] = []
+
+    def run(args: tuple) -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                outcomes.append(attempt(*args))
+            except Exception as error:
+                outcomes.append(f"{type(error).__name__}: {error}")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(args,)) for args in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return Counter(outcomes)
 
 
 @pytest.fixture

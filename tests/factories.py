@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from instructor_portal.accounts.models import Child, InstructorProfile, Role, User
 from instructor_portal.accounts.services import set_password
-from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus
+from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
 from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, Track, Venue
 from instructor_portal.extensions import db
+from instructor_portal.payments.models import Payment, PaymentStatus, Refund, RefundStatus, Voucher, VoucherKind
 
 PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)
@@ -137,3 +138,44 @@ def make_booking(course: Course, children: list[Child] | None = None, *, status:
     db.session.add(booking)
     db.session.commit()
     return booking
+
+
+def make_payment(booking: Booking, *, method: PaymentMethod = PaymentMethod.CARD, status: PaymentStatus = PaymentStatus.SUCCEEDED,
+                 amount_pence: int | None = None, at: datetime | None = None, **overrides) -> Payment:
+    """A payment written directly (not through the service), made ``at`` (default now), for setting the scene."""
+    at = at or datetime.now(UTC)
+    payment = Payment(
+        booking=booking,
+        method=method,
+        status=status,
+        amount_pence=amount_pence or booking.amount_pence,
+        currency=booking.currency,
+        created_at=at,
+        succeeded_at=at if status == PaymentStatus.SUCCEEDED else None,
+        **overrides,
+    )
+    db.session.add(payment)
+    db.session.commit()
+    return payment
+
+
+def make_refund(payment: Payment, *, amount_pence: int | None = None, status: RefundStatus = RefundStatus.SUCCEEDED,
+                at: datetime | None = None, reason: str = "Goodwill", **overrides) -> Refund:
+    """A refund written directly, counted against its payment when it succeeded."""
+    amount_pence = amount_pence or payment.amount_pence
+    refund = Refund(payment=payment, amount_pence=amount_pence, status=status, reason=reason,
+                    idempotency_key=f"test-refund-{_next()}", created_at=at or datetime.now(UTC), **overrides)
+    db.session.add(refund)
+    if status == RefundStatus.SUCCEEDED:
+        payment.amount_refunded_pence += amount_pence
+    db.session.commit()
+    return refund
+
+
+def make_voucher(**overrides) -> Voucher:
+    """A voucher for 10% off any course, with no limit or expiry unless told."""
+    values = {"code": f"CODE-{_next()}", "kind": VoucherKind.PERCENT, "value": 10}
+    voucher = Voucher(**{**values, **overrides})
+    db.session.add(voucher)
+    db.session.commit()
+    return voucher

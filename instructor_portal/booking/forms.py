@@ -1,9 +1,11 @@
 """Booking, payment-choice and cancellation forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectMultipleField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from instructor_portal.forms import strip_whitespace
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -20,6 +22,14 @@ class BookingForm(FlaskForm):
     photo_consent = BooleanField(
         "Photos: the instructor may take photos in class that include my family (optional)",
     )
+    voucher_code = StringField(
+        "Voucher or referral code (optional)",
+        validators=[Length(max=40, message="A code is at most 40 characters.")],
+        filters=[strip_whitespace],
+        description="If your health visitor, children's centre or neonatal team gave you a code, enter it here.",
+    )
+    #: Show the price of what is chosen, with any discount, without booking yet.
+    check_price = SubmitField("Check the price")
 
 
 class PaymentChoiceForm(FlaskForm):

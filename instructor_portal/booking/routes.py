@@ -9,7 +9,7 @@ from instructor_portal.booking.forms import BookingForm, CancelBookingForm, Paym
 from instructor_portal.booking.ical import course_calendar
 from instructor_portal.booking.models import BookingStatus
 from instructor_portal.payments.providers import available_providers
-from instructor_portal.payments.services import PaymentError, cancel_booking_and_refund
+from instructor_portal.payments.services import PaymentError, booking_money, cancel_booking_and_refund
 from instructor_portal.catalogue.models import Course, CourseStatus
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import db
@@ -35,33 +35,43 @@ def book(course_id: int):
     choices = services.children_choices(current_user, course, now=now)
     form = BookingForm()
     form.children.choices = [(choice.child.id, choice.child.first_name) for choice in choices if choice.eligible]
+    quote = None
     if form.validate_on_submit():
         chosen = [choice.child for choice in choices if choice.eligible and choice.child.id in (form.children.data or [])]
         try:
-            booking = services.book_places(
-                current_user,
-                course,
-                chosen,
-                accept_terms=form.accept_terms.data,
-                medical_clearance=form.medical_clearance.data,
-                photo_consent=form.photo_consent.data,
-                now=now,
-            )
-        except services.BookingError as error:
+            if form.check_price.data:
+                quote = services.quote_places(course, len(chosen), voucher_code=form.voucher_code.data or "", now=now)
+            else:
+                booking = services.book_places(
+                    current_user,
+                    course,
+                    chosen,
+                    accept_terms=form.accept_terms.data,
+                    medical_clearance=form.medical_clearance.data,
+                    photo_consent=form.photo_consent.data,
+                    voucher_code=form.voucher_code.data or "",
+                    now=now,
+                )
+                return _after_booking(booking)
+        except (services.BookingError, PaymentError) as error:
             show_domain_error(form, error)
-        else:
-            if booking.status == BookingStatus.CONFIRMED:
-                flash("Your place is confirmed. We have emailed you the details.", "success")
-                return redirect(url_for("booking.my_booking", booking_id=booking.id))
-            return redirect(url_for("booking.pay", booking_id=booking.id))
+    # A price check is not a refusal, so it answers 200 like the first showing of the form.
     return render_template(
         "booking/book.html",
         course=course,
         form=form,
         choices=choices,
+        quote=quote,
         closed=services.booking_closed_reason(course, now=now),
         places_left=services.places_left(course, now=now),
-    ), form_status()
+    ), 200 if quote is not None else form_status()
+
+
+def _after_booking(booking):
+    if booking.status == BookingStatus.CONFIRMED:
+        flash("Your place is confirmed. We have emailed you the details.", "success")
+        return redirect(url_for("booking.my_booking", booking_id=booking.id))
+    return redirect(url_for("booking.pay", booking_id=booking.id))
 
 
 def _own_booking(booking_id: int):
@@ -119,6 +129,7 @@ def my_booking(booking_id: int):
         live=services.is_live(booking, now=now),
         next_session=services.next_session(booking.course, now=now),
         cancellable=services.cancel_refusal(booking, by=current_user, now=now) is None,
+        money=booking_money(booking, for_family=True),
     )
 
 

@@ -17,10 +17,13 @@ from instructor_portal.booking.models import Booking, BookingPlace, BookingStatu
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, SessionStatus, Track
 from instructor_portal.catalogue.services import age_in_months, age_in_units, check_eligibility, format_age
 from instructor_portal.clock import utcnow
+from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
 from instructor_portal.money import format_money
 from instructor_portal.notifications.services import absolute_url, enqueue_email
 from instructor_portal.organiser.services import get_organisation
+from instructor_portal.payments import pricing
+from instructor_portal.payments.models import VoucherRedemption
 from instructor_portal.timezones import local_date, to_local
 
 BookingError = capacity.BookingError
@@ -75,7 +78,7 @@ def is_refundable(booking: Booking, *, now: datetime) -> bool:
 def cancellation_terms(booking: Booking, *, now: datetime) -> str:
     """What cancelling now would mean for the family's money, in one sentence."""
     if booking.amount_pence == 0:
-        return "This place is free, so there is nothing to refund."
+        return f"This place is {'funded' if booking.payment_method == PaymentMethod.FUNDED else 'free'}, so there is nothing to refund."
     if is_refundable(booking, now=now):
         if booking.amount_paid_pence:
             return "You are cancelling in good time, so what you have paid will be refunded."
@@ -192,12 +195,15 @@ def book_places(
     accept_terms: bool,
     medical_clearance: bool = False,
     photo_consent: bool = False,
+    voucher_code: str = "",
     now: datetime | None = None,
 ) -> Booking:
     """Book a place for each child (twins: two places, one booking), taking the places atomically.
 
-    A free course is confirmed at once; a paid one is held for the organisation's hold time
-    while the family chooses how to pay.
+    The price comes from the course: the sibling discount off each place after the first,
+    then the voucher named by ``voucher_code``, whose usage limit holds however many book
+    at once. A booking with nothing to pay (a free course, a funded place) is confirmed at
+    once; any other is held for the organisation's hold time while the family chooses how to pay.
     """
     now = now or utcnow()
     organisation = get_organisation()
@@ -222,7 +228,13 @@ def book_places(
     for child in children:
         _check_child(course, child, start, organisation.timezone, organisation.corrected_age_cutoff_months)
 
-    capacity.take_places(course, len(children), now=now)
+    try:
+        # The voucher's lock first, then the course's: the only order anything takes both in.
+        voucher = pricing.claim_voucher(voucher_code, course=course, now=now) if voucher_code.strip() else None
+        capacity.take_places(course, len(children), now=now)
+    except DomainError:
+        db.session.rollback()
+        raise
     already = db.session.scalars(
         select(BookingPlace.child_id).where(
             BookingPlace.course_id == course.id, BookingPlace.live, BookingPlace.child_id.in_([c.id for c in children])
@@ -233,11 +245,13 @@ def book_places(
         db.session.rollback()
         raise BookingError(f"{names} already {'has' if len(already) == 1 else 'have'} a place on this course.", field="children")
 
+    price = pricing.price_places(course, len(children), voucher=voucher)
     booking = Booking(
         reference=_new_reference(),
         course=course,
         parent=parent,
-        amount_pence=course.price_pence * len(children),
+        amount_pence=price.total_pence,
+        discount_pence=price.discount_pence,
         currency=course.currency,
         terms_accepted_at=now,
         medical_clearance=medical_clearance,
@@ -247,12 +261,26 @@ def book_places(
     booking.status = BookingStatus.AWAITING_PAYMENT
     booking.hold_expires_at = now + timedelta(minutes=organisation.hold_minutes)
     db.session.add(booking)
+    if voucher is not None:
+        db.session.add(VoucherRedemption(voucher=voucher, booking=booking, discount_pence=price.voucher_discount_pence))
     db.session.flush()  # the confirmation email links to the booking by id
-    if course.is_free:
-        confirm_booking(booking, PaymentMethod.FREE, now=now)
-    audit.record(parent, "booking.created", booking, course_id=course.id, places=len(children), status=booking.status.value)
+    if price.total_pence == 0:
+        # Nothing to pay, so nothing goes near Stripe: free, or paid for by a referrer's voucher.
+        confirm_booking(booking, PaymentMethod.FREE if course.is_free else PaymentMethod.FUNDED, now=now)
+    audit.record(
+        parent, "booking.created", booking, course_id=course.id, places=len(children), status=booking.status.value,
+        amount_pence=price.total_pence, discount_pence=price.discount_pence, voucher=voucher.code if voucher else None,
+    )
     db.session.commit()
     return booking
+
+
+def quote_places(course: Course, places: int, *, voucher_code: str = "", now: datetime | None = None) -> pricing.Price:
+    """Price ``places`` places with the course's sibling discount and the voucher named, booking nothing."""
+    if places < 1:
+        raise BookingError("Choose at least one child to see the price.", field="children")
+    voucher = pricing.find_voucher(voucher_code, course=course, now=now or utcnow()) if voucher_code.strip() else None
+    return pricing.price_places(course, places, voucher=voucher)
 
 
 def confirm_booking(booking: Booking, method: PaymentMethod, *, now: datetime) -> None:
@@ -463,7 +491,7 @@ def payment_status(booking: Booking, *, now: datetime) -> str:
             return "Hold expired"
         return f"Held until {to_local(booking.hold_expires_at, get_organisation().timezone):%H:%M}, not yet paid"
     if booking.amount_pence == 0:
-        return "Free"
+        return "Funded" if booking.payment_method == PaymentMethod.FUNDED else "Free"
     if booking.amount_due_pence == 0:
         return "Paid"
     method = f" ({booking.payment_method.label.lower()})" if booking.payment_method else ""

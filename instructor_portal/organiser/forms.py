@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
@@ -16,10 +18,15 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, StopValidation
 
 from instructor_portal.accounts.models import Role
+from instructor_portal.catalogue.models import Course, Track
 from instructor_portal.forms import Between, strip_whitespace
+from instructor_portal.payments.models import Voucher, VoucherKind
+from instructor_portal.teaching.forms import LocalDateTimeField, PoundsField
+from instructor_portal.templating import format_date
+from instructor_portal.timezones import to_local
 
 WHOLE_NUMBER = "Enter a whole number."
 
@@ -154,6 +161,10 @@ class SettingsForm(FlaskForm):
         ],
         invalid_value_message=WHOLE_NUMBER,
     )
+    allow_instructor_refunds = BooleanField(
+        "Instructors may refund bookings on their own courses",
+        description="Organisers can always refund any booking.",
+    )
     corrected_age_cutoff_months = IntegerField(
         "Use corrected age for children younger than (months)",
         validators=[
@@ -162,3 +173,125 @@ class SettingsForm(FlaskForm):
         ],
         invalid_value_message=WHOLE_NUMBER,
     )
+
+
+def needed_for_kind(kind: VoucherKind, message: str):
+    """Require a field only for a voucher of ``kind``; for any other kind, ignore whatever it holds."""
+
+    def check(form: FlaskForm, field) -> None:
+        blank = not (field.raw_data and field.raw_data[0].strip())
+        if form.kind.data != kind.value or blank:
+            field.errors.clear()
+            raise StopValidation(message if form.kind.data == kind.value else None)
+
+    return check
+
+
+class VoucherForm(FlaskForm):
+    """A code for a discount or a funded place: what it gives, how often, until when, for what, and from whom."""
+
+    code = StringField(
+        "Code",
+        validators=[DataRequired("Enter the code families will type."), Length(max=40, message="Keep the code to 40 characters.")],
+        filters=[strip_whitespace],
+        description="3 to 40 letters, digits or dashes, such as SOUTHMEAD-HV. Families may type it in any case.",
+    )
+    kind = RadioField(
+        "What the code gives",
+        choices=[
+            SelectChoice(VoucherKind.PERCENT.value, "A percentage off"),
+            SelectChoice(VoucherKind.FIXED.value, "An amount off"),
+            SelectChoice(VoucherKind.FUNDED.value, "A funded place: the referrer pays, the family pays nothing"),
+        ],
+        default=VoucherKind.PERCENT.value,
+        invalid_choice_message="Choose a percentage off, an amount off or a funded place.",
+    )
+    percent = IntegerField(
+        "Percentage off",
+        validators=[
+            needed_for_kind(VoucherKind.PERCENT, "Enter the percentage off, from 1 to 100."),
+            Between(min=1, max=100, message="Enter a percentage from 1 to 100."),
+        ],
+        invalid_value_message=WHOLE_NUMBER,
+        description="For a percentage off: a whole number from 1 to 100.",
+    )
+    amount = PoundsField(
+        "Amount off",
+        validators=[
+            needed_for_kind(VoucherKind.FIXED, "Enter the amount off, such as 10 or 12.50."),
+            Between(min=Decimal("0.01"), max=10000, message="Enter an amount from 0.01 up to 10,000."),
+        ],
+    )
+    max_uses = IntegerField(
+        "Bookings it can be used for (optional)",
+        validators=[Optional(), Between(min=1, max=100000, message="Enter 1 or more, or leave it blank for no limit.")],
+        invalid_value_message=WHOLE_NUMBER,
+        description="Leave blank for no limit. Twins or siblings booked together count as one booking.",
+    )
+    expires_at = LocalDateTimeField(
+        "Expires (optional)", [Optional()], description="Leave blank for a code that does not expire."
+    )
+    course = SelectField("Only for this course (optional)", invalid_choice_message="Choose a course from the list.")
+    track = SelectField(
+        "Only for this track (optional)",
+        choices=[SelectChoice("", "Any track")] + [SelectChoice(track.value, track.label) for track in Track],
+        invalid_choice_message="Choose a track from the list.",
+    )
+    referrer = StringField(
+        "Referred by (optional)",
+        validators=[Length(max=200, message="Keep who referred the family to 200 characters.")],
+        filters=[strip_whitespace],
+        description='Who gives families this code, for example "Health visitor team, Southmead".',
+    )
+    active = BooleanField(
+        "In use", default=True, description="Untick to switch the code off; bookings already made keep their discount."
+    )
+
+    def __init__(self, *args: Any, courses: list[Course], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._courses = {str(course.id): course for course in courses}
+        self.course.choices = [SelectChoice("", "Any course")] + [
+            SelectChoice(key, _course_label(course)) for key, course in self._courses.items()
+        ]
+
+    @staticmethod
+    def data_for(voucher: Voucher, tz: str) -> dict[str, Any]:
+        """The form's starting values for editing ``voucher``, in local time and pounds."""
+        return {
+            "code": voucher.code,
+            "kind": voucher.kind.value,
+            "percent": voucher.value if voucher.kind == VoucherKind.PERCENT else None,
+            "amount": Decimal(voucher.value) / 100 if voucher.kind == VoucherKind.FIXED else None,
+            "max_uses": voucher.max_uses,
+            "expires_at": None if voucher.expires_at is None else to_local(voucher.expires_at, tz).replace(tzinfo=None),
+            "course": str(voucher.course_id) if voucher.course_id else "",
+            "track": voucher.track.value if voucher.track else "",
+            "referrer": voucher.referrer,
+            "active": voucher.active,
+        }
+
+    def voucher_fields(self, tz: str) -> dict[str, Any]:
+        """The voucher as organiser.services takes it: a percentage or pence, UTC, model objects."""
+        kind = VoucherKind(self.kind.data)
+        if kind == VoucherKind.PERCENT:
+            value = self.percent.data
+        elif kind == VoucherKind.FIXED:
+            value = int(self.amount.data * 100)
+        else:
+            value = 0
+        return {
+            "code": self.code.data,
+            "kind": kind,
+            "value": value,
+            "max_uses": self.max_uses.data,
+            "expires_at": self.expires_at.to_utc(tz),
+            "course": self._courses.get(self.course.data or ""),
+            "track": Track(self.track.data) if self.track.data else None,
+            "referrer": self.referrer.data or "",
+            "active": self.active.data,
+        }
+
+
+def _course_label(course: Course) -> str:
+    sessions = course.scheduled_sessions
+    return f"{course.title}, from {format_date(sessions[0].starts_at)}" if sessions else course.title

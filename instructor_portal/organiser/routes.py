@@ -6,10 +6,12 @@ from flask_login import current_user
 from instructor_portal.accounts.services import AccountError, invite_user, resend_invitation
 from instructor_portal.accounts.models import Role, User
 from instructor_portal.catalogue.models import Venue
+from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, form_values, show_domain_error
 from instructor_portal.organiser import services
-from instructor_portal.organiser.forms import InviteForm, SettingsForm, VenueForm
+from instructor_portal.organiser.forms import InviteForm, SettingsForm, VenueForm, VoucherForm
+from instructor_portal.payments.models import Voucher
 from instructor_portal.permissions import organiser_required
 from instructor_portal.teaching.services import list_courses
 
@@ -71,6 +73,49 @@ def edit_venue(venue_id: int):
             flash(f"{venue.name} saved.", "success")
             return redirect(url_for("organiser.venues"))
     return render_template("organiser/edit_venue.html", form=form, venue=venue), form_status()
+
+
+@bp.get("/vouchers")
+@organiser_required
+def vouchers():
+    """List the voucher codes with what each gives, how often it has been used and who refers families with it."""
+    now = utcnow()
+    return render_template("organiser/vouchers.html", vouchers=services.list_vouchers(now=now), now=now)
+
+
+@bp.route("/vouchers/new", methods=["GET", "POST"])
+@organiser_required
+def new_voucher():
+    """Add a voucher code for a discount or a funded place."""
+    form = VoucherForm(courses=services.voucher_course_options())
+    if form.validate_on_submit():
+        tz = services.get_organisation().timezone
+        try:
+            voucher = services.create_voucher(actor=current_user, **form.voucher_fields(tz))
+        except services.OrganiserError as error:
+            show_domain_error(form, error)
+        else:
+            flash(f"Voucher {voucher.code} added.", "success")
+            return redirect(url_for("organiser.vouchers"))
+    return render_template("organiser/new_voucher.html", form=form), form_status()
+
+
+@bp.route("/vouchers/<int:voucher_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_voucher(voucher_id: int):
+    """Change a voucher code's terms, or switch it off."""
+    voucher = get_or_404(Voucher, voucher_id)
+    tz = services.get_organisation().timezone
+    form = VoucherForm(courses=services.voucher_course_options(voucher), data=VoucherForm.data_for(voucher, tz))
+    if form.validate_on_submit():
+        try:
+            services.update_voucher(voucher, actor=current_user, **form.voucher_fields(tz))
+        except services.OrganiserError as error:
+            show_domain_error(form, error)
+        else:
+            flash(f"Voucher {voucher.code} saved.", "success")
+            return redirect(url_for("organiser.vouchers"))
+    return render_template("organiser/edit_voucher.html", form=form, voucher=voucher), form_status()
 
 
 @bp.get("/instructors")

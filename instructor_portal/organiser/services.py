@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from flask import g
+from sqlalchemy.exc import IntegrityError
 
 from instructor_portal import audit
 from instructor_portal.accounts.models import Role, User
@@ -16,6 +17,8 @@ from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
 from instructor_portal.organiser.models import DEFAULTS, Organisation
+from instructor_portal.payments.models import Voucher, VoucherKind
+from instructor_portal.payments.pricing import normalise_code, voucher_uses
 
 VENUE_FIELDS = frozenset(
     {
@@ -30,10 +33,25 @@ VENUE_FIELDS = frozenset(
         "active",
     }
 )
+#: Voucher fields a caller may set (see payments.models.Voucher), with the value a new voucher
+#: starts with; the code and kind have none and must be given.
+VOUCHER_FIELDS: dict[str, Any] = {
+    "code": None,
+    "kind": None,
+    "value": 0,
+    "max_uses": None,
+    "expires_at": None,
+    "course": None,
+    "track": None,
+    "referrer": "",
+    "active": True,
+}
+CODE_TAKEN = "There is already a voucher with this code; choose another."
 STAFF_ROLES = (Role.INSTRUCTOR, Role.ORGANISER)
 # Royal Mail's shapes: an outward code (A9, A99, AA9, AA99, A9A, AA9A) and an inward code (9AA).
 _POSTCODE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_VOUCHER_CODE = re.compile(r"[A-Z0-9-]{3,40}")
 
 
 class OrganiserError(DomainError):
@@ -160,3 +178,85 @@ def set_user_active(user: User, *, active: bool, actor: User) -> User:
         audit.record(actor, "user.activated" if active else "user.deactivated", user)
         db.session.commit()
     return user
+
+
+# --- Vouchers ------------------------------------------------------------------------------------
+
+
+def list_vouchers(*, now: datetime | None = None) -> list[tuple[Voucher, int]]:
+    """List every voucher, newest first, with how many bookings holding places use it now."""
+    uses = voucher_uses(Voucher.id, now or utcnow())
+    return [(voucher, count) for voucher, count in db.session.execute(db.select(Voucher, uses).order_by(Voucher.id.desc()))]
+
+
+def voucher_course_options(voucher: Voucher | None = None) -> list[Course]:
+    """Return the courses a voucher may be kept to: those not cancelled, plus the voucher's own."""
+    courses = list(
+        db.session.scalars(db.select(Course).where(Course.status != CourseStatus.CANCELLED).order_by(Course.title, Course.id))
+    )
+    if voucher is not None and voucher.course is not None and voucher.course not in courses:
+        courses.append(voucher.course)
+    return courses
+
+
+def create_voucher(*, actor: User, now: datetime | None = None, **fields: Any) -> Voucher:
+    """Add a voucher code (``fields`` are keys of VOUCHER_FIELDS, ``value`` a percentage or pence); any expiry must be to come."""
+    missing = {"code", "kind"} - fields.keys()
+    if missing:
+        raise TypeError(f"create_voucher() needs {', '.join(sorted(missing))}")
+    values = _voucher_values({**VOUCHER_FIELDS, **fields}, current=None)
+    if values["expires_at"] is not None and values["expires_at"] <= (now or utcnow()):
+        raise OrganiserError("Choose an expiry date and time in the future.", field="expires_at")
+    voucher = Voucher(created_by_id=actor.id, **values)
+    db.session.add(voucher)
+    _save_voucher(voucher, actor, "voucher.created", code=voucher.code, kind=voucher.kind.value, value=voucher.value)
+    return voucher
+
+
+def update_voucher(voucher: Voucher, *, actor: User, **fields: Any) -> Voucher:
+    """Change the voucher's terms given (keys of VOUCHER_FIELDS); bookings already made keep their discount."""
+    values = _voucher_values({name: getattr(voucher, name) for name in VOUCHER_FIELDS} | fields, current=voucher)
+    changed = sorted(name for name, value in values.items() if getattr(voucher, name) != value)
+    for name in changed:
+        setattr(voucher, name, values[name])
+    _save_voucher(voucher, actor, "voucher.updated", changed=changed)
+    return voucher
+
+
+def _save_voucher(voucher: Voucher, actor: User, action: str, **data: Any) -> None:
+    try:
+        audit.record(actor, action, voucher, **data)
+        db.session.commit()
+    except IntegrityError:  # another organiser saved the same code a moment ago
+        db.session.rollback()
+        raise OrganiserError(CODE_TAKEN, field="code") from None
+
+
+def _voucher_values(fields: dict[str, Any], *, current: Voucher | None) -> dict[str, Any]:
+    """Check a voucher's fields, alone and together, and return them tidied for the model."""
+    unknown = fields.keys() - VOUCHER_FIELDS
+    if unknown:
+        raise TypeError(f"unknown voucher fields: {', '.join(sorted(unknown))}")
+    values = {**fields, "code": normalise_code(fields["code"]), "kind": VoucherKind(fields["kind"]),
+              "referrer": fields["referrer"].strip()}
+    if not _VOUCHER_CODE.fullmatch(values["code"]):
+        raise OrganiserError("Use 3 to 40 letters, digits or dashes, such as SOUTHMEAD-HV.", field="code")
+    taken = db.select(Voucher.id).where(db.func.upper(Voucher.code) == values["code"])
+    if current is not None:
+        taken = taken.where(Voucher.id != current.id)
+    if db.session.scalars(taken).first() is not None:
+        raise OrganiserError(CODE_TAKEN, field="code")
+    kind, value = values["kind"], values["value"]
+    if kind == VoucherKind.PERCENT and not (value is not None and 1 <= value <= 100):
+        raise OrganiserError("Enter a percentage from 1 to 100.", field="percent")
+    if kind == VoucherKind.FIXED and not (value is not None and value > 0):
+        raise OrganiserError("Enter an amount more than 0.", field="amount")
+    if kind == VoucherKind.FUNDED:
+        values["value"] = 0
+    if values["max_uses"] is not None and values["max_uses"] < 1:
+        raise OrganiserError("Enter 1 or more, or leave it blank for no limit.", field="max_uses")
+    if values["course"] is not None and values["track"] is not None:
+        raise OrganiserError("Keep the code to one course or to one track, not both.", field="track")
+    if len(values["referrer"]) > 200:
+        raise OrganiserError("Keep who referred the family to 200 characters.", field="referrer")
+    return values

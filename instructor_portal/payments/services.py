@@ -1,4 +1,4 @@
-"""Payments: Checkout, fulfilment from Stripe's word, refunds, offline payments and reconciliation.
+"""Payments: Checkout, fulfilment from Stripe's word, refunds, offline payments, reconciliation and flags.
 
 Every path that changes a payment locks its booking row first, so a webhook, the family's
 return from Stripe and the reconcile command can run at once and still apply a payment once.
@@ -6,18 +6,21 @@ return from Stripe and the reconcile command can run at once and still apply a p
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from instructor_portal import audit
 from instructor_portal.accounts.models import Role, User
 from instructor_portal.booking import services as booking_services
 from instructor_portal.booking.models import Booking, BookingStatus, PaymentMethod
 from instructor_portal.clock import utcnow
+from instructor_portal.db import MAX_ID
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
 from instructor_portal.money import format_money
@@ -535,3 +538,126 @@ def cancel_booking_and_refund(booking: Booking, *, by: User, reason: str = "", n
     if booking.cancellation_refundable and booking.amount_paid_pence:
         refund_cancelled_booking(booking, by=None, now=now)
     return booking
+
+
+# --- Reading for the booking pages -----------------------------------------------------------------
+
+#: What a family is shown: money that moved or failed, not Checkout pages they opened and left.
+FAMILY_VISIBLE_STATUSES = (PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED, PaymentStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class BookingMoney:
+    """A booking's payments and their refunds, each oldest first."""
+
+    payments: list[Payment]
+    refunds: list[Refund]
+
+
+@dataclass(frozen=True)
+class Refundable:
+    """A payment with what can still be refunded of it (refunds under way count as spent)."""
+
+    payment: Payment
+    left_pence: int
+
+
+def booking_money(booking: Booking, *, for_family: bool = False) -> BookingMoney:
+    """List a booking's payments and refunds; ``for_family`` leaves out Checkout pages opened and never paid."""
+    query = (
+        select(Payment)
+        .where(Payment.booking_id == booking.id)
+        .options(selectinload(Payment.refunds).selectinload(Refund.requested_by), selectinload(Payment.recorded_by))
+        .order_by(Payment.created_at, Payment.id)
+    )
+    if for_family:
+        query = query.where(Payment.status.in_(FAMILY_VISIBLE_STATUSES))
+    payments = list(db.session.scalars(query))
+    refunds = sorted((refund for payment in payments for refund in payment.refunds), key=lambda refund: (refund.created_at, refund.id))
+    return BookingMoney(payments=payments, refunds=refunds)
+
+
+def refundable_payments(booking: Booking) -> list[Refundable]:
+    """Each payment on the booking that still has money to give back, with how much."""
+    payments = db.session.scalars(
+        select(Payment).where(Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED).order_by(Payment.id)
+    )
+    left = [Refundable(payment, payment.refundable_pence - _pending_refunds(payment)) for payment in payments]
+    return [entry for entry in left if entry.left_pence > 0]
+
+
+def get_booking_payment(booking: Booking, payment_id: int | None) -> Payment | None:
+    """Return the booking's payment with this id, or None (also for another booking's payment)."""
+    payment = db.session.get(Payment, payment_id) if payment_id and 0 < payment_id <= MAX_ID else None
+    return payment if payment is not None and payment.booking_id == booking.id else None
+
+
+def owes_money(booking: Booking) -> bool:
+    """Say whether money can be marked as received: the booking is confirmed and something is still due."""
+    return booking.status == BookingStatus.CONFIRMED and booking.amount_due_pence > 0
+
+
+# --- Flags for the organiser -----------------------------------------------------------------------
+
+FLAG_LABELS = {
+    FlagKind.MISMATCH: "Does not match Stripe",
+    FlagKind.LATE_PAYMENT_CONFIRMED: "Paid late, place confirmed",
+    FlagKind.LATE_PAYMENT_REFUNDED: "Paid late, refunded",
+    FlagKind.REFUND_FAILED: "Refund failed",
+}
+
+
+@dataclass(frozen=True)
+class ResolvedFlag:
+    """A flag that was dealt with, and who dealt with it."""
+
+    flag: PaymentFlag
+    resolved_by: User | None
+
+
+def count_open_flags() -> int:
+    """Count the flags nobody has resolved yet."""
+    return db.session.scalar(select(func.count(PaymentFlag.id)).where(PaymentFlag.resolved_at.is_(None)))
+
+
+def open_flags() -> list[PaymentFlag]:
+    """List the flags still to look at, newest first."""
+    return list(
+        db.session.scalars(
+            select(PaymentFlag)
+            .where(PaymentFlag.resolved_at.is_(None))
+            .options(selectinload(PaymentFlag.booking))
+            .order_by(PaymentFlag.created_at.desc(), PaymentFlag.id.desc())
+        )
+    )
+
+
+def resolved_flags(*, limit: int = 50) -> list[ResolvedFlag]:
+    """List the most recently resolved flags with who resolved them."""
+    rows = db.session.execute(
+        select(PaymentFlag, User)
+        .outerjoin(User, User.id == PaymentFlag.resolved_by_id)
+        .where(PaymentFlag.resolved_at.is_not(None))
+        .options(selectinload(PaymentFlag.booking))
+        .order_by(PaymentFlag.resolved_at.desc(), PaymentFlag.id.desc())
+        .limit(limit)
+    )
+    return [ResolvedFlag(flag, user) for flag, user in rows]
+
+
+def resolve_flag(flag: PaymentFlag, *, by: User, now: datetime | None = None) -> PaymentFlag:
+    """Mark a flag as dealt with; a second click (or a colleague's at the same moment) finds it already resolved."""
+    now = now or utcnow()
+    changed = db.session.execute(
+        update(PaymentFlag)
+        .where(PaymentFlag.id == flag.id, PaymentFlag.resolved_at.is_(None))
+        .values(resolved_at=now, resolved_by_id=by.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        db.session.rollback()
+        raise PaymentError("This has already been marked as resolved.")
+    audit.record(by, "payment_flag.resolved", flag, kind=flag.kind.value, booking_id=flag.booking_id)
+    db.session.commit()
+    db.session.refresh(flag)
+    return flag

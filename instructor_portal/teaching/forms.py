@@ -164,6 +164,16 @@ class CourseForm(FlaskForm):
             Between(min=0, max=10000, message="Enter a price from 0 (free) up to 10,000."),
         ],
     )
+    sibling_discount_percent = IntegerField(
+        "Sibling discount (%)",
+        validators=[
+            InputRequired("Enter the sibling discount, or 0 for none."),
+            Between(min=0, max=100, message="Enter a sibling discount from 0 to 100 per cent."),
+        ],
+        default=0,
+        invalid_value_message=WHOLE_NUMBER,
+        description="Off each place after the first when twins or siblings book together.",
+    )
     age_unit = RadioField(
         "Ages are in",
         choices=[SelectChoice(AgeUnit.WEEKS.value, "Weeks"), SelectChoice(AgeUnit.MONTHS.value, "Months")],
@@ -238,6 +248,7 @@ class CourseForm(FlaskForm):
             "online_link": course.online_link,
             "places": course.places,
             "price": Decimal(course.price_pence) / 100,
+            "sibling_discount_percent": course.sibling_discount_percent,
             "age_unit": course.age_unit.value,
             "age_min": course.age_min,
             "age_max": course.age_max,
@@ -261,6 +272,7 @@ class CourseForm(FlaskForm):
             "online_link": self.online_link.data or None,
             "places": self.places.data,
             "price_pence": int(self.price.data * 100),
+            "sibling_discount_percent": self.sibling_discount_percent.data,
             "age_unit": AgeUnit(self.age_unit.data),
             "age_min": self.age_min.data,
             "age_max": self.age_max.data,

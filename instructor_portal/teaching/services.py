@@ -50,6 +50,7 @@ COURSE_FIELDS: dict[str, Any] = {
     "is_online": False,
     "online_link": None,
     "price_pence": 0,
+    "sibling_discount_percent": 0,
     "age_unit": AgeUnit.WEEKS,
     "age_min": None,
     "age_max": None,

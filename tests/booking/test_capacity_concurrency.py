@@ -4,38 +4,22 @@ The control test switches the lock off and shows the same race oversells, so the
 tests prove the lock, not luck.
 """
 
-import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from instructor_portal import create_app
 from instructor_portal.accounts.models import Child, User
 from instructor_portal.booking import capacity, services
 from instructor_portal.catalogue.models import Course
 from instructor_portal.extensions import db
 from tests import factories
+from tests.conftest import MAX_RACERS, race
 
-ATTEMPTS = 50
+ATTEMPTS = MAX_RACERS
 PLACES_LEFT = 3
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def racing_app(app, database_url):
-    """A second app on the same database whose pool gives every attempt its own connection."""
-    racer = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": ATTEMPTS, "max_overflow": 0, "pool_timeout": 60},
-        }
-    )
-    yield racer
-    with racer.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture
@@ -62,42 +46,28 @@ def wide_race_window(monkeypatch):
     monkeypatch.setattr(services.capacity, "take_places", slow_take_places)
 
 
-def race(app, course_id: int, families: list[tuple[int, int]]) -> Counter:
-    start = threading.Barrier(len(families))
-    outcomes: list[str] = []
+def race_for_places(app, course_id: int, families: list[tuple[int, int]]) -> Counter:
+    def attempt(parent_id: int, child_id: int) -> str:
+        parent, child, course = db.session.get(User, parent_id), db.session.get(Child, child_id), db.session.get(Course, course_id)
+        try:
+            services.book_places(parent, course, [child], accept_terms=True, now=NOW)
+        except services.CourseFull:
+            return "full"
+        return "booked"
 
-    def attempt(parent_id: int, child_id: int) -> None:
-        with app.app_context():
-            parent, child, course = db.session.get(User, parent_id), db.session.get(Child, child_id), db.session.get(Course, course_id)
-            start.wait()
-            try:
-                services.book_places(parent, course, [child], accept_terms=True, now=NOW)
-                outcomes.append("booked")
-            except services.CourseFull:
-                outcomes.append("full")
-            except Exception as error:  # recorded, so the assertion shows it
-                outcomes.append(f"{type(error).__name__}: {error}")
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=attempt, args=family) for family in families]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return Counter(outcomes)
+    return race(app, attempt, families)
 
 
 def test_control_without_the_lock_the_race_oversells(racing_app, nearly_full_course, wide_race_window, monkeypatch):
     monkeypatch.setattr(capacity, "lock_course", lambda course_id: None)
     course_id, families = nearly_full_course
-    outcomes = race(racing_app, course_id, families)
+    outcomes = race_for_places(racing_app, course_id, families)
     assert outcomes["booked"] > PLACES_LEFT, outcomes
 
 
 def test_fifty_families_race_for_three_places_and_exactly_three_win(app, racing_app, nearly_full_course, wide_race_window):
     course_id, families = nearly_full_course
-    outcomes = race(racing_app, course_id, families)
+    outcomes = race_for_places(racing_app, course_id, families)
     assert outcomes == Counter(booked=PLACES_LEFT, full=ATTEMPTS - PLACES_LEFT)
     course = db.session.get(Course, course_id)
     assert services.places_left(course, now=NOW) == 0
@@ -105,5 +75,5 @@ def test_fifty_families_race_for_three_places_and_exactly_three_win(app, racing_
 
 def test_the_race_without_a_slow_server_also_gives_exactly_three(app, racing_app, nearly_full_course):
     course_id, families = nearly_full_course
-    outcomes = race(racing_app, course_id, families)
+    outcomes = race_for_places(racing_app, course_id, families)
     assert outcomes == Counter(booked=PLACES_LEFT, full=ATTEMPTS - PLACES_LEFT)

@@ -333,3 +333,13 @@ def test_settings_refuse_bad_input_and_save_nothing(client, login_as, changes, f
     assert f'id="{field}-error"' in text(response)
     assert message in text(response)
     assert count(Organisation) == 0
+
+
+def test_settings_let_organisers_allow_instructors_to_refund_their_own_courses(client, login_as):
+    login_as("organiser")
+    assert "Instructors may refund bookings on their own courses" in text(client.get("/organiser/settings"))
+    assert post_form(client, "/organiser/settings", {**SETTINGS, "allow_instructor_refunds": "y"}).status_code == 302
+    assert db.session.scalars(db.select(Organisation.allow_instructor_refunds)).one() is True
+    assert post_form(client, "/organiser/settings", SETTINGS).status_code == 302
+    db.session.expire_all()
+    assert db.session.scalars(db.select(Organisation.allow_instructor_refunds)).one() is False

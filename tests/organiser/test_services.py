@@ -196,3 +196,9 @@ def test_dashboard_counts_courses_sessions_people_and_places(organiser):
         "instructors": 1,
         "venues": 3,
     }
+
+
+def test_update_settings_switches_instructor_refunds_on(organiser):
+    assert services.get_organisation().allow_instructor_refunds is False
+    services.update_settings(actor=organiser, allow_instructor_refunds=True)
+    assert db.session.scalars(db.select(Organisation)).one().allow_instructor_refunds is True

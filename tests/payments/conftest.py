@@ -47,6 +47,27 @@ def deliver(client, stripe_server):
     return _deliver
 
 
+@pytest.fixture
+def paid_booking(held_booking, checkout, stripe_server, deliver):
+    """A booking paid by card through Checkout and the webhook; returns (booking, payment)."""
+
+    def _paid(course=None, **course_fields):
+        booking = held_booking(course, **course_fields)
+        payment, session = checkout(booking)
+        stripe_server.complete_session(session["id"])
+        deliver(last_event(stripe_server, "checkout.session.completed"))
+        db.session.refresh(payment)
+        db.session.refresh(booking)
+        return booking, payment
+
+    return _paid
+
+
+@pytest.fixture
+def organiser(app):
+    return factories.make_user(role="organiser")
+
+
 def last_event(stripe_server, type_):
     return stripe_server.events(type_)[-1]
 

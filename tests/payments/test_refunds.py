@@ -12,27 +12,6 @@ from tests import factories
 from tests.payments.conftest import last_event
 
 
-@pytest.fixture
-def paid_booking(held_booking, checkout, stripe_server, deliver):
-    """A booking paid by card through Checkout and the webhook."""
-
-    def _paid(**course_fields):
-        booking = held_booking(**course_fields)
-        payment, session = checkout(booking)
-        stripe_server.complete_session(session["id"])
-        deliver(last_event(stripe_server, "checkout.session.completed"))
-        db.session.refresh(payment)
-        db.session.refresh(booking)
-        return booking, payment
-
-    return _paid
-
-
-@pytest.fixture
-def organiser(app):
-    return factories.make_user(role="organiser")
-
-
 def test_partial_then_full_refund_never_exceeds_what_was_paid(paid_booking, organiser, stripe_server):
     booking, payment = paid_booking()
     services.refund_payment(payment, 1500, by=organiser, reason="Missed a session", request_key="r1")

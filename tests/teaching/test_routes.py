@@ -27,6 +27,7 @@ def course_form(where, **changes) -> dict:
         "online_link": "",
         "places": "8",
         "price": "45.50",
+        "sibling_discount_percent": "0",
         "age_unit": "weeks",
         "age_min": "6",
         "age_max": "52",
@@ -275,6 +276,12 @@ BAD_COURSE_INPUT = [
     ({"booking_opens_at": "2027-02-30T09:00"}, "booking_opens_at", "Enter a real date and time."),
     ({"booking_closes_at": "0001-01-01T00:00"}, "booking_closes_at", "Enter a real date and time."),
     ({"cancellation_notice_days": "-1"}, "cancellation_notice_days", "Enter between 0 and 365 days."),
+    ({"sibling_discount_percent": "-5"}, "sibling_discount_percent", "Enter a sibling discount from 0 to 100 per cent."),
+    ({"sibling_discount_percent": "101"}, "sibling_discount_percent", "Enter a sibling discount from 0 to 100 per cent."),
+    ({"sibling_discount_percent": "9" * 30}, "sibling_discount_percent", "Enter a sibling discount from 0 to 100 per cent."),
+    ({"sibling_discount_percent": "10.5"}, "sibling_discount_percent", "Enter a whole number."),
+    ({"sibling_discount_percent": "ten"}, "sibling_discount_percent", "Enter a whole number."),
+    ({"sibling_discount_percent": ""}, "sibling_discount_percent", "Enter the sibling discount, or 0 for none."),
     ({"first_day": "2027-02-30", "start_time": "10:00"}, "first_day", "Enter a real date, such as 14/03/2027."),
     ({"first_day": PAST, "start_time": "10:00"}, "first_day", "Choose a date and time in the future."),
     ({"first_day": "9999-12-31", "start_time": "10:00"}, "first_day", "Enter a real date, such as 14/03/2027."),
@@ -350,10 +357,32 @@ def test_edit_course_shows_booking_times_in_local_time(client, login_as, owner, 
     )
 
 
+def test_a_sibling_discount_is_saved_and_shown_to_the_instructor_and_to_families(client, login_as, owner, course):
+    login_as(owner)
+    assert 'name="sibling_discount_percent"' in text(client.get("/teach/courses/new"))
+    assert "Off each place after the first when twins or siblings book together." in text(client.get("/teach/courses/new"))
+    response = post_form(client, f"/teach/courses/{course.id}/edit", course_form(course.venue, sibling_discount_percent="10"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert course.sibling_discount_percent == 10
+    assert 'name="sibling_discount_percent" required type="number" value="10"' in text(client.get(f"/teach/courses/{course.id}/edit"))
+    assert "£45.50; 10% off each extra place for twins or siblings" in text(client.get(f"/teach/courses/{course.id}"))
+    course.status = CourseStatus.PUBLISHED
+    db.session.commit()
+    assert "10% off each extra place for twins or siblings" in text(client.get(f"/classes/{course.id}"))
+
+
+def test_no_sibling_discount_says_nothing_about_one(client, login_as, owner, course):
+    course.status = CourseStatus.PUBLISHED
+    db.session.commit()
+    assert "twins or siblings" not in text(client.get(f"/classes/{course.id}"))
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
         ({"places": "-1"}, "Offer between 1 and 500 places."),
+        ({"sibling_discount_percent": "150"}, "Enter a sibling discount from 0 to 100 per cent."),
         ({"age_min": "30", "age_max": "10"}, "The youngest age must not be more than the oldest age."),
         (
             {"booking_opens_at": "2027-05-01T10:00", "booking_closes_at": "2027-05-01T09:00"},

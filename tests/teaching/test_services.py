@@ -62,6 +62,14 @@ def test_create_course_saves_a_draft_with_the_organisation_defaults(instructor, 
     assert actions()[-1] == "course.created"
 
 
+def test_a_course_has_no_sibling_discount_until_one_is_set(instructor, venue):
+    course = services.create_course(instructor, actor=instructor, **course_fields(venue))
+    assert course.sibling_discount_percent == 0
+    services.update_course(course, actor=instructor, sibling_discount_percent=10)
+    assert db.session.get(Course, course.id).sibling_discount_percent == 10
+    assert db.session.scalars(db.select(AuditEntry.data).order_by(AuditEntry.id.desc())).first() == {"changed": ["sibling_discount_percent"]}
+
+
 def test_create_course_with_a_weekly_series_adds_the_sessions_in_the_same_step(instructor, venue):
     weekly = {"first_day": date(2027, 10, 5), "start_time": time(10, 30), "minutes": 60, "weeks": 5, "tz": LONDON}
     course = services.create_course(instructor, actor=instructor, weekly=weekly, now=NOW, **course_fields(venue))
