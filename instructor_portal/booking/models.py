@@ -57,6 +57,7 @@ class Booking(TimestampMixin, db.Model):
     __table_args__ = (
         CheckConstraint("amount_pence >= 0", name="amount_not_negative"),
         CheckConstraint("amount_paid_pence >= 0", name="paid_not_negative"),
+        CheckConstraint("amount_refunded_pence >= 0", name="refunded_not_negative"),
         CheckConstraint("discount_pence >= 0", name="discount_not_negative"),
         CheckConstraint("status != 'awaiting_payment' OR hold_expires_at IS NOT NULL", name="hold_has_expiry"),
     )
@@ -72,7 +73,10 @@ class Booking(TimestampMixin, db.Model):
     amount_pence: Mapped[int]
     #: Sibling and voucher discounts taken off the list price; list price = amount + discount.
     discount_pence: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: What the family has paid and still has with us: payments less refunds.
     amount_paid_pence: Mapped[int] = mapped_column(default=0)
+    #: Money given back; a refund lowers what is owed, it never re-opens it.
+    amount_refunded_pence: Mapped[int] = mapped_column(default=0, server_default="0")
     currency: Mapped[str] = mapped_column(String(3))
     hold_expires_at: Mapped[datetime | None] = mapped_column(index=True)
     terms_accepted_at: Mapped[datetime]
@@ -96,7 +100,7 @@ class Booking(TimestampMixin, db.Model):
 
     @property
     def amount_due_pence(self) -> int:
-        return max(self.amount_pence - self.amount_paid_pence, 0)
+        return max(self.amount_pence - self.amount_paid_pence - self.amount_refunded_pence, 0)
 
     @property
     def children(self) -> list[Child]:

@@ -12,6 +12,7 @@ from instructor_portal.forms import form_status, form_values, show_domain_error
 from instructor_portal.organiser import services
 from instructor_portal.organiser.forms import InviteForm, SettingsForm, VenueForm, VoucherForm
 from instructor_portal.payments.models import Voucher
+from instructor_portal.payments.services import count_open_flags
 from instructor_portal.permissions import organiser_required
 from instructor_portal.teaching.services import list_courses
 
@@ -31,7 +32,10 @@ def _staff_member(user_id: int) -> User:
 def dashboard():
     """Show every course with its instructor, venue, status and next session, and a few counts."""
     return render_template(
-        "organiser/dashboard.html", summaries=list_courses(current_user), counts=services.dashboard_counts()
+        "organiser/dashboard.html",
+        summaries=list_courses(current_user),
+        counts=services.dashboard_counts(),
+        open_flags=count_open_flags(),
     )
 
 

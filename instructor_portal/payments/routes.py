@@ -21,8 +21,6 @@ from instructor_portal.permissions import can_manage_course, instructor_required
 bp = Blueprint("payments", __name__)
 log = logging.getLogger(__name__)
 
-bp.add_app_template_global(services.count_open_flags, "open_payment_flags")
-
 
 def _own_booking(booking_id: int):
     return booking_services.get_parent_booking(current_user, booking_id) or abort(404)

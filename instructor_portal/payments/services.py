@@ -79,11 +79,10 @@ def _money(pence: int, currency: str) -> str:
 
 
 def _settle_booking_total(booking: Booking) -> None:
-    """Keep the booking's paid total equal to its payments less their refunds."""
-    booking.amount_paid_pence = sum(
-        p.amount_pence - p.amount_refunded_pence
-        for p in db.session.scalars(select(Payment).where(Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED))
-    )
+    """Keep the booking's totals equal to its payments: paid less refunded, and refunded."""
+    payments = db.session.scalars(select(Payment).where(Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED)).all()
+    booking.amount_refunded_pence = sum(p.amount_refunded_pence for p in payments)
+    booking.amount_paid_pence = sum(p.amount_pence for p in payments) - booking.amount_refunded_pence
 
 
 # --- Checkout ----------------------------------------------------------------------------------

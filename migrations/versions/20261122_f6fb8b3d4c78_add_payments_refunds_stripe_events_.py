@@ -139,7 +139,9 @@ def upgrade():
 
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('discount_pence', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('amount_refunded_pence', sa.Integer(), server_default='0', nullable=False))
         batch_op.create_check_constraint('discount_not_negative', 'discount_pence >= 0')
+        batch_op.create_check_constraint('refunded_not_negative', 'amount_refunded_pence >= 0')
         # Card and funded places join the ways a booking can be paid.
         batch_op.drop_constraint(op.f('ck_bookings_payment_method'), type_='check')
         batch_op.create_check_constraint('payment_method', PAYMENT_METHOD_CHECK.format(NEW_METHODS))
@@ -165,6 +167,8 @@ def downgrade():
         batch_op.drop_constraint(op.f('ck_bookings_payment_method'), type_='check')
         batch_op.create_check_constraint('payment_method', PAYMENT_METHOD_CHECK.format(OLD_METHODS))
         batch_op.drop_constraint(op.f('ck_bookings_discount_not_negative'), type_='check')
+        batch_op.drop_constraint(op.f('ck_bookings_refunded_not_negative'), type_='check')
+        batch_op.drop_column('amount_refunded_pence')
         batch_op.drop_column('discount_pence')
 
     with op.batch_alter_table('refunds', schema=None) as batch_op:

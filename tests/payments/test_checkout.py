@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from instructor_portal.booking import services as booking_services
-from instructor_portal.booking.models import Booking, BookingStatus, PaymentMethod
+from instructor_portal.booking.models import BookingStatus, PaymentMethod
 from instructor_portal.extensions import db
 from instructor_portal.notifications.models import OutboxEmail
 from instructor_portal.payments import services

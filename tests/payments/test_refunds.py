@@ -17,6 +17,8 @@ def test_partial_then_full_refund_never_exceeds_what_was_paid(paid_booking, orga
     services.refund_payment(payment, 1500, by=organiser, reason="Missed a session", request_key="r1")
     db.session.refresh(booking)
     assert (payment.amount_refunded_pence, booking.amount_paid_pence, booking.status) == (1500, 3000, BookingStatus.CONFIRMED)
+    # A refund lowers what the family owes; it does not leave them owing it again.
+    assert (booking.amount_refunded_pence, booking.amount_due_pence) == (1500, 0)
     with pytest.raises(services.PaymentError, match="At most £30.00") as caught:
         services.refund_payment(payment, 3001, by=organiser, reason="Too much", request_key="r2")
     assert caught.value.field == "amount"
