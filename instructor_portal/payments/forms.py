@@ -34,12 +34,36 @@ def _pounds(pence: int) -> Decimal:
 
 
 def new_request_key() -> str:
-    """Make a fresh one-time key for a refund form, so sending the same form twice makes one refund."""
+    """Make a fresh one-time key for a money form, so sending the same form twice acts once."""
     return str(uuid.uuid4())
 
 
-class RecordPaymentForm(FlaskForm):
+class OneTimeForm(FlaskForm):
+    """A form that carries a one-time key: sent twice (a double click, a retry), it acts once."""
+
+    #: Namespaces the key, so a typed key can never match one the app makes itself.
+    key_prefix = "form"
+    request_key = HiddenField(validators=[InputRequired(EXPIRED_FORM)], default=new_request_key)
+
+    def validate_request_key(self, field: HiddenField) -> None:
+        try:
+            uuid.UUID(field.data)
+        except ValueError:
+            raise ValidationError(EXPIRED_FORM) from None
+
+    def new_key(self) -> None:
+        """Give the form a fresh key, so trying again after a refusal is a new attempt."""
+        self.request_key.data = new_request_key()
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.key_prefix}-{self.request_key.data}"
+
+
+class RecordPaymentForm(OneTimeForm):
     """Money received at the first session or by bank transfer."""
+
+    key_prefix = "payment-form"
 
     amount = PoundsField("Amount received", id="payment-amount", places=2, validators=[InputRequired("Enter the amount received."), MORE_THAN_ZERO])
     method = RadioField(
@@ -73,8 +97,10 @@ class RecordPaymentForm(FlaskForm):
         }
 
 
-class RefundForm(FlaskForm):
+class RefundForm(OneTimeForm):
     """Give back part or all of one payment, with a reason the family will see."""
+
+    key_prefix = "refund-form"
 
     # Any payment id is accepted here; the view checks it belongs to the booking and the
     # service how much is left, so a second send of a full refund still finds its first.
@@ -86,8 +112,6 @@ class RefundForm(FlaskForm):
         filters=[strip_whitespace],
         description="The family sees this on their booking.",
     )
-    request_key = HiddenField(validators=[InputRequired(EXPIRED_FORM)], default=new_request_key)
-
     def __init__(self, *args: Any, refundable: list[Refundable], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.payment.choices = [
@@ -103,24 +127,9 @@ class RefundForm(FlaskForm):
         data = {"payment": first.payment.id, "amount": _pounds(first.left_pence)} if first else {}
         return cls(formdata=None, data=data, refundable=refundable)
 
-    def validate_request_key(self, field: HiddenField) -> None:
-        try:
-            uuid.UUID(field.data)
-        except ValueError:
-            raise ValidationError(EXPIRED_FORM) from None
-
-    def new_key(self) -> None:
-        """Give the form a fresh key, so trying again after a refused refund is a new attempt."""
-        self.request_key.data = new_request_key()
-
     @property
     def amount_pence(self) -> int:
         return _pence(self.amount.data)
-
-    @property
-    def idempotency_key(self) -> str:
-        # Namespaced, so a typed key can never match one the app makes itself.
-        return f"refund-form-{self.request_key.data}"
 
 
 class LedgerFilterForm(FlaskForm):

@@ -79,6 +79,8 @@ class Payment(TimestampMixin, db.Model):
     received_on: Mapped[date | None]
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str] = mapped_column(Text, default="")
+    #: The one-time key of the form that recorded it, so sending that form twice records once.
+    request_key: Mapped[str | None] = mapped_column(String(120), unique=True)
 
     booking: Mapped[Booking] = relationship()
     recorded_by: Mapped[User | None] = relationship()

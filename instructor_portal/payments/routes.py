@@ -121,7 +121,9 @@ def record_payment(booking_id: int):
     form = RecordPaymentForm()
     if form.validate():
         try:
-            payment = services.record_offline_payment(booking, by=current_user, **form.payment_fields())
+            payment = services.record_offline_payment(
+                booking, by=current_user, request_key=form.idempotency_key, **form.payment_fields()
+            )
         except services.PaymentError as error:
             show_domain_error(form, error)
         else:

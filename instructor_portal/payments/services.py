@@ -451,9 +451,10 @@ def sync_refunds(payment: Payment, *, now: datetime) -> str:
 
 
 def record_offline_payment(
-    booking: Booking, *, by: User, amount_pence: int, method: PaymentMethod, received_on: date, note: str = ""
+    booking: Booking, *, by: User, amount_pence: int, method: PaymentMethod, received_on: date, note: str = "",
+    request_key: str | None = None,
 ) -> Payment:
-    """Mark money received at the venue or by bank transfer against a booking."""
+    """Mark money received at the venue or by bank transfer; the same ``request_key`` twice records once."""
     if method not in (PaymentMethod.PAY_AT_VENUE, PaymentMethod.BANK_TRANSFER):
         raise PaymentError("Choose cash or card at the venue, or bank transfer.", field="method")
     if amount_pence <= 0:
@@ -461,6 +462,11 @@ def record_offline_payment(
     if received_on > utcnow().date() + timedelta(days=1):
         raise PaymentError("The date received cannot be in the future.", field="received_on")
     lock_booking(booking.id)
+    if request_key is not None:
+        existing = db.session.scalars(select(Payment).where(Payment.request_key == request_key)).first()
+        if existing is not None:
+            db.session.commit()
+            return existing
     db.session.refresh(booking)
     if booking.status != BookingStatus.CONFIRMED:
         db.session.rollback()
@@ -470,7 +476,7 @@ def record_offline_payment(
         raise PaymentError(f"Only {_money(booking.amount_due_pence, booking.currency)} is due on this booking.", field="amount")
     payment = Payment(
         booking=booking, method=method, status=PaymentStatus.SUCCEEDED, amount_pence=amount_pence, currency=booking.currency,
-        received_on=received_on, recorded_by=by, note=note.strip(), succeeded_at=utcnow(),
+        received_on=received_on, recorded_by=by, note=note.strip(), succeeded_at=utcnow(), request_key=request_key,
     )
     db.session.add(payment)
     db.session.flush()

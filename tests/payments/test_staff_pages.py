@@ -1,6 +1,7 @@
 """The staff booking page: who sees it, recording money received, refunding; and the family's view of it."""
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,12 @@ from instructor_portal.payments.models import Payment, Refund
 from tests import factories
 from tests.conftest import csrf_token_from, post_form
 
-REQUEST_KEY = re.compile(r'name="request_key"[^>]*value="([^"]+)"')
+REQUEST_KEY = re.compile(r'id="refund-request-key"[^>]*value="([^"]+)"')
+PAYMENT_KEY = re.compile(r'id="payment-request-key"[^>]*value="([^"]+)"')
+
+
+def new_key() -> str:
+    return str(uuid.uuid4())
 
 
 def text(response) -> str:
@@ -73,6 +79,17 @@ def sign_in(login_as, who: str, booking) -> None:
         login_as(who)
 
 
+def test_sending_the_record_form_twice_records_once(client, login_as, booking):
+    login_as(booking.course.instructor)
+    page = text(client.get(f"/teach/bookings/{booking.id}"))
+    data = {"csrf_token": csrf_token_from(page), "request_key": PAYMENT_KEY.search(page).group(1),
+            "amount": "10", "method": "pay_at_venue", "received_on": local_today().isoformat()}
+    assert [client.post(f"/teach/bookings/{booking.id}/payments", data=data).status_code for _ in range(2)] == [302, 302]
+    assert count(Payment) == 1
+    db.session.refresh(booking)
+    assert booking.amount_paid_pence == 1000
+
+
 @pytest.mark.parametrize(("who", "status"), WHO)
 def test_only_the_courses_instructor_and_organisers_see_the_booking_page(client, login_as, booking, who, status):
     sign_in(login_as, who, booking)
@@ -126,7 +143,7 @@ def test_the_instructor_records_a_bank_transfer(client, login_as, booking):
     yesterday = local_today() - timedelta(days=1)
     response = post_form(
         client, f"/teach/bookings/{booking.id}/payments",
-        {"amount": "20.50", "method": "bank_transfer", "received_on": yesterday.isoformat(), "note": "Ref on statement"},
+        {"amount": "20.50", "method": "bank_transfer", "received_on": yesterday.isoformat(), "note": "Ref on statement", "request_key": new_key()},
         page=f"/teach/bookings/{booking.id}",
     )
     assert response.status_code == 302
@@ -161,7 +178,7 @@ def test_bad_payment_input_is_refused_and_changes_nothing(client, login_as, book
     data = {"amount": "45", "method": "pay_at_venue", "received_on": local_today().isoformat(), "note": ""}
     if changes.get("received_on") == "tomorrow":
         changes = {"received_on": (local_today() + timedelta(days=1)).isoformat()}
-    response = post_form(client, f"/teach/bookings/{booking.id}/payments", {**data, **changes}, page=f"/teach/bookings/{booking.id}")
+    response = post_form(client, f"/teach/bookings/{booking.id}/payments", {**data, "request_key": new_key(), **changes}, page=f"/teach/bookings/{booking.id}")
     assert response.status_code == 422
     assert message in text(response).replace("&#39;", "'")
     assert count(Payment) == 0
@@ -175,7 +192,7 @@ def test_money_is_recorded_only_against_a_confirmed_booking(client, login_as, ow
     assert "Record a payment" not in text(client.get(f"/teach/bookings/{held.id}"))
     response = post_form(
         client, f"/teach/bookings/{held.id}/payments",
-        {"amount": "45", "method": "pay_at_venue", "received_on": local_today().isoformat()}, page=f"/teach/bookings/{held.id}",
+        {"amount": "45", "method": "pay_at_venue", "received_on": local_today().isoformat(), "request_key": new_key()}, page=f"/teach/bookings/{held.id}",
     )
     assert response.status_code == 422
     assert "Only confirmed bookings can be marked as paid." in text(response)
@@ -189,7 +206,7 @@ def test_no_payment_form_once_everything_is_paid(client, login_as, booking):
     assert "Record a payment" not in page
     response = post_form(
         client, f"/teach/bookings/{booking.id}/payments",
-        {"amount": "1", "method": "pay_at_venue", "received_on": local_today().isoformat()}, page=f"/teach/bookings/{booking.id}",
+        {"amount": "1", "method": "pay_at_venue", "received_on": local_today().isoformat(), "request_key": new_key()}, page=f"/teach/bookings/{booking.id}",
     )
     assert response.status_code == 422
     assert "Only £0.00 is due on this booking." in text(response)
