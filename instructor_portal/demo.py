@@ -18,6 +18,7 @@ from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, C
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import db
 from instructor_portal.organiser.models import DEFAULTS, Organisation
+from instructor_portal.payments.models import Voucher, VoucherKind
 from instructor_portal.timezones import local_date, local_to_utc
 
 PASSWORD = "demo-pass-123"
@@ -78,6 +79,14 @@ CHILDREN: list[dict[str, Any]] = [
     {"parent": "amira.hassan@example.org", "first_name": "Yusuf", "last_name": "Hassan", "weeks_old": 10},
     {"parent": "chris.doyle@example.org", "first_name": "Riley", "last_name": "Morgan", "weeks_old": 170,
      "relationship_to_carer": "Foster carer"},
+]
+
+#: Referral codes: a funded place for neonatal outreach referrals, and a welcome discount.
+VOUCHERS: list[dict[str, Any]] = [
+    {"code": "NEONATAL-OUTREACH", "kind": VoucherKind.FUNDED, "value": 0, "max_uses": 10, "track": Track.PREMATURE,
+     "referrer": "Neonatal outreach team, Southmead Hospital"},
+    {"code": "WELCOME10", "kind": VoucherKind.PERCENT, "value": 10, "max_uses": None, "track": None,
+     "referrer": "Children's centre newsletter"},
 ]
 
 #: Bookings: (course title, parent, children's first names, how they pay, amount paid in pence).
@@ -147,6 +156,7 @@ COURSES: list[dict[str, Any]] = [
         "age_unit": AgeUnit.WEEKS,
         "age_min": 6,
         "age_max": 40,
+        "sibling_discount_percent": 10,
         "weeks": 5,
         "weekday": TUESDAY,
         "weeks_ahead": 0,
@@ -295,6 +305,7 @@ def seed(*, now: datetime | None = None) -> list[str]:
     report.extend(_seed_child(details, users, today) for details in CHILDREN)
     db.session.flush()
     report.extend(_seed_booking(details, users, now) for details in BOOKINGS)
+    report.extend(_seed_voucher(details) for details in VOUCHERS)
     db.session.commit()
     if not any(line.startswith("Created") for line in report):
         report.append("Nothing new: the demo data was already loaded.")
@@ -396,3 +407,10 @@ def _seed_booking(details: dict[str, Any], users: dict[str, User], now: datetime
         )
     )
     return f"Created booking for {', '.join(details['children'])} on {course.title!r}."
+
+
+def _seed_voucher(details: dict[str, Any]) -> str:
+    if db.session.scalars(db.select(Voucher.id).where(Voucher.code == details["code"])).first():
+        return f"Voucher {details['code']} already there."
+    db.session.add(Voucher(**details))
+    return f"Created voucher {details['code']}."

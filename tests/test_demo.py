@@ -8,8 +8,9 @@ from instructor_portal.catalogue.models import Course, CourseSession, CourseStat
 from instructor_portal.demo import COURSES, PASSWORD
 from instructor_portal.extensions import db
 from instructor_portal.organiser.models import Organisation
+from instructor_portal.payments.models import Voucher
 
-MODELS = (Organisation, User, InstructorProfile, Venue, Course, CourseSession, Child, Booking, BookingPlace)
+MODELS = (Organisation, User, InstructorProfile, Venue, Course, CourseSession, Child, Booking, BookingPlace, Voucher)
 
 
 def row_counts() -> dict[str, int]:
@@ -25,6 +26,7 @@ def test_seed_demo_creates_the_organisation_once(runner):
     assert counts["Organisation"] == 1
     assert counts["User"] == 6 and counts["InstructorProfile"] == 2
     assert counts["Child"] == 4 and counts["Booking"] == 3 and counts["BookingPlace"] == 4
+    assert counts["Voucher"] == 2
     assert counts["Venue"] == 4 and counts["Course"] == len(COURSES)
 
     second = runner.invoke(args=["seed-demo"])
