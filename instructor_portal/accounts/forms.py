@@ -1,10 +1,10 @@
 """Sign-up, sign-in and password forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, IntegerField, PasswordField, StringField, TelField, TextAreaField
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 
-from instructor_portal.forms import strip_whitespace
+from instructor_portal.forms import LocalDateField, strip_whitespace
 
 EMAIL_VALIDATORS = [DataRequired("Enter your email address."), Email("Enter an email address like name@example.org."), Length(max=254)]
 
@@ -51,14 +51,14 @@ class SetPasswordForm(NewPasswordMixin, FlaskForm):
 class ChildForm(FlaskForm):
     first_name = StringField("First name", validators=[DataRequired("Enter your child's first name."), Length(max=60)], filters=[strip_whitespace])
     last_name = StringField("Last name", validators=[DataRequired("Enter your child's last name."), Length(max=60)], filters=[strip_whitespace])
-    date_of_birth = DateField(
+    date_of_birth = LocalDateField(
         "Date of birth",
-        validators=[Optional()],
+        [Optional()],
         description="Leave empty if your baby is not born yet, and give the due date instead.",
     )
-    due_date = DateField(
+    due_date = LocalDateField(
         "Due date (if born early, or not born yet)",
-        validators=[Optional()],
+        [Optional()],
         description="For a baby born early we use the due date to work out corrected age.",
     )
     gestation_weeks = IntegerField(

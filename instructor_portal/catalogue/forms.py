@@ -6,40 +6,22 @@ from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SearchField, SelectChoice, SelectField, StringField
+from wtforms import SearchField, SelectChoice, SelectField, StringField
 from wtforms.validators import AnyOf, Length, Optional, ValidationError
 
 from instructor_portal.catalogue.models import Track
 from instructor_portal.catalogue.services import CourseFilters, local_today
-from instructor_portal.forms import strip_whitespace
+from instructor_portal.forms import LocalDateField, strip_whitespace
 
 #: An expectant parent can search by a due date up to about ten months away.
 MAX_DAYS_UNTIL_BIRTH = 305
 #: A baby is born at most about 24 weeks before (or after) their due date.
 MAX_WEEKS_BETWEEN_BIRTH_AND_DUE = 24
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
-INVALID_DATE = "Enter a real date, like 14/03/2026."
 
 
 def printable(value: str | None) -> str | None:
     """Drop control characters (a NUL byte cannot even be sent to PostgreSQL)."""
     return "".join(character for character in value if character.isprintable()) if isinstance(value, str) else value
-
-
-class FriendlyDateField(DateField):
-    """A date typed as the browser's date picker sends it (2026-03-14) or as people write it (14/03/2026)."""
-
-    def __init__(self, label: str, **kwargs: Any):
-        super().__init__(
-            label, validators=[Optional()], format=["%Y-%m-%d", "%d/%m/%Y"], invalid_value_message=INVALID_DATE, **kwargs
-        )
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        super().process_formdata(valuelist)
-        # Dates far outside any course's life are typing mistakes, and would overflow date sums.
-        if self.data is not None and not EARLIEST_YEAR <= self.data.year <= LATEST_YEAR:
-            self.data = None
-            raise ValueError(INVALID_DATE)
 
 
 class ChildAgeForm(FlaskForm):
@@ -48,20 +30,22 @@ class ChildAgeForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    born = FriendlyDateField(
+    born = LocalDateField(
         "Your baby's date of birth",
+        validators=[Optional()],
         description="Expecting a baby? Enter your due date. We only use this to show suitable courses; it is not saved.",
     )
-    due = FriendlyDateField(
+    due = LocalDateField(
         "Due date, if your baby was born early (optional)",
+        validators=[Optional()],
         description="Some courses for babies born early go by corrected age, counted from the due date.",
     )
 
-    def validate_born(self, field: FriendlyDateField) -> None:
+    def validate_born(self, field: LocalDateField) -> None:
         if field.data is not None and (field.data - local_today()).days > MAX_DAYS_UNTIL_BIRTH:
             raise ValidationError("That date is more than ten months away. Check the year, or enter your due date.")
 
-    def validate_due(self, field: FriendlyDateField) -> None:
+    def validate_due(self, field: LocalDateField) -> None:
         if field.data is None or self.born.errors:
             return
         if self.born.data is None:
@@ -104,8 +88,8 @@ class CourseFilterForm(ChildAgeForm):
         validate_choice=False,
         default="",
     )
-    date_from = FriendlyDateField("Starts on or after")
-    date_to = FriendlyDateField("Starts on or before")
+    date_from = LocalDateField("Starts on or after", [Optional()])
+    date_to = LocalDateField("Starts on or before", [Optional()])
     place = StringField(
         "Town or postcode",
         validators=[Optional(), Length(max=80, message="Use at most 80 characters.")],
@@ -119,7 +103,7 @@ class CourseFilterForm(ChildAgeForm):
         description="Words from the course title, description, venue or instructor.",
     )
 
-    def validate_date_to(self, field: FriendlyDateField) -> None:
+    def validate_date_to(self, field: LocalDateField) -> None:
         start = None if self.date_from.errors else self.date_from.data
         if field.data is not None and start is not None and field.data < start:
             raise ValidationError("This date must be on or after the \"Starts on or after\" date.")

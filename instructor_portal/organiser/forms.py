@@ -22,9 +22,8 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from instructor_portal.accounts.models import Role
 from instructor_portal.catalogue.models import Course, Track
-from instructor_portal.forms import Between, strip_whitespace
+from instructor_portal.forms import Between, LocalDateTimeField, PoundsField, strip_whitespace
 from instructor_portal.payments.models import Voucher, VoucherKind
-from instructor_portal.teaching.forms import LocalDateTimeField, PoundsField
 from instructor_portal.templating import format_date
 from instructor_portal.timezones import to_local
 

@@ -13,12 +13,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from instructor_portal.booking.models import Booking, PaymentMethod
 from instructor_portal.catalogue.models import Course
 from instructor_portal.catalogue.services import local_today
-from instructor_portal.forms import Between, strip_whitespace
+from instructor_portal.forms import Between, LocalDateField, PoundsField, strip_whitespace
 from instructor_portal.money import format_money
 from instructor_portal.payments.ledger import LEDGER_METHODS, LedgerFilters
 from instructor_portal.payments.models import PaymentStatus
 from instructor_portal.payments.services import Refundable
-from instructor_portal.teaching.forms import LocalDateField, PoundsField
 
 OFFLINE_METHODS = (PaymentMethod.PAY_AT_VENUE, PaymentMethod.BANK_TRANSFER)
 MORE_THAN_ZERO = Between(min=Decimal("0.01"), message="Enter an amount of more than 0.")

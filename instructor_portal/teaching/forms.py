@@ -25,76 +25,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, St
 
 from instructor_portal.accounts.models import User
 from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, Track, Venue
-from instructor_portal.forms import Between, strip_whitespace
+from instructor_portal.forms import Between, LocalDateField, LocalDateTimeField, LocalTimeField, PoundsField, strip_whitespace
 from instructor_portal.timezones import local_to_utc, to_local
 
 ONLINE = "online"
-INVALID_DATE = "Enter a real date, such as 14/03/2027."
-INVALID_TIME = "Enter a time such as 10:30, using the 24-hour clock."
-INVALID_DATETIME = "Enter a real date and time."
 WHOLE_NUMBER = "Enter a whole number."
-#: Earliest and latest years anyone means to type; others are slips that would overflow date sums.
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 MINUTES_RANGE = Between(min=5, max=600, message="A session lasts between 5 and 600 minutes.")
 WEEKS_RANGE = Between(min=1, max=52, message="Choose between 1 and 52 weeks.")
 NOTE_LENGTH = Length(max=255, message="Keep the note to 255 characters.")
-
-
-class PoundsField(DecimalField):
-    """An amount in pounds and pence, such as 45 or 45.50, read as a Decimal."""
-
-    def __init__(self, label: str, **kwargs: Any):
-        super().__init__(label, invalid_value_message="Enter an amount such as 45 or 45.50.", **kwargs)
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        super().process_formdata(valuelist)
-        # Decimal also reads "NaN", "Infinity" and "1.005"; none of them is a price.
-        if self.data is not None and (not self.data.is_finite() or self.data.normalize().as_tuple().exponent < -2):
-            self.data = None
-            raise ValueError(self.invalid_value_message)
-
-
-class SensibleYear:
-    """Refuse years nobody means to type, which would also overflow date sums."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        super().process_formdata(valuelist)
-        if self.data is not None and not EARLIEST_YEAR <= self.data.year <= LATEST_YEAR:
-            self.data = None
-            raise ValueError(self.invalid_value_message)
-
-
-class LocalDateField(SensibleYear, DateField):
-    """A date as the browser's picker sends it (2027-03-14) or as people write it (14/03/2027)."""
-
-    def __init__(self, label: str, validators: list, **kwargs: Any):
-        super().__init__(
-            label, validators, format=["%Y-%m-%d", "%d/%m/%Y"], invalid_value_message=INVALID_DATE, **kwargs
-        )
-
-
-class LocalTimeField(TimeField):
-    """A time on the 24-hour clock, as the browser's picker sends it."""
-
-    def __init__(self, label: str, validators: list, **kwargs: Any):
-        super().__init__(label, validators, format=["%H:%M", "%H:%M:%S"], invalid_value_message=INVALID_TIME, **kwargs)
-
-
-class LocalDateTimeField(SensibleYear, DateTimeLocalField):
-    """A date and time as the browser's picker sends it, in the organisation's time zone."""
-
-    def __init__(self, label: str, validators: list, **kwargs: Any):
-        super().__init__(
-            label,
-            validators,
-            format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
-            invalid_value_message=INVALID_DATETIME,
-            **kwargs,
-        )
-
-    def to_utc(self, tz: str) -> datetime | None:
-        """The typed local time as an aware UTC datetime, or None when left blank."""
-        return None if self.data is None else local_to_utc(self.data.date(), self.data.time(), tz)
 
 
 def needed_for_series(message: str):

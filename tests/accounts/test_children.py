@@ -92,7 +92,7 @@ def test_child_form_shows_field_errors(client, login_as):
     assert "cannot be in the future" in response.get_data(as_text=True)
     response = post_form(client, "/account/children/new", {"first_name": "Ada", "last_name": "L", "date_of_birth": "2026-02-30"})
     assert response.status_code == 422
-    assert "Not a valid date value." in response.get_data(as_text=True)
+    assert "Enter a real date, such as 14/03/2027." in response.get_data(as_text=True)
     assert child_count() == 0
 
 
