@@ -18,7 +18,7 @@ from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, C
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import db
 from instructor_portal.organiser.models import DEFAULTS, Organisation
-from instructor_portal.payments.models import Voucher, VoucherKind
+from instructor_portal.payments.models import Payment, PaymentStatus, Voucher, VoucherKind
 from instructor_portal.timezones import local_date, local_to_utc
 
 PASSWORD = "demo-pass-123"
@@ -389,23 +389,30 @@ def _seed_booking(details: dict[str, Any], users: dict[str, User], now: datetime
     if db.session.scalars(db.select(Booking.id).where(Booking.course_id == course.id, Booking.parent_id == parent.id)).first():
         return f"Booking for {parent.email} on {course.title!r} already there."
     children = [child for child in parent.children if child.first_name in details["children"]]
-    db.session.add(
-        Booking(
-            reference=f"DEMO{len(details['children'])}{course.id:03d}{parent.id:03d}"[:12],
-            course=course,
-            parent=parent,
-            status=BookingStatus.CONFIRMED,
-            payment_method=details["method"],
-            amount_pence=course.price_pence * len(children),
-            amount_paid_pence=details["paid"],
-            currency=course.currency,
-            terms_accepted_at=now,
-            confirmed_at=now,
-            medical_clearance=details.get("medical_clearance", False),
-            photo_consent=details.get("photo_consent", False),
-            places=[BookingPlace(course_id=course.id, child=child) for child in children],
-        )
+    booking = Booking(
+        reference=f"DEMO{len(details['children'])}{course.id:03d}{parent.id:03d}"[:12],
+        course=course,
+        parent=parent,
+        status=BookingStatus.CONFIRMED,
+        payment_method=details["method"],
+        amount_pence=course.price_pence * len(children),
+        amount_paid_pence=details["paid"],
+        currency=course.currency,
+        terms_accepted_at=now,
+        confirmed_at=now,
+        medical_clearance=details.get("medical_clearance", False),
+        photo_consent=details.get("photo_consent", False),
+        places=[BookingPlace(course_id=course.id, child=child) for child in children],
     )
+    db.session.add(booking)
+    if details["paid"]:
+        # Money received is a payment like any other, so the ledger and the booking agree.
+        db.session.add(
+            Payment(
+                booking=booking, method=details["method"], status=PaymentStatus.SUCCEEDED, amount_pence=details["paid"],
+                currency=course.currency, received_on=now.date(), succeeded_at=now, note="Paid by bank transfer.",
+            )
+        )
     return f"Created booking for {', '.join(details['children'])} on {course.title!r}."
 
 

@@ -83,3 +83,11 @@ def test_demo_foster_child_appears_by_first_name_and_initial(runner):
     runner.invoke(args=["seed-demo"])
     course = db.session.scalars(db.select(Course).where(Course.track == Track.ADOPTIVE_FOSTER)).one()
     assert [row.child_name for row in build_roster(course)] == ["Riley M."]
+
+
+def test_demo_money_received_shows_in_the_ledger(runner):
+    from instructor_portal.payments.models import Payment
+
+    runner.invoke(args=["seed-demo"])
+    [payment] = db.session.scalars(db.select(Payment)).all()
+    assert (payment.amount_pence, payment.booking.amount_paid_pence) == (5500, 5500)
