@@ -333,6 +333,12 @@ def retake_places(booking: Booking, *, now: datetime) -> None:
     closed = booking_closed_reason(booking.course, now=now)
     if closed:
         raise BookingError(closed)
+    redemption = db.session.scalars(select(VoucherRedemption).where(VoucherRedemption.booking_id == booking.id)).first()
+    if redemption is not None and redemption.voucher.max_uses is not None:
+        # The voucher's lock before the course's, as in book_places; the lapsed hold no longer counts as a use.
+        pricing.lock_voucher(redemption.voucher_id)
+        if db.session.scalar(select(pricing.voucher_uses(redemption.voucher_id, now))) >= redemption.voucher.max_uses:
+            raise BookingError("The code used on this booking has since been used up by other families.")
     capacity.take_places(booking.course, len(booking.places), now=now)
     child_ids = [place.child_id for place in booking.places]
     rebooked = db.session.scalars(

@@ -148,6 +148,18 @@ def test_a_use_comes_back_when_a_hold_with_the_code_runs_out(course, twins):
     assert book(course, twins, voucher_code="ONCE", now=later).discount_pence == 450 + 855
 
 
+def test_a_lapsed_hold_is_not_revived_once_its_code_is_used_up(course, twins):
+    factories.make_voucher(code="ONCE", max_uses=1)
+    held = book(course, [factories.make_child()], voucher_code="ONCE")
+    later = held.hold_expires_at + timedelta(seconds=1)
+    book(course, twins, voucher_code="ONCE", now=later)
+    with pytest.raises(booking_services.BookingError, match="code used on this booking has since been used up"):
+        booking_services.choose_offline_payment(held, PaymentMethod.PAY_AT_VENUE, now=later)
+    db.session.rollback()
+    db.session.refresh(held)
+    assert held.status != BookingStatus.CONFIRMED
+
+
 def test_quote_prices_places_and_books_nothing(course):
     factories.make_voucher(code="QUARTER", kind=VoucherKind.PERCENT, value=25)
     price = booking_services.quote_places(course, 2, voucher_code="quarter")
