@@ -1,6 +1,7 @@
 """Import every feature's models so Alembic and ``flask shell`` see all tables."""
 
 from instructor_portal.accounts.models import Child, InstructorProfile, Role, User
+from instructor_portal.attendance.models import AttendanceChange, AttendanceMark, AttendanceStatus
 from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
 from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, SessionStatus, Track, Venue
@@ -21,6 +22,9 @@ from instructor_portal.payments.models import (
 
 __all__ = [
     "AgeUnit",
+    "AttendanceChange",
+    "AttendanceMark",
+    "AttendanceStatus",
     "AuditEntry",
     "Booking",
     "BookingPlace",

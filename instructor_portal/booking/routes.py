@@ -4,6 +4,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from instructor_portal.accounts.models import Role
+from instructor_portal.attendance.services import family_attendance
 from instructor_portal.booking import services
 from instructor_portal.booking.forms import BookingForm, CancelBookingForm, PaymentChoiceForm
 from instructor_portal.booking.ical import course_calendar
@@ -130,6 +131,7 @@ def my_booking(booking_id: int):
         next_session=services.next_session(booking.course, now=now),
         cancellable=services.cancel_refusal(booking, by=current_user, now=now) is None,
         money=booking_money(booking, for_family=True),
+        attendance=family_attendance(booking),
     )
 
 

@@ -4,6 +4,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from instructor_portal.accounts.models import Role
+from instructor_portal.attendance.models import AttendanceStatus
+from instructor_portal.attendance.services import attendance_grid
 from instructor_portal.booking.services import build_roster, places_left
 from instructor_portal.catalogue.models import Course, CourseSession
 from instructor_portal.clock import utcnow
@@ -95,6 +97,8 @@ def course(course_id: int):
         now=now,
         roster=build_roster(course, now=now),
         places_left=places_left(course, now=now),
+        attendance=attendance_grid(course),
+        attendance_statuses=list(AttendanceStatus),
     )
 
 

@@ -1,0 +1,1 @@
+"""Attendance: the register an instructor takes in class, and who came to which session."""
