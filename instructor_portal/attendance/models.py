@@ -60,7 +60,8 @@ class AttendanceMark(db.Model):
     __table_args__ = (UniqueConstraint("place_id", "session_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    place_id: Mapped[int] = mapped_column(ForeignKey("booking_places.id", ondelete="CASCADE"), index=True)
+    #: Indexed by the unique (place, session) pair, which leads with it.
+    place_id: Mapped[int] = mapped_column(ForeignKey("booking_places.id", ondelete="CASCADE"))
     session_id: Mapped[int] = mapped_column(ForeignKey("course_sessions.id", ondelete="CASCADE"), index=True)
     status: Mapped[AttendanceStatus] = mapped_column(str_enum(AttendanceStatus, "attendance_status"))
     note: Mapped[str] = mapped_column(String(NOTE_MAX), default="")

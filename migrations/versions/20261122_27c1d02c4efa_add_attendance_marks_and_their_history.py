@@ -32,7 +32,6 @@ def upgrade():
     sa.UniqueConstraint('place_id', 'session_id', name=op.f('uq_attendance_marks_place_id'))
     )
     with op.batch_alter_table('attendance_marks', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_attendance_marks_place_id'), ['place_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attendance_marks_session_id'), ['session_id'], unique=False)
 
     op.create_table('attendance_changes',
@@ -58,5 +57,4 @@ def downgrade():
     op.drop_table('attendance_changes')
     with op.batch_alter_table('attendance_marks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attendance_marks_session_id'))
-        batch_op.drop_index(batch_op.f('ix_attendance_marks_place_id'))
     op.drop_table('attendance_marks')
