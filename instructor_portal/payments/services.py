@@ -199,10 +199,16 @@ def apply_checkout_session(session: dict[str, Any], *, now: datetime, failed: bo
     Safe to call any number of times and in any order: the webhook, the success page and
     reconcile-payments all come here. ``failed`` marks a delayed payment that Stripe says failed.
     """
+    outcome = _apply_session(session, now=now, failed=failed)
+    db.session.commit()
+    return outcome
+
+
+def _apply_session(session: dict[str, Any], *, now: datetime, failed: bool) -> str:
+    """The work of apply_checkout_session, inside the caller's transaction."""
     payment = db.session.scalars(select(Payment).where(Payment.stripe_checkout_session_id == session["id"])).first()
     if payment is None:
         flag(FlagKind.MISMATCH, f"Stripe Checkout Session {session['id']} (reference {session.get('client_reference_id')}) matches no payment here.")
-        db.session.commit()
         return "flagged"
     lock_booking(payment.booking_id)
     db.session.refresh(payment)
@@ -212,7 +218,6 @@ def apply_checkout_session(session: dict[str, Any], *, now: datetime, failed: bo
     if problem:
         if not db.session.scalars(select(PaymentFlag.id).where(PaymentFlag.payment_id == payment.id, PaymentFlag.kind == FlagKind.MISMATCH)).first():
             flag(FlagKind.MISMATCH, problem, booking=booking, payment=payment)
-        db.session.commit()
         return "flagged"
     outcome = "unchanged"
     try:
@@ -232,7 +237,6 @@ def apply_checkout_session(session: dict[str, Any], *, now: datetime, failed: bo
             outcome = "expired"
     except (states.TransitionIgnored, states.InvalidTransition):
         outcome = "unchanged"
-    db.session.commit()
     return outcome
 
 
@@ -314,14 +318,13 @@ def apply_stripe_event(event: dict[str, Any], *, now: datetime | None = None) ->
     if kind.startswith("checkout.session."):
         # Events can arrive out of order: act on the session as it is now, not as it was.
         session = stripe.retrieve_checkout_session(obj["id"])
-        outcome = apply_checkout_session(session, now=now, failed=kind.endswith("async_payment_failed"))
+        outcome = _apply_session(session, now=now, failed=kind.endswith("async_payment_failed"))
     else:
         intent = obj.get("payment_intent")
         payment = db.session.scalars(select(Payment).where(Payment.stripe_payment_intent_id == intent)).first() if intent else None
-        outcome = sync_refunds(payment, now=now) if payment is not None else "ignored"
-    record = db.session.get(StripeEvent, event["id"]) or record
+        outcome = _sync_refunds(payment, now=now) if payment is not None else "ignored"
+    # One commit: the event's id, its outcome and its effect land together or not at all.
     record.outcome = outcome[:20]
-    db.session.add(record)
     db.session.commit()
     return outcome
 
@@ -418,8 +421,8 @@ def _refund_settled(refund: Refund, *, now: datetime) -> None:
         booking_services.cancel_refunded_booking(booking, by=refund.requested_by, reason=refund.reason, now=now)
 
 
-def sync_refunds(payment: Payment, *, now: datetime) -> str:
-    """Bring our refunds for a card payment in line with Stripe's list, whoever made them."""
+def _sync_refunds(payment: Payment, *, now: datetime) -> str:
+    """Bring our refunds for a card payment in line with Stripe's list, whoever made them; the caller commits."""
     stripe = gateway()
     lock_booking(payment.booking_id)
     db.session.refresh(payment)
@@ -443,7 +446,6 @@ def sync_refunds(payment: Payment, *, now: datetime) -> str:
             ours.status = RefundStatus.FAILED
             flag(FlagKind.REFUND_FAILED, f"Refund {remote['id']} for booking {payment.booking.reference} failed at Stripe.", booking=payment.booking, payment=payment)
             outcome = "refund-failed"
-    db.session.commit()
     return outcome
 
 
