@@ -60,6 +60,7 @@ def form_status() -> int:
 INVALID_DATE = "Enter a real date, such as 14/03/2027."
 INVALID_TIME = "Enter a time such as 10:30, using the 24-hour clock."
 INVALID_DATETIME = "Enter a real date and time."
+WHOLE_NUMBER = "Enter a whole number."
 #: Earliest and latest years anyone means to type; others are slips that would overflow date sums.
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
 

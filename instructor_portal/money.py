@@ -1,5 +1,7 @@
 """Money in integer minor units, shown in the organisation's currency."""
 
+from decimal import Decimal
+
 SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 
@@ -10,3 +12,13 @@ def format_money(pence: int, currency: str = "GBP") -> str:
     amount = f"{major:,}.{minor:02d}"
     symbol = SYMBOLS.get(currency.upper())
     return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency.upper()}"
+
+
+def to_pence(pounds: Decimal) -> int:
+    """An amount typed in pounds (at most two decimal places, as the money fields check) in minor units."""
+    return int(pounds * 100)
+
+
+def to_pounds(pence: int) -> Decimal:
+    """Minor units as an exact Decimal of pounds, for form fields and exports."""
+    return Decimal(pence) / 100

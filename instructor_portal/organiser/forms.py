@@ -22,12 +22,12 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from instructor_portal.accounts.models import Role
 from instructor_portal.catalogue.models import Course, Track
-from instructor_portal.forms import Between, LocalDateTimeField, PoundsField, strip_whitespace
+from instructor_portal.money import to_pence, to_pounds
+from instructor_portal.forms import Between, LocalDateTimeField, PoundsField, WHOLE_NUMBER, strip_whitespace
 from instructor_portal.payments.models import Voucher, VoucherKind
 from instructor_portal.templating import format_date
 from instructor_portal.timezones import to_local
 
-WHOLE_NUMBER = "Enter a whole number."
 
 
 class VenueForm(FlaskForm):
@@ -260,7 +260,7 @@ class VoucherForm(FlaskForm):
             "code": voucher.code,
             "kind": voucher.kind.value,
             "percent": voucher.value if voucher.kind == VoucherKind.PERCENT else None,
-            "amount": Decimal(voucher.value) / 100 if voucher.kind == VoucherKind.FIXED else None,
+            "amount": to_pounds(voucher.value) if voucher.kind == VoucherKind.FIXED else None,
             "max_uses": voucher.max_uses,
             "expires_at": None if voucher.expires_at is None else to_local(voucher.expires_at, tz).replace(tzinfo=None),
             "course": str(voucher.course_id) if voucher.course_id else "",
@@ -275,7 +275,7 @@ class VoucherForm(FlaskForm):
         if kind == VoucherKind.PERCENT:
             value = self.percent.data
         elif kind == VoucherKind.FIXED:
-            value = int(self.amount.data * 100)
+            value = to_pence(self.amount.data)
         else:
             value = 0
         return {

@@ -14,7 +14,7 @@ from instructor_portal.booking.models import Booking, PaymentMethod
 from instructor_portal.catalogue.models import Course
 from instructor_portal.catalogue.services import local_today
 from instructor_portal.forms import Between, LocalDateField, PoundsField, strip_whitespace
-from instructor_portal.money import format_money
+from instructor_portal.money import format_money, to_pence, to_pounds
 from instructor_portal.payments.ledger import LEDGER_METHODS, LedgerFilters
 from instructor_portal.payments.models import PaymentStatus
 from instructor_portal.payments.services import Refundable
@@ -22,14 +22,6 @@ from instructor_portal.payments.services import Refundable
 OFFLINE_METHODS = (PaymentMethod.PAY_AT_VENUE, PaymentMethod.BANK_TRANSFER)
 MORE_THAN_ZERO = Between(min=Decimal("0.01"), message="Enter an amount of more than 0.")
 EXPIRED_FORM = "This form has expired. Please reload the page and try again."
-
-
-def _pence(pounds: Decimal) -> int:
-    return int(pounds * 100)
-
-
-def _pounds(pence: int) -> Decimal:
-    return Decimal(pence) / 100
 
 
 def new_request_key() -> str:
@@ -79,7 +71,7 @@ class RecordPaymentForm(OneTimeForm):
         method = booking.payment_method if booking.payment_method in OFFLINE_METHODS else PaymentMethod.PAY_AT_VENUE
         return cls(
             formdata=None,
-            data={"amount": _pounds(booking.amount_due_pence), "method": method.value, "received_on": local_today()},
+            data={"amount": to_pounds(booking.amount_due_pence), "method": method.value, "received_on": local_today()},
         )
 
     def validate_received_on(self, field: LocalDateField) -> None:
@@ -89,7 +81,7 @@ class RecordPaymentForm(OneTimeForm):
     def payment_fields(self) -> dict[str, Any]:
         """Return the payment as payments.services.record_offline_payment takes it."""
         return {
-            "amount_pence": _pence(self.amount.data),
+            "amount_pence": to_pence(self.amount.data),
             "method": PaymentMethod(self.method.data),
             "received_on": self.received_on.data,
             "note": self.note.data or "",
@@ -123,12 +115,12 @@ class RefundForm(OneTimeForm):
     def for_payments(cls, refundable: list[Refundable]) -> RefundForm:
         """Build a blank form for the first refundable payment, proposing all that is left of it."""
         first = refundable[0] if refundable else None
-        data = {"payment": first.payment.id, "amount": _pounds(first.left_pence)} if first else {}
+        data = {"payment": first.payment.id, "amount": to_pounds(first.left_pence)} if first else {}
         return cls(formdata=None, data=data, refundable=refundable)
 
     @property
     def amount_pence(self) -> int:
-        return _pence(self.amount.data)
+        return to_pence(self.amount.data)
 
 
 class LedgerFilterForm(FlaskForm):

@@ -8,7 +8,6 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
 from sqlalchemy import ColumnElement, Select, false, func, literal_column, select, union_all
 from sqlalchemy.orm import joinedload
@@ -20,6 +19,7 @@ from instructor_portal.catalogue.models import Course
 from instructor_portal.catalogue.services import Page
 from instructor_portal.extensions import db
 from instructor_portal.organiser.services import get_organisation
+from instructor_portal.money import to_pounds
 from instructor_portal.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from instructor_portal.timezones import local_to_utc, to_local
 
@@ -208,7 +208,7 @@ def spreadsheet_safe(value: str) -> str:
 
 
 def _pounds(pence: int) -> str:
-    return f"{Decimal(pence) / 100:.2f}"
+    return f"{to_pounds(pence):.2f}"
 
 
 def _csv_row(entry: LedgerEntry, tz: str) -> list[str]:

@@ -3,33 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
-    DecimalField,
     IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
-    TimeField,
     URLField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 
 from instructor_portal.accounts.models import User
 from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, Track, Venue
-from instructor_portal.forms import Between, LocalDateField, LocalDateTimeField, LocalTimeField, PoundsField, strip_whitespace
+from instructor_portal.money import to_pence, to_pounds
+from instructor_portal.forms import Between, LocalDateField, LocalDateTimeField, LocalTimeField, PoundsField, WHOLE_NUMBER, strip_whitespace
 from instructor_portal.timezones import local_to_utc, to_local
 
 ONLINE = "online"
-WHOLE_NUMBER = "Enter a whole number."
 MINUTES_RANGE = Between(min=5, max=600, message="A session lasts between 5 and 600 minutes.")
 WEEKS_RANGE = Between(min=1, max=52, message="Choose between 1 and 52 weeks.")
 NOTE_LENGTH = Length(max=255, message="Keep the note to 255 characters.")
@@ -185,7 +180,7 @@ class CourseForm(FlaskForm):
             "venue": ONLINE if course.is_online else str(course.venue_id),
             "online_link": course.online_link,
             "places": course.places,
-            "price": Decimal(course.price_pence) / 100,
+            "price": to_pounds(course.price_pence),
             "sibling_discount_percent": course.sibling_discount_percent,
             "age_unit": course.age_unit.value,
             "age_min": course.age_min,
@@ -209,7 +204,7 @@ class CourseForm(FlaskForm):
             "venue": None if is_online else self._venues[self.venue.data],
             "online_link": self.online_link.data or None,
             "places": self.places.data,
-            "price_pence": int(self.price.data * 100),
+            "price_pence": to_pence(self.price.data),
             "sibling_discount_percent": self.sibling_discount_percent.data,
             "age_unit": AgeUnit(self.age_unit.data),
             "age_min": self.age_min.data,
