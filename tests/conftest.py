@@ -178,6 +178,16 @@ def csrf_token_from(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
+def count(model) -> int:
+    """How many rows a model's table holds now."""
+    return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
+def text(response) -> str:
+    """A response's body as text."""
+    return response.get_data(as_text=True)
+
+
 def post_form(client, url: str, data: dict | None = None, *, page: str | None = None, **kwargs):
     """POST like a browser: read the real csrf_token from the form's page, then submit."""
     form_page = client.get(page or url)

@@ -8,11 +8,7 @@ from instructor_portal.attendance.models import AttendanceMark, AttendanceStatus
 from instructor_portal.catalogue.models import CourseStatus
 from instructor_portal.extensions import db
 from tests import factories
-from tests.conftest import post_form
-
-
-def count(model) -> int:
-    return db.session.scalar(db.select(db.func.count()).select_from(model))
+from tests.conftest import count, post_form
 
 
 @pytest.fixture

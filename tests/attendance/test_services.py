@@ -10,12 +10,9 @@ from instructor_portal.booking.models import BookingStatus
 from instructor_portal.catalogue.models import CourseStatus, SessionStatus, Track
 from instructor_portal.extensions import db
 from tests import factories
+from tests.conftest import count
 
 NOW = datetime(2026, 11, 22, 10, 5, tzinfo=UTC)
-
-
-def count(model) -> int:
-    return db.session.scalar(db.select(db.func.count()).select_from(model))
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from instructor_portal.extensions import db
 from instructor_portal.notifications.models import OutboxEmail
 from instructor_portal.organiser.models import Organisation
 from tests import factories
-from tests.conftest import post_form
+from tests.conftest import count, post_form, text
 
 VENUE = {
     "name": "Redland Children's Centre",
@@ -31,14 +31,6 @@ SETTINGS = {
     "retention_months": "36",
     "corrected_age_cutoff_months": "18",
 }
-
-
-def count(model) -> int:
-    return db.session.scalar(db.select(db.func.count()).select_from(model))
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 # Who may see what

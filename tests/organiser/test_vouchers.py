@@ -12,7 +12,7 @@ from instructor_portal.organiser import services
 from instructor_portal.organiser.services import OrganiserError
 from instructor_portal.payments.models import Voucher, VoucherKind, VoucherRedemption
 from tests import factories
-from tests.conftest import post_form
+from tests.conftest import count, post_form, text
 
 NEXT_YEAR = date.today().year + 1
 VOUCHER = {
@@ -27,14 +27,6 @@ VOUCHER = {
     "referrer": "Health visitor team, Southmead",
     "active": "y",
 }
-
-
-def count(model) -> int:
-    return db.session.scalar(db.select(db.func.count()).select_from(model))
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 @pytest.fixture

@@ -13,15 +13,11 @@ from instructor_portal.extensions import db
 from instructor_portal.payments import ledger, services
 from instructor_portal.payments.models import FlagKind, PaymentFlag, PaymentStatus, RefundStatus
 from tests import factories
-from tests.conftest import post_form
+from tests.conftest import post_form, text
 from tests.payments.conftest import last_event
 
 #: 23:30 UTC on 30 June is 00:30 on 1 July in London (summer time).
 LATE_JUNE_UTC = datetime(2025, 6, 30, 23, 30, tzinfo=UTC)
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def read_csv(response) -> list[dict[str, str]]:

@@ -14,7 +14,7 @@ from instructor_portal.organiser.models import DEFAULTS, Organisation
 from instructor_portal.payments import services
 from instructor_portal.payments.models import Payment, Refund
 from tests import factories
-from tests.conftest import csrf_token_from, post_form
+from tests.conftest import count, csrf_token_from, post_form, text
 
 REQUEST_KEY = re.compile(r'id="refund-request-key"[^>]*value="([^"]+)"')
 PAYMENT_KEY = re.compile(r'id="payment-request-key"[^>]*value="([^"]+)"')
@@ -22,14 +22,6 @@ PAYMENT_KEY = re.compile(r'id="payment-request-key"[^>]*value="([^"]+)"')
 
 def new_key() -> str:
     return str(uuid.uuid4())
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def count(model) -> int:
-    return db.session.scalar(db.select(db.func.count()).select_from(model))
 
 
 @pytest.fixture

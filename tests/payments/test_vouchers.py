@@ -17,15 +17,7 @@ from instructor_portal.payments import pricing
 from instructor_portal.payments.models import Payment, VoucherKind, VoucherRedemption
 from instructor_portal.payments.services import PaymentError
 from tests import factories
-from tests.conftest import post_form, race
-
-
-def count(model) -> int:
-    return db.session.scalar(db.select(db.func.count()).select_from(model))
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
+from tests.conftest import count, post_form, race, text
 
 
 @pytest.fixture

@@ -6,14 +6,10 @@ import pytest
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, SessionStatus
 from instructor_portal.extensions import db
 from tests import factories
-from tests.conftest import post_form
+from tests.conftest import count, post_form, text
 
 LONDON = ZoneInfo("Europe/London")
 IN_TWO_WEEKS = date.today() + timedelta(days=14)
-
-
-def count(model) -> int:
-    return db.session.scalar(db.select(db.func.count()).select_from(model))
 
 
 def course_form(where, **changes) -> dict:
@@ -40,10 +36,6 @@ def course_form(where, **changes) -> dict:
         "weeks": "5",
     }
     return {**data, **changes}
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from instructor_portal.organiser.services import update_settings
 from instructor_portal.teaching import services
 from instructor_portal.teaching.services import TeachingError
 from tests import factories
+from tests.conftest import count
 
 LONDON = "Europe/London"
 #: "Now" for these tests: a Friday morning in early October 2027, British Summer Time.
@@ -33,10 +34,6 @@ def venue(app):
 
 def course_fields(where, **changes):
     return {"title": "Baby massage", "track": Track.FAMILY, "places": 8, "venue": where, "price_pence": 4500, **changes}
-
-
-def count(model) -> int:
-    return db.session.scalar(db.select(db.func.count()).select_from(model))
 
 
 def actions() -> list[str]:
