@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 from instructor_portal.booking import services as booking_services
 from instructor_portal.booking.models import Booking, BookingStatus
 from instructor_portal.db import get_or_404
-from instructor_portal.extensions import csrf, db
+from instructor_portal.extensions import csrf
 from instructor_portal.forms import form_status, show_domain_error
 from instructor_portal.money import format_money
 from instructor_portal.payments import ledger, services
@@ -32,7 +32,6 @@ def returned(booking_id: int):
     """Welcome the family back from Stripe, confirming the place as soon as Stripe says it is paid."""
     booking = _own_booking(booking_id)
     outcome = services.check_return(booking)
-    db.session.refresh(booking)
     if booking.status == BookingStatus.CONFIRMED:
         flash("Thank you: your payment has gone through and your place is confirmed.", "success")
         return redirect(url_for("booking.my_booking", booking_id=booking.id))
@@ -44,11 +43,7 @@ def returned(booking_id: int):
 def cancelled(booking_id: int):
     """The family went back from Stripe without paying: release the places they held."""
     booking = _own_booking(booking_id)
-    try:
-        services.abandon_checkout(booking)
-    except GatewayUnavailable:
-        db.session.rollback()  # the hold simply runs out on its own
-    db.session.refresh(booking)
+    services.abandon_checkout(booking)
     if booking.status == BookingStatus.CONFIRMED:
         return redirect(url_for("booking.my_booking", booking_id=booking.id))
     return render_template("payments/cancelled.html", booking=booking)
@@ -68,7 +63,6 @@ def webhook():
     try:
         outcome = services.apply_stripe_event(event)
     except (GatewayUnavailable, OperationalError):
-        db.session.rollback()
         log.warning("Stripe event %s not applied yet; Stripe will retry", event.get("id"), exc_info=True)
         return jsonify(error="temporarily unavailable"), 503
     return jsonify(received=True, outcome=outcome)

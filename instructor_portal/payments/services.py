@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 
 from instructor_portal import audit
@@ -164,10 +164,13 @@ def abandon_checkout(booking: Booking, *, now: datetime | None = None) -> None:
     if stripe is None or payment is None or payment.status != PaymentStatus.PENDING:
         return
     try:
-        session = stripe.expire_checkout_session(payment.stripe_checkout_session_id)
-    except GatewayError:
-        # Already completed or expired at Stripe: read what happened and apply that instead.
-        session = stripe.retrieve_checkout_session(payment.stripe_checkout_session_id)
+        try:
+            session = stripe.expire_checkout_session(payment.stripe_checkout_session_id)
+        except GatewayError:
+            # Already completed or expired at Stripe: read what happened and apply that instead.
+            session = stripe.retrieve_checkout_session(payment.stripe_checkout_session_id)
+    except GatewayUnavailable:
+        return  # Stripe cannot be reached: the hold simply runs out on its own
     apply_checkout_session(session, now=now)
 
 
@@ -315,14 +318,18 @@ def apply_stripe_event(event: dict[str, Any], *, now: datetime | None = None) ->
     if stripe is None or kind not in HANDLED_EVENTS:
         db.session.commit()
         return "ignored"
-    if kind.startswith("checkout.session."):
-        # Events can arrive out of order: act on the session as it is now, not as it was.
-        session = stripe.retrieve_checkout_session(obj["id"])
-        outcome = _apply_session(session, now=now, failed=kind.endswith("async_payment_failed"))
-    else:
-        intent = obj.get("payment_intent")
-        payment = db.session.scalars(select(Payment).where(Payment.stripe_payment_intent_id == intent)).first() if intent else None
-        outcome = _sync_refunds(payment, now=now) if payment is not None else "ignored"
+    try:
+        if kind.startswith("checkout.session."):
+            # Events can arrive out of order: act on the session as it is now, not as it was.
+            session = stripe.retrieve_checkout_session(obj["id"])
+            outcome = _apply_session(session, now=now, failed=kind.endswith("async_payment_failed"))
+        else:
+            intent = obj.get("payment_intent")
+            payment = db.session.scalars(select(Payment).where(Payment.stripe_payment_intent_id == intent)).first() if intent else None
+            outcome = _sync_refunds(payment, now=now) if payment is not None else "ignored"
+    except (GatewayUnavailable, OperationalError):
+        db.session.rollback()  # nothing is recorded, so Stripe's retry applies it later
+        raise
     # One commit: the event's id, its outcome and its effect land together or not at all.
     record.outcome = outcome[:20]
     db.session.commit()
