@@ -13,7 +13,7 @@ from instructor_portal.payments.providers import available_providers
 from instructor_portal.payments.services import PaymentError, booking_money, cancel_booking_and_refund
 from instructor_portal.catalogue.models import Course, CourseStatus
 from instructor_portal.clock import utcnow
-from instructor_portal.extensions import db
+from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, show_domain_error
 from instructor_portal.permissions import can_manage_course, instructor_required, parent_required
 
@@ -21,8 +21,8 @@ bp = Blueprint("booking", __name__)
 
 
 def _bookable_course(course_id: int) -> Course:
-    course = db.session.get(Course, course_id)
-    if course is None or course.status == CourseStatus.DRAFT:
+    course = get_or_404(Course, course_id)
+    if course.status == CourseStatus.DRAFT:
         abort(404)
     return course
 

@@ -223,3 +223,8 @@ def test_parents_cannot_use_the_instructor_cancel_page(client, login_as):
     parent = login_as("parent")
     booking = factories.make_booking(upcoming_course(), [factories.make_child(parent)])
     assert client.get(f"/teach/bookings/{booking.id}/cancel").status_code == 403
+
+
+def test_an_id_too_large_for_any_course_is_a_friendly_404(client, login_as):
+    login_as("parent")
+    assert client.get("/classes/99999999999999999999/book").status_code == 404
