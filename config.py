@@ -82,6 +82,12 @@ class Config:
     STRIPE_RECONCILE_DAYS = _env_int("STRIPE_RECONCILE_DAYS", 3)
 
     CATALOGUE_PAGE_SIZE = _env_int("CATALOGUE_PAGE_SIZE", 12)
+    #: Public pages are cached for signed-out visitors (per worker unless CACHE_TYPE is
+    #: RedisCache with CACHE_REDIS_URL); a page lives at most this long even if nothing changes.
+    CACHE_TYPE = os.environ.get("CACHE_TYPE", "SimpleCache")
+    CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL", "")
+    CACHE_THRESHOLD = _env_int("CACHE_THRESHOLD", 500)
+    CATALOGUE_CACHE_SECONDS = _env_int("CATALOGUE_CACHE_SECONDS", 300)
     #: Lines per page of the organiser's list of payments and refunds.
     PAYMENTS_PAGE_SIZE = _env_int("PAYMENTS_PAGE_SIZE", 50)
 

@@ -44,9 +44,12 @@ def configure(app: Flask, config) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from instructor_portal.extensions import csrf, db, limiter, login_manager, migrate
+    from instructor_portal.catalogue.cache import watch_catalogue_changes
+    from instructor_portal.extensions import cache, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    watch_catalogue_changes()
+    cache.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)

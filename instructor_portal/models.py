@@ -4,7 +4,16 @@ from instructor_portal.accounts.models import Child, InstructorProfile, Role, Us
 from instructor_portal.attendance.models import AttendanceChange, AttendanceMark, AttendanceStatus
 from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
-from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, SessionStatus, Track, Venue
+from instructor_portal.catalogue.models import (
+    AgeUnit,
+    CatalogueVersion,
+    Course,
+    CourseSession,
+    CourseStatus,
+    SessionStatus,
+    Track,
+    Venue,
+)
 from instructor_portal.notifications.models import OutboxAttachment, OutboxEmail, OutboxStatus
 from instructor_portal.organiser.models import Organisation
 from instructor_portal.payments.models import (
@@ -29,6 +38,7 @@ __all__ = [
     "Booking",
     "BookingPlace",
     "BookingStatus",
+    "CatalogueVersion",
     "Child",
     "Course",
     "FlagKind",

@@ -1,6 +1,6 @@
 """Convert between stored UTC times and the organisation's local time."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -23,3 +23,9 @@ def local_to_utc(day: date, at: time, tz_name: str) -> datetime:
 
 def local_date(moment: datetime, tz_name: str) -> date:
     return to_local(moment, tz_name).date()
+
+
+def next_local_midnight(moment: datetime, tz_name: str) -> datetime:
+    """Return, in UTC, the start of the local day after ``moment``."""
+    tomorrow = local_date(moment, tz_name) + timedelta(days=1)
+    return local_to_utc(tomorrow, time(0), tz_name)

@@ -164,3 +164,16 @@ class CourseSession(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<CourseSession {self.id} course={self.course_id} {self.starts_at:%Y-%m-%d %H:%M}>"
+
+
+class CatalogueVersion(db.Model):
+    """A counter that goes up whenever what the public catalogue shows may have changed.
+
+    Public pages are cached under the current number, so a commit that touches courses,
+    sessions, venues, places or instructors makes every cached page stale at once.
+    """
+
+    __tablename__ = "catalogue_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)

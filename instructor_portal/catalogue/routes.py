@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from instructor_portal.booking.services import booking_closed_reason
 from instructor_portal.catalogue import services
+from instructor_portal.catalogue.cache import cached_for_visitors
 from instructor_portal.clock import utcnow
 from instructor_portal.catalogue.forms import ChildAgeForm, CourseFilterForm
 
@@ -16,12 +17,14 @@ bp.add_app_template_filter(services.describe_age_rule, "age_rule")
 
 
 @bp.get("/")
+@cached_for_visitors
 def index():
     """Welcome families and show the next few courses."""
     return render_template("catalogue/index.html", listings=services.upcoming_courses(limit=HOME_COURSES))
 
 
 @bp.get("/classes")
+@cached_for_visitors
 def classes():
     """List upcoming courses matching the family's filters, a page at a time."""
     form = CourseFilterForm(request.args)
@@ -35,6 +38,7 @@ def classes():
 
 
 @bp.get("/classes/<int:course_id>")
+@cached_for_visitors
 def course(course_id: int):
     """Show a course with its sessions, venue and who it is for, and check a child's age against it."""
     listing = services.get_public_course(course_id)
@@ -55,12 +59,14 @@ def course(course_id: int):
 
 
 @bp.get("/instructors")
+@cached_for_visitors
 def instructors():
     """List the instructors with their upcoming courses."""
     return render_template("catalogue/instructors.html", instructors=services.list_instructors())
 
 
 @bp.get("/instructors/<int:user_id>")
+@cached_for_visitors
 def instructor(user_id: int):
     """Show an instructor's public profile and upcoming courses."""
     entry = services.get_public_instructor(user_id)
