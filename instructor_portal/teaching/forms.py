@@ -172,49 +172,40 @@ class CourseForm(FlaskForm):
         def local(moment: datetime | None) -> datetime | None:
             return None if moment is None else to_local(moment, tz).replace(tzinfo=None)
 
-        return {
-            "title": course.title,
+        return {name: getattr(course, name) for name in AS_STORED} | {
             "track": course.track.value,
             "description": course.description,
             "what_to_bring": course.what_to_bring,
             "venue": ONLINE if course.is_online else str(course.venue_id),
             "online_link": course.online_link,
-            "places": course.places,
             "price": to_pounds(course.price_pence),
-            "sibling_discount_percent": course.sibling_discount_percent,
             "age_unit": course.age_unit.value,
-            "age_min": course.age_min,
-            "age_max": course.age_max,
-            "uses_corrected_age": course.uses_corrected_age,
             "booking_opens_at": local(course.booking_opens_at),
             "booking_closes_at": local(course.booking_closes_at),
-            "cancellation_notice_days": course.cancellation_notice_days,
-            "allows_offline_payment": course.allows_offline_payment,
         }
 
     def course_fields(self, tz: str) -> dict[str, Any]:
         """The course's fields as teaching.services takes them: pence, UTC, model objects."""
         is_online = self.venue.data == ONLINE
-        return {
-            "title": self.title.data,
+        return {name: getattr(self, name).data for name in AS_STORED} | {
             "track": Track(self.track.data),
             "description": self.description.data or "",
             "what_to_bring": self.what_to_bring.data or "",
             "is_online": is_online,
             "venue": None if is_online else self._venues[self.venue.data],
             "online_link": self.online_link.data or None,
-            "places": self.places.data,
             "price_pence": to_pence(self.price.data),
-            "sibling_discount_percent": self.sibling_discount_percent.data,
             "age_unit": AgeUnit(self.age_unit.data),
-            "age_min": self.age_min.data,
-            "age_max": self.age_max.data,
-            "uses_corrected_age": self.uses_corrected_age.data,
             "booking_opens_at": self.booking_opens_at.to_utc(tz),
             "booking_closes_at": self.booking_closes_at.to_utc(tz),
-            "cancellation_notice_days": self.cancellation_notice_days.data,
-            "allows_offline_payment": self.allows_offline_payment.data,
         }
+
+
+#: Course fields the form holds exactly as the course stores them; the rest are converted above.
+AS_STORED = (
+    "title", "places", "sibling_discount_percent", "age_min", "age_max",
+    "uses_corrected_age", "cancellation_notice_days", "allows_offline_payment",
+)
 
 
 class WeeklySeriesFields:
