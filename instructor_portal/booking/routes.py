@@ -151,27 +151,24 @@ def _own_makeup(makeup_id: int) -> Makeup:
 @parent_required
 def accept_makeup(makeup_id: int):
     """Take the make-up session offered to the family, if a place is still free."""
-    makeup = _own_makeup(makeup_id)
-    try:
-        makeups.accept_makeup(makeup, by=current_user)
-    except (makeups.MakeupError, services.BookingError) as error:
-        flash(error.message, "error")
-    else:
-        flash("Your make-up session is booked. We have emailed you the details.", "success")
-    return redirect(url_for("booking.my_booking", booking_id=makeup.place.booking_id))
+    return _answer_makeup(makeup_id, makeups.accept_makeup, "Your make-up session is booked. We have emailed you the details.")
 
 
 @bp.post("/account/makeups/<int:makeup_id>/decline")
 @parent_required
 def decline_makeup(makeup_id: int):
     """Turn down the make-up session offered to the family."""
+    return _answer_makeup(makeup_id, makeups.decline_makeup, "Make-up session declined.")
+
+
+def _answer_makeup(makeup_id: int, answer, done: str):
     makeup = _own_makeup(makeup_id)
     try:
-        makeups.decline_makeup(makeup, by=current_user)
-    except makeups.MakeupError as error:
+        answer(makeup, by=current_user)
+    except (makeups.MakeupError, services.BookingError) as error:
         flash(error.message, "error")
     else:
-        flash("Make-up session declined.", "success")
+        flash(done, "success")
     return redirect(url_for("booking.my_booking", booking_id=makeup.place.booking_id))
 
 

@@ -1,7 +1,6 @@
 import pytest
 from markupsafe import escape
 
-
 from instructor_portal.attendance import makeups, services
 from instructor_portal.attendance.models import AttendanceMark, Makeup, MakeupStatus
 from instructor_portal.extensions import db
