@@ -1,7 +1,7 @@
 """Import every feature's models so Alembic and ``flask shell`` see all tables."""
 
 from instructor_portal.accounts.models import Child, InstructorProfile, Role, User
-from instructor_portal.attendance.models import AttendanceChange, AttendanceMark, AttendanceStatus
+from instructor_portal.attendance.models import AttendanceChange, AttendanceMark, AttendanceStatus, Makeup, MakeupStatus
 from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
 from instructor_portal.catalogue.models import (
@@ -45,6 +45,8 @@ __all__ = [
     "CourseSession",
     "CourseStatus",
     "InstructorProfile",
+    "Makeup",
+    "MakeupStatus",
     "Organisation",
     "OutboxAttachment",
     "OutboxEmail",

@@ -1,7 +1,7 @@
-"""The register's form: one family's mark at one session."""
+"""The register's forms: one family's mark at one session, and offering a make-up."""
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, TextAreaField
+from wtforms import IntegerField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from instructor_portal.attendance.models import NOTE_MAX, AttendanceStatus
@@ -22,3 +22,7 @@ class MarkForm(FlaskForm):
         validators=[Length(max=NOTE_MAX, message=f"Keep the note to {NOTE_MAX} characters or fewer.")],
     )
 
+
+
+class MakeupOfferForm(FlaskForm):
+    session_id = IntegerField("Session", validators=[InputRequired("Choose a session to offer.")])

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from instructor_portal.db import str_enum
@@ -99,3 +99,59 @@ class AttendanceChange(db.Model):
 
     def __repr__(self) -> str:
         return f"<AttendanceChange mark={self.mark_id} {self.from_status} -> {self.to_status}>"
+
+
+class MakeupStatus(StrEnum):
+    #: The instructor offered it; the family has not answered yet.
+    OFFERED = "offered"
+    #: The family took it: it holds a place at that session.
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    #: The instructor took the offer back.
+    WITHDRAWN = "withdrawn"
+    #: The booking, the session or its course was cancelled.
+    CANCELLED = "cancelled"
+
+    @property
+    def is_live(self) -> bool:
+        return self in LIVE_MAKEUP_STATUSES
+
+
+LIVE_MAKEUP_STATUSES = (MakeupStatus.OFFERED, MakeupStatus.ACCEPTED)
+
+
+class Makeup(db.Model):
+    """A family's chance to make up a missed session at the matching session of another course."""
+
+    __tablename__ = "makeups"
+    __table_args__ = (
+        # A place has at most one live make-up for each session it missed.
+        Index(
+            "uq_makeups_live_missed_session",
+            "place_id",
+            "missed_session_id",
+            unique=True,
+            sqlite_where=text("status IN ('offered', 'accepted')"),
+            postgresql_where=text("status IN ('offered', 'accepted')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The family's place on its own course; the make-up's mark is kept against it.
+    place_id: Mapped[int] = mapped_column(ForeignKey("booking_places.id", ondelete="CASCADE"), index=True)
+    missed_session_id: Mapped[int] = mapped_column(ForeignKey("course_sessions.id", ondelete="CASCADE"), index=True)
+    #: The session on the other course that the family comes to instead.
+    session_id: Mapped[int] = mapped_column(ForeignKey("course_sessions.id", ondelete="CASCADE"), index=True)
+    status: Mapped[MakeupStatus] = mapped_column(str_enum(MakeupStatus, "makeup_status"))
+    offered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    offered_at: Mapped[datetime]
+    #: When the family accepted or declined.
+    responded_at: Mapped[datetime | None]
+
+    place: Mapped[BookingPlace] = relationship()
+    missed_session: Mapped[CourseSession] = relationship(foreign_keys=[missed_session_id])
+    session: Mapped[CourseSession] = relationship(foreign_keys=[session_id])
+    offered_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Makeup place={self.place_id} missed={self.missed_session_id} session={self.session_id} {self.status}>"

@@ -1,12 +1,16 @@
-"""Taking the register on a phone in class."""
+"""Taking the register on a phone in class, and offering make-ups to families who missed a session."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from instructor_portal.attendance import services
-from instructor_portal.attendance.forms import MarkForm
+from instructor_portal.attendance import makeups, services
+from instructor_portal.attendance.forms import MakeupOfferForm, MarkForm
+from instructor_portal.attendance.models import Makeup
+from instructor_portal.booking.capacity import BookingError
 from instructor_portal.catalogue.models import CourseSession
+from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
+from instructor_portal.forms import form_status, show_domain_error
 from instructor_portal.permissions import can_manage_course, instructor_required
 
 bp = Blueprint("attendance", __name__)
@@ -73,3 +77,50 @@ def mark_everyone_present(session_id: int):
     else:
         flash(f"{count} {'family' if count == 1 else 'families'} marked present.", "success")
     return _to_register(session)
+
+
+@bp.route("/sessions/<int:session_id>/makeups/<int:place_id>", methods=["GET", "POST"])
+@instructor_required
+def offer_makeup(session_id: int, place_id: int):
+    """List the sessions a family who missed this one could come to instead, and offer one."""
+    session = _managed_session(session_id)
+    place = services.register_place(session, place_id) or abort(404)
+    now = utcnow()
+    form = MakeupOfferForm()
+    if form.validate_on_submit():
+        target = get_or_404(CourseSession, form.session_id.data)
+        try:
+            makeups.offer_makeup(session, place, target, by=current_user, now=now)
+        except (makeups.MakeupError, BookingError) as error:
+            show_domain_error(form, error)
+        else:
+            flash("Make-up offered. We have emailed the family.", "success")
+            return redirect(request.path)
+    elif form.errors:
+        form.form_errors.extend(error for errors in form.errors.values() for error in errors)
+    return render_template(
+        "attendance/offer_makeup.html",
+        session=session,
+        place=place,
+        child_name=services.child_name(session.course, place.child),
+        refusal=makeups.makeup_refusal(session, place),
+        options=makeups.makeup_options(session, place, now=now),
+        history=makeups.place_makeups(place, session),
+        form=form,
+    ), form_status()
+
+
+@bp.post("/makeups/<int:makeup_id>/withdraw")
+@instructor_required
+def withdraw_makeup(makeup_id: int):
+    """Take back a make-up offered to a family who missed one of your sessions."""
+    makeup = get_or_404(Makeup, makeup_id)
+    if not can_manage_course(current_user, makeup.missed_session.course):
+        abort(404)
+    try:
+        makeups.withdraw_makeup(makeup, by=current_user)
+    except makeups.MakeupError as error:
+        flash(error.message, "error")
+    else:
+        flash("Make-up withdrawn. We have emailed the family.", "success")
+    return redirect(url_for("attendance.offer_makeup", session_id=makeup.missed_session_id, place_id=makeup.place_id))

@@ -10,7 +10,15 @@ from sqlalchemy.orm import selectinload
 
 from instructor_portal import audit
 from instructor_portal.accounts.models import Child, User
-from instructor_portal.attendance.models import NOTE_MAX, AttendanceChange, AttendanceMark, AttendanceStatus
+from instructor_portal.attendance.models import (
+    LIVE_MAKEUP_STATUSES,
+    NOTE_MAX,
+    AttendanceChange,
+    AttendanceMark,
+    AttendanceStatus,
+    Makeup,
+    MakeupStatus,
+)
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus
 from instructor_portal.booking.services import describe_child_age
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, SessionStatus, Track
@@ -33,6 +41,24 @@ class RegisterRow:
     age: str
     care_notes: str
     mark: AttendanceMark | None
+    #: The course a family here for a make-up is booked on; None for the session's own families.
+    makeup_from: Course | None = None
+
+
+@dataclass(frozen=True)
+class MakeupState:
+    """A live make-up for a missed session, with the family's mark at the make-up session once marked."""
+
+    makeup: Makeup
+    mark: AttendanceMark | None
+
+    @property
+    def label(self) -> str:
+        if self.makeup.status == MakeupStatus.OFFERED:
+            return "Make-up offered"
+        if self.mark is None:
+            return "Make-up booked"
+        return "Make-up attended" if self.mark.status.attended else "Make-up missed"
 
 
 @dataclass(frozen=True)
@@ -41,9 +67,11 @@ class GridRow:
     parent_name: str
     #: The mark at each of the course's sessions, in session order; None where nobody marked it.
     marks: list[AttendanceMark | None]
+    #: The make-up for each of the course's sessions, in session order; None where there is none.
+    makeups: list[MakeupState | None]
 
 
-def _child_name(course: Course, child: Child | None) -> str:
+def child_name(course: Course, child: Child | None) -> str:
     if child is None:
         return "Child removed"
     return child.private_name if course.track == Track.ADOPTIVE_FOSTER else child.first_name
@@ -71,23 +99,46 @@ def _marks(session_ids: list[int]) -> dict[tuple[int, int], AttendanceMark]:
     return {(mark.place_id, mark.session_id): mark for mark in marks}
 
 
+def register_place(session: CourseSession, place_id: int) -> BookingPlace | None:
+    """The live place on a confirmed booking on the session's own course, or None."""
+    return next((place for place in _register_places(session.course) if place.id == place_id), None)
+
+
+def _makeup_places(session: CourseSession) -> list[tuple[BookingPlace, Makeup]]:
+    """Places of families from other courses who accepted a make-up at the session, in the order they accepted."""
+    makeups = db.session.scalars(
+        select(Makeup)
+        .where(Makeup.session_id == session.id, Makeup.status == MakeupStatus.ACCEPTED)
+        .options(selectinload(Makeup.place).selectinload(BookingPlace.child),
+                 selectinload(Makeup.place).selectinload(BookingPlace.booking).selectinload(Booking.parent))
+        .order_by(Makeup.responded_at, Makeup.id)
+    )
+    return [(makeup.place, makeup) for makeup in makeups]
+
+
+def _session_places(session: CourseSession) -> list[tuple[BookingPlace, Makeup | None]]:
+    """Everyone on the session's register: the course's own families, then those here for a make-up."""
+    return [(place, None) for place in _register_places(session.course)] + _makeup_places(session)
+
+
 def build_register(session: CourseSession) -> list[RegisterRow]:
-    """List the families booked on the session with their current marks; first name only, with the initial on adoptive and foster courses."""
+    """List the families on the session's register with their current marks; first name only, with the initial on adoptive and foster courses."""
     course = session.course
     organisation = get_organisation()
     on = local_date(session.starts_at, organisation.timezone)
     marks = _marks([session.id])
     rows = []
-    for place in _register_places(course):
+    for place, makeup in _session_places(session):
         child = place.child
         rows.append(
             RegisterRow(
                 place=place,
-                child_name=_child_name(course, child),
+                child_name=child_name(course, child),
                 parent_name=place.booking.parent.full_name,
                 age=describe_child_age(course, child, on=on, cutoff_months=organisation.corrected_age_cutoff_months) if child else "",
                 care_notes=child.care_notes if child else "",
                 mark=marks.get((place.id, session.id)),
+                makeup_from=makeup.missed_session.course if makeup else None,
             )
         )
     return rows
@@ -130,7 +181,7 @@ def mark_attendance(session: CourseSession, place_id: int, status: str, note: st
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         raise AttendanceError(f"Keep the note to {NOTE_MAX} characters or fewer.", field="note")
-    place = next((p for p in _register_places(session.course) if p.id == place_id), None)
+    place = next((p for p, _ in _session_places(session) if p.id == place_id), None)
     if place is None:
         raise AttendanceError("That family is not booked on this course.")
     existing = _marks([session.id]).get((place.id, session.id))
@@ -149,7 +200,7 @@ def mark_everyone_present(session: CourseSession, *, by: User, now: datetime | N
     _check_open(session)
     marks = _marks([session.id])
     count = 0
-    for place in _register_places(session.course):
+    for place, _ in _session_places(session):
         if (place.id, session.id) not in marks:
             _set_mark(session, place, AttendanceStatus.PRESENT, "", by=by, now=now, mark=None)
             count += 1
@@ -159,30 +210,53 @@ def mark_everyone_present(session: CourseSession, *, by: User, now: datetime | N
     return count
 
 
+def _makeup_states(place_ids: list[int]) -> dict[tuple[int, int], MakeupState]:
+    """The live make-ups of the places, keyed by (place, missed session), each with its mark at the make-up session."""
+    makeups = db.session.scalars(
+        select(Makeup)
+        .where(Makeup.place_id.in_(place_ids), Makeup.status.in_(LIVE_MAKEUP_STATUSES))
+        .options(selectinload(Makeup.session).selectinload(CourseSession.course))
+    ).all()
+    marks = _marks([makeup.session_id for makeup in makeups]) if makeups else {}
+    return {
+        (makeup.place_id, makeup.missed_session_id): MakeupState(makeup, marks.get((makeup.place_id, makeup.session_id)))
+        for makeup in makeups
+    }
+
+
 def attendance_grid(course: Course) -> list[GridRow]:
-    """Build the families-by-sessions summary of the course's register for its instructor."""
+    """Build the families-by-sessions summary of the course's register for its instructor, with any make-ups."""
     sessions = course.sessions
+    places = _register_places(course)
     marks = _marks([session.id for session in sessions]) if sessions else {}
+    makeups = _makeup_states([place.id for place in places]) if places else {}
     return [
         GridRow(
-            child_name=_child_name(course, place.child),
+            child_name=child_name(course, place.child),
             parent_name=place.booking.parent.full_name,
             marks=[marks.get((place.id, session.id)) for session in sessions],
+            makeups=[makeups.get((place.id, session.id)) for session in sessions],
         )
-        for place in _register_places(course)
+        for place in places
     ]
 
 
-def family_attendance(booking: Booking) -> dict[int, list[tuple[str, AttendanceStatus]]]:
-    """Map each session id to the family's marks there as (child's first name, status), for the parent's page."""
-    place_ids = [place.id for place in booking.places if place.live]
-    if booking.status != BookingStatus.CONFIRMED or not place_ids:
+def family_attendance(booking: Booking) -> dict[int, list[tuple[str, AttendanceStatus | None, MakeupState | None]]]:
+    """Map each session id to the family's marks and make-ups there as (child's first name, status, make-up), for the parent's page."""
+    places = [place for place in booking.places if place.live]
+    if booking.status != BookingStatus.CONFIRMED or not places:
         return {}
-    marks = db.session.scalars(
-        select(AttendanceMark).where(AttendanceMark.place_id.in_(place_ids)).order_by(AttendanceMark.place_id)
-    )
-    summary: dict[int, list[tuple[str, AttendanceStatus]]] = {}
-    for mark in marks:
-        name = mark.place.child.first_name if mark.place.child else "Your child"
-        summary.setdefault(mark.session_id, []).append((name, mark.status))
+    place_ids = [place.id for place in places]
+    marks = {
+        (mark.place_id, mark.session_id): mark.status
+        for mark in db.session.scalars(select(AttendanceMark).where(AttendanceMark.place_id.in_(place_ids)))
+    }
+    makeups = _makeup_states(place_ids)
+    summary: dict[int, list[tuple[str, AttendanceStatus | None, MakeupState | None]]] = {}
+    for session in booking.course.sessions:
+        for place in places:
+            status, makeup = marks.get((place.id, session.id)), makeups.get((place.id, session.id))
+            if status or makeup:
+                name = place.child.first_name if place.child else "Your child"
+                summary.setdefault(session.id, []).append((name, status, makeup))
     return summary

@@ -5,13 +5,27 @@ from datetime import timedelta
 from flask import current_app
 from icalendar import Calendar, Event
 
-from instructor_portal.catalogue.models import Course, SessionStatus
+from instructor_portal.catalogue.models import Course, CourseSession, SessionStatus
 from instructor_portal.organiser.services import get_organisation
 from instructor_portal.timezones import to_local
 
 
 def course_calendar(course: Course, *, cancelled: bool = False) -> bytes:
-    """Every session of ``course`` as events in the organisation's time zone.
+    """Every session of ``course`` as events in the organisation's time zone."""
+    total = len(course.sessions)
+    return _calendar(
+        [(session, f"{course.title} ({number} of {total})") for number, session in enumerate(course.sessions, start=1)],
+        cancelled=cancelled,
+    )
+
+
+def makeup_calendar(session: CourseSession, *, cancelled: bool = False) -> bytes:
+    """The one session a family comes to as a make-up, as an event in the organisation's time zone."""
+    return _calendar([(session, f"Make-up session: {session.course.title}")], cancelled=cancelled)
+
+
+def _calendar(events: list[tuple[CourseSession, str]], *, cancelled: bool) -> bytes:
+    """Each session with its summary as an event.
 
     Each session keeps the same UID in every file we send, so a calendar that imported an
     earlier file updates the event (or, with ``cancelled``, removes it) instead of adding a copy.
@@ -22,11 +36,12 @@ def course_calendar(course: Course, *, cancelled: bool = False) -> bytes:
     calendar.add("prodid", f"-//{organisation.name}//Instructor Portal//EN")
     calendar.add("version", "2.0")
     calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
-    where = "Online" if course.is_online or course.venue is None else f"{course.venue.name}, {course.venue.address}, {course.venue.town} {course.venue.postcode}"
-    for number, session in enumerate(course.sessions, start=1):
+    for session, summary in events:
+        course = session.course
+        where = "Online" if course.is_online or course.venue is None else f"{course.venue.name}, {course.venue.address}, {course.venue.town} {course.venue.postcode}"
         event = Event()
         event.add("uid", f"course-{course.id}-session-{session.id}@{host}")
-        event.add("summary", f"{course.title} ({number} of {len(course.sessions)})")
+        event.add("summary", summary)
         event.add("dtstart", to_local(session.starts_at, organisation.timezone))
         event.add("dtend", to_local(session.ends_at, organisation.timezone))
         event.add("dtstamp", session.updated_at)
@@ -37,10 +52,10 @@ def course_calendar(course: Course, *, cancelled: bool = False) -> bytes:
         if session.note:
             event.add("description", session.note)
         calendar.add_component(event)
-    if course.sessions:
-        # Describe the zone only around the course's dates, which keeps the file small.
+    if events:
+        # Describe the zone only around the sessions' dates, which keeps the file small.
         calendar.add_missing_timezones(
-            first_date=(course.sessions[0].starts_at - timedelta(days=366)).date(),
-            last_date=(course.sessions[-1].ends_at + timedelta(days=366)).date(),
+            first_date=(events[0][0].starts_at - timedelta(days=366)).date(),
+            last_date=(events[-1][0].ends_at + timedelta(days=366)).date(),
         )
     return calendar.to_ical()

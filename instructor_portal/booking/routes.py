@@ -4,6 +4,8 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from instructor_portal.accounts.models import Role
+from instructor_portal.attendance import makeups
+from instructor_portal.attendance.models import Makeup
 from instructor_portal.attendance.services import family_attendance
 from instructor_portal.booking import services
 from instructor_portal.booking.forms import BookingForm, CancelBookingForm, PaymentChoiceForm
@@ -114,7 +116,9 @@ def my_bookings():
     """List the parent's bookings, upcoming first, then past ones."""
     now = utcnow()
     upcoming, past = services.split_bookings(current_user, now=now)
-    return render_template("booking/my_bookings.html", upcoming=upcoming, past=past, now=now)
+    return render_template(
+        "booking/my_bookings.html", upcoming=upcoming, past=past, now=now, makeups=makeups.family_makeups(current_user)
+    )
 
 
 @bp.get("/account/bookings/<int:booking_id>")
@@ -132,7 +136,40 @@ def my_booking(booking_id: int):
         cancellable=services.cancel_refusal(booking, by=current_user, now=now) is None,
         money=booking_money(booking, for_family=True),
         attendance=family_attendance(booking),
+        makeups=makeups.family_makeups(current_user, booking=booking),
     )
+
+
+def _own_makeup(makeup_id: int) -> Makeup:
+    makeup = get_or_404(Makeup, makeup_id)
+    if not makeups.is_family_makeup(current_user, makeup):
+        abort(404)
+    return makeup
+
+
+@bp.post("/account/makeups/<int:makeup_id>/accept")
+@parent_required
+def accept_makeup(makeup_id: int):
+    """Take the make-up session offered to the family, if a place is still free."""
+    return _answer_makeup(makeup_id, makeups.accept_makeup, "Your make-up session is booked. We have emailed you the details.")
+
+
+@bp.post("/account/makeups/<int:makeup_id>/decline")
+@parent_required
+def decline_makeup(makeup_id: int):
+    """Turn down the make-up session offered to the family."""
+    return _answer_makeup(makeup_id, makeups.decline_makeup, "Make-up session declined.")
+
+
+def _answer_makeup(makeup_id: int, answer, done: str):
+    makeup = _own_makeup(makeup_id)
+    try:
+        answer(makeup, by=current_user)
+    except (makeups.MakeupError, services.BookingError) as error:
+        flash(error.message, "error")
+    else:
+        flash(done, "success")
+    return redirect(url_for("booking.my_booking", booking_id=makeup.place.booking_id))
 
 
 @bp.get("/account/bookings/<int:booking_id>/calendar.ics")

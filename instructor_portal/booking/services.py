@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from instructor_portal import audit
 from instructor_portal.accounts.models import Child, Role, User
+from instructor_portal.attendance.models import Makeup
 from instructor_portal.booking import capacity
 from instructor_portal.booking.ical import course_calendar
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
@@ -20,6 +21,7 @@ from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
 from instructor_portal.money import format_money
+from instructor_portal.notifications.models import OutboxAttachment
 from instructor_portal.notifications.services import absolute_url, enqueue_email
 from instructor_portal.organiser.services import get_organisation
 from instructor_portal.payments import pricing
@@ -159,7 +161,7 @@ def children_choices(parent: User, course: Course, *, now: datetime) -> list[Chi
         elif start is None:
             choices.append(ChildChoice(child, False, "This course has no sessions to come."))
         else:
-            result = _eligibility(course, child, start, organisation.timezone, organisation.corrected_age_cutoff_months)
+            result = child_eligibility(course, child, start, organisation.timezone, organisation.corrected_age_cutoff_months)
             choices.append(ChildChoice(child, result.eligible, result.reason))
     return choices
 
@@ -171,7 +173,8 @@ def _new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
-def _eligibility(course: Course, child: Child, start: datetime, tz: str, cutoff: int):
+def child_eligibility(course: Course, child: Child, start: datetime, tz: str, cutoff: int):
+    """Whether the child may join the course, judged by their age on the day of ``start`` in zone ``tz``."""
     return check_eligibility(
         course,
         born=child.date_of_birth or child.due_date,
@@ -182,7 +185,7 @@ def _eligibility(course: Course, child: Child, start: datetime, tz: str, cutoff:
 
 
 def _check_child(course: Course, child: Child, start: datetime, tz: str, cutoff: int) -> None:
-    result = _eligibility(course, child, start, tz, cutoff)
+    result = child_eligibility(course, child, start, tz, cutoff)
     if not result.eligible:
         raise BookingError(f"{child.first_name}: {result.reason}", field="children")
 
@@ -411,6 +414,7 @@ def _cancel(booking: Booking, *, by: User | None, reason: str, now: datetime) ->
     booking.cancellation_reason = reason.strip() or None
     for place in booking.places:
         place.live = False
+    capacity.release_makeups(Makeup.place_id.in_([place.id for place in booking.places]))
 
 
 def cancel_course_bookings(course: Course, *, by: User, reason: str, now: datetime) -> list[Booking]:
@@ -451,17 +455,12 @@ def _email_booking(booking: Booking, template: str, subject: str, *, cancelled: 
         classes_url=absolute_url("catalogue.classes"),
         **context,
     )
-    email.attachments.append(calendar_attachment(booking.course, cancelled=cancelled))
+    email.attachments.append(calendar_attachment(f"course-{booking.course_id}.ics", course_calendar(booking.course, cancelled=cancelled)))
 
 
-def calendar_attachment(course: Course, *, cancelled: bool = False):
-    from instructor_portal.notifications.models import OutboxAttachment
-
-    return OutboxAttachment(
-        filename=f"course-{course.id}.ics",
-        content_type="text/calendar",
-        content=course_calendar(course, cancelled=cancelled),
-    )
+def calendar_attachment(filename: str, content: bytes) -> OutboxAttachment:
+    """An iCalendar file to attach to an email."""
+    return OutboxAttachment(filename=filename, content_type="text/calendar", content=content)
 
 
 # --- Roster ------------------------------------------------------------------------------------

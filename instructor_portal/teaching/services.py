@@ -27,6 +27,7 @@ from instructor_portal.catalogue.models import (
     SessionStatus,
     Venue,
 )
+from instructor_portal.attendance.makeups import cancel_makeups_at
 from instructor_portal.booking.capacity import lock_course, places_taken
 from instructor_portal.booking.services import cancel_course_bookings, tell_families_of_session_change
 from instructor_portal.clock import utcnow
@@ -198,7 +199,9 @@ def cancel_course(course: Course, *, actor: User, reason: str, now: datetime | N
     course.cancelled_at = now
     course.cancellation_reason = reason.strip()
     cancelled = cancel_course_bookings(course, by=actor, reason=course.cancellation_reason, now=now)
-    audit.record(actor, "course.cancelled", course, reason=course.cancellation_reason, bookings_cancelled=len(cancelled))
+    makeups = cancel_makeups_at(course.sessions)
+    audit.record(actor, "course.cancelled", course, reason=course.cancellation_reason, bookings_cancelled=len(cancelled),
+                 makeups_cancelled=makeups)
     db.session.commit()
     for booking in cancelled:
         if booking.amount_paid_pence:
@@ -295,7 +298,8 @@ def cancel_session(
     session.status = SessionStatus.CANCELLED
     session.note = note.strip()
     told = tell_families_of_session_change(session)
-    audit.record(actor, "session.cancelled", session, note=session.note, families_told=told)
+    makeups = cancel_makeups_at([session])
+    audit.record(actor, "session.cancelled", session, note=session.note, families_told=told, makeups_cancelled=makeups)
     db.session.commit()
     return session
 

@@ -170,4 +170,4 @@ def test_family_attendance_maps_sessions_to_their_marks(scene):
     first = course.sessions[0]
     services.mark_attendance(first, booking.places[0].id, "late", by=instructor, now=NOW)
 
-    assert services.family_attendance(booking) == {first.id: [("Layla", AttendanceStatus.LATE)]}
+    assert services.family_attendance(booking) == {first.id: [("Layla", AttendanceStatus.LATE, None)]}
