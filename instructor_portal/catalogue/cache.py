@@ -20,6 +20,7 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from instructor_portal.accounts.models import InstructorProfile, User
+from instructor_portal.attendance.models import Makeup
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus
 from instructor_portal.catalogue.models import CatalogueVersion, Course, CourseSession, SessionStatus, Venue
 from instructor_portal.clock import utcnow
@@ -30,7 +31,7 @@ from instructor_portal.timezones import next_local_midnight
 
 #: Everything a catalogue page shows comes from these; a change to any of them bumps the version.
 SHOWN_IN_CATALOGUE: tuple[type, ...] = (
-    Course, CourseSession, Venue, Booking, BookingPlace, User, InstructorProfile, Organisation,
+    Course, CourseSession, Venue, Booking, BookingPlace, Makeup, User, InstructorProfile, Organisation,
 )
 #: The session.info key that marks a transaction as having touched the catalogue.
 CHANGED = "catalogue_changed"

@@ -170,7 +170,7 @@ class CatalogueVersion(db.Model):
     """A counter that goes up whenever what the public catalogue shows may have changed.
 
     Public pages are cached under the current number, so a commit that touches courses,
-    sessions, venues, places or instructors makes every cached page stale at once.
+    sessions, venues, places, make-ups or instructors makes every cached page stale at once.
     """
 
     __tablename__ = "catalogue_versions"

@@ -1,7 +1,7 @@
 """Add make-up sessions
 
 Revision ID: c414aaf0780b
-Revises: 27c1d02c4efa
+Revises: 0c9f8a3d622c
 Create Date: 2026-11-22 07:08:47.106850
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c414aaf0780b'
-down_revision = '27c1d02c4efa'
+down_revision = '0c9f8a3d622c'
 branch_labels = None
 depends_on = None
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from instructor_portal import clock
+from instructor_portal.attendance.models import Makeup, MakeupStatus
 from instructor_portal.booking.capacity import release_expired_holds
 from instructor_portal.booking.models import BookingStatus
 from instructor_portal.catalogue.cache import catalogue_version, next_change_at
@@ -76,6 +77,17 @@ def test_a_cancelled_booking_frees_its_place_at_once(client, app):
     booking.places[0].live = False
     db.session.commit()
     assert "Only 1 place left" in page(client, f"/classes/{course.id}")[0]
+
+
+def test_a_make_up_taking_the_last_place_at_a_session_shows_at_once(client, app):
+    course = make_course(places=1, sessions=2)
+    other = make_course(places=2)
+    place = make_booking(other).places[0]
+    assert "Only 1 place left" in page(client, f"/classes/{course.id}")[0]
+    db.session.add(Makeup(place=place, missed_session=other.sessions[1], session=course.sessions[1],
+                          status=MakeupStatus.ACCEPTED, offered_at=NOW))
+    db.session.commit()
+    assert "Full" in page(client, f"/classes/{course.id}")[0]
 
 
 def test_an_edited_course_shows_at_once(client, app):
