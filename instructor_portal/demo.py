@@ -1,8 +1,7 @@
 """Demo data for ``flask seed-demo``: a small, realistic organisation.
 
 Every row is found by its natural key (an email, a venue name, a course title) before it
-is created, so running the command again changes nothing. Attendance and handouts have
-no models yet; the issues that add them extend this seed.
+is created, so running the command again changes nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from typing import Any
 
 from instructor_portal.accounts.models import Child, InstructorProfile, Role, User
 from instructor_portal.accounts.services import set_password
+from instructor_portal.attendance.models import AttendanceChange, AttendanceMark, AttendanceStatus, Makeup, MakeupStatus
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
 from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, Track, Venue
 from instructor_portal.clock import utcnow
@@ -22,6 +22,8 @@ from instructor_portal.payments.models import Payment, PaymentStatus, Voucher, V
 from instructor_portal.timezones import local_date, local_to_utc
 
 PASSWORD = "demo-pass-123"
+FRIDAY_COURSE = "Baby Massage for Families (Friday mornings)"
+ONLINE_COURSE = "Baby Massage Online (Thursday evenings)"
 
 ORGANISATION = {
     **DEFAULTS,
@@ -97,6 +99,16 @@ BOOKINGS: list[dict[str, Any]] = [
      "children": ["Yusuf"], "method": PaymentMethod.BANK_TRANSFER, "paid": 5500, "photo_consent": True},
     {"course": "Nurturing Touch for Adoptive, Foster and Kinship Families", "parent": "chris.doyle@example.org",
      "children": ["Riley"], "method": PaymentMethod.FREE, "paid": 0},
+    {"course": FRIDAY_COURSE, "parent": "parent@example.org", "children": ["Maya", "Noah"],
+     "method": PaymentMethod.BANK_TRANSFER, "paid": 11000},
+]
+
+#: Marks at the Friday course's first two sessions, by child; Noah missed the second.
+ATTENDANCE: list[dict[str, Any]] = [
+    {"session": 1, "child": "Maya", "status": AttendanceStatus.PRESENT},
+    {"session": 1, "child": "Noah", "status": AttendanceStatus.OBSERVING, "note": "Sleepy; mum practised on the doll."},
+    {"session": 2, "child": "Maya", "status": AttendanceStatus.LATE},
+    {"session": 2, "child": "Noah", "status": AttendanceStatus.ABSENT_IMMUNISED, "note": "Had his jabs yesterday."},
 ]
 
 VENUES: list[dict[str, Any]] = [
@@ -248,7 +260,7 @@ COURSES: list[dict[str, Any]] = [
         "description": "A one-off workshop: the massage strokes and holds that ease wind and colic, and how to fit them into your day.",
     },
     {
-        "title": "Baby Massage Online (Thursday evenings)",
+        "title": ONLINE_COURSE,
         "instructor": "sam.patel@example.org",
         "venue": None,
         "online_link": "https://meet.example.org/connected-babies-thursday",
@@ -265,6 +277,25 @@ COURSES: list[dict[str, Any]] = [
         "at": time(19, 30),
         "minutes": 60,
         "description": "The family course from home, on a video call. Have your baby on a towel on the floor in front of the screen.",
+    },
+    {
+        # Under way, so its register has marks and a make-up to show.
+        "title": FRIDAY_COURSE,
+        "instructor": "instructor@example.org",
+        "venue": "Redland Children's Centre",
+        "track": Track.FAMILY,
+        "status": CourseStatus.PUBLISHED,
+        "places": 8,
+        "price_pence": 5500,
+        "age_unit": AgeUnit.WEEKS,
+        "age_min": 6,
+        "age_max": 40,
+        "weeks": 5,
+        "weekday": FRIDAY,
+        "weeks_ahead": -3,
+        "at": time(10, 0),
+        "minutes": 75,
+        "description": "The family course on Friday mornings: a full-body massage routine learned over five weeks.",
     },
     {
         "title": "Summer Baby Massage (Bath)",
@@ -306,6 +337,9 @@ def seed(*, now: datetime | None = None) -> list[str]:
     db.session.flush()
     report.extend(_seed_booking(details, users, now) for details in BOOKINGS)
     report.extend(_seed_voucher(details) for details in VOUCHERS)
+    db.session.flush()
+    report.extend(_seed_mark(details, users["instructor@example.org"]) for details in ATTENDANCE)
+    report.append(_seed_makeup(users["instructor@example.org"], now))
     db.session.commit()
     if not any(line.startswith("Created") for line in report):
         report.append("Nothing new: the demo data was already loaded.")
@@ -414,6 +448,44 @@ def _seed_booking(details: dict[str, Any], users: dict[str, User], now: datetime
             )
         )
     return f"Created booking for {', '.join(details['children'])} on {course.title!r}."
+
+
+def _friday_place(first_name: str) -> BookingPlace:
+    return db.session.scalars(
+        db.select(BookingPlace).join(Course).join(Child).where(Course.title == FRIDAY_COURSE, Child.first_name == first_name)
+    ).one()
+
+
+def _nth_session(course_title: str, number: int) -> CourseSession:
+    course = db.session.scalars(db.select(Course).where(Course.title == course_title)).one()
+    return sorted(course.sessions, key=lambda session: session.starts_at)[number - 1]
+
+
+def _seed_mark(details: dict[str, Any], instructor: User) -> str:
+    place, session = _friday_place(details["child"]), _nth_session(FRIDAY_COURSE, details["session"])
+    what = f"{details['child']} at session {details['session']} of {FRIDAY_COURSE!r}"
+    if db.session.scalars(db.select(AttendanceMark.id).where(AttendanceMark.place == place, AttendanceMark.session == session)).first():
+        return f"Attendance of {what} already there."
+    note = details.get("note", "")
+    db.session.add(
+        AttendanceMark(
+            place=place, session=session, status=details["status"], note=note, marked_by=instructor, marked_at=session.starts_at,
+            changes=[AttendanceChange(to_status=details["status"], to_note=note, changed_by=instructor, changed_at=session.starts_at)],
+        )
+    )
+    return f"Created attendance of {what}: {details['status'].label}."
+
+
+def _seed_makeup(instructor: User, now: datetime) -> str:
+    """Offer Noah, who missed the Friday course's second session, the second session of the online course."""
+    place, missed = _friday_place("Noah"), _nth_session(FRIDAY_COURSE, 2)
+    if db.session.scalars(db.select(Makeup.id).where(Makeup.place == place, Makeup.missed_session == missed)).first():
+        return "Make-up offer for Noah already there."
+    db.session.add(
+        Makeup(place=place, missed_session=missed, session=_nth_session(ONLINE_COURSE, 2), status=MakeupStatus.OFFERED,
+               offered_by=instructor, offered_at=now)
+    )
+    return f"Created a make-up offer for Noah on {ONLINE_COURSE!r}."
 
 
 def _seed_voucher(details: dict[str, Any]) -> str:

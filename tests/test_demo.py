@@ -3,14 +3,18 @@
 import pytest
 
 from instructor_portal.accounts.models import Child, InstructorProfile, User
+from instructor_portal.attendance.models import AttendanceMark, Makeup
 from instructor_portal.booking.models import Booking, BookingPlace
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, Venue
-from instructor_portal.demo import COURSES, PASSWORD
+from instructor_portal.demo import COURSES, FRIDAY_COURSE, PASSWORD
 from instructor_portal.extensions import db
 from instructor_portal.organiser.models import Organisation
 from instructor_portal.payments.models import Voucher
 
-MODELS = (Organisation, User, InstructorProfile, Venue, Course, CourseSession, Child, Booking, BookingPlace, Voucher)
+MODELS = (
+    Organisation, User, InstructorProfile, Venue, Course, CourseSession, Child, Booking, BookingPlace, Voucher, AttendanceMark,
+    Makeup,
+)
 
 
 def row_counts() -> dict[str, int]:
@@ -25,7 +29,8 @@ def test_seed_demo_creates_the_organisation_once(runner):
     counts = row_counts()
     assert counts["Organisation"] == 1
     assert counts["User"] == 6 and counts["InstructorProfile"] == 2
-    assert counts["Child"] == 4 and counts["Booking"] == 3 and counts["BookingPlace"] == 4
+    assert counts["Child"] == 4 and counts["Booking"] == 4 and counts["BookingPlace"] == 6
+    assert counts["AttendanceMark"] == 4 and counts["Makeup"] == 1
     assert counts["Voucher"] == 2
     assert counts["Venue"] == 4 and counts["Course"] == len(COURSES)
 
@@ -89,5 +94,19 @@ def test_demo_money_received_shows_in_the_ledger(runner):
     from instructor_portal.payments.models import Payment
 
     runner.invoke(args=["seed-demo"])
-    [payment] = db.session.scalars(db.select(Payment)).all()
-    assert (payment.amount_pence, payment.booking.amount_paid_pence) == (5500, 5500)
+    payments = db.session.scalars(db.select(Payment).order_by(Payment.amount_pence)).all()
+    assert [(payment.amount_pence, payment.booking.amount_paid_pence) for payment in payments] == [(5500, 5500), (11000, 11000)]
+
+
+def test_demo_course_under_way_has_a_register_and_offers_the_demo_parent_a_make_up(runner, auth, client):
+    runner.invoke(args=["seed-demo"])
+    course = db.session.scalars(db.select(Course).where(Course.title == FRIDAY_COURSE)).one()
+    auth.login("instructor@example.org", PASSWORD)
+    grid = client.get(f"/teach/courses/{course.id}").get_data(as_text=True)
+    assert "Make-up offered" in grid
+    register = client.get(f"/teach/sessions/{sorted(course.sessions, key=lambda s: s.starts_at)[1].id}/register")
+    assert "Absent: recently immunised" in register.get_data(as_text=True)
+    auth.logout()
+    auth.login("parent@example.org", PASSWORD)
+    bookings = client.get("/account/bookings").get_data(as_text=True)
+    assert "Make-up" in bookings and "Accept" in bookings
