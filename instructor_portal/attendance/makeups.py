@@ -250,6 +250,16 @@ def cancel_makeups_at(sessions: list[CourseSession]) -> int:
     return len(makeups)
 
 
+def tell_makeup_families_of_move(session: CourseSession, *, moved_from: datetime) -> int:
+    """Email each family with a make-up booked at the moved session its new time; the caller commits."""
+    makeups = db.session.scalars(
+        select(Makeup).where(Makeup.session_id == session.id, Makeup.status == MakeupStatus.ACCEPTED)
+    ).all()
+    for makeup in makeups:
+        _email_family(makeup, "makeup_moved", f"Make-up session moved: {session.course.title}", attach=True, moved_from=moved_from)
+    return len(makeups)
+
+
 def _email_family(makeup: Makeup, template: str, subject: str, *, attach: bool = False, was_accepted: bool = False,
                   **context) -> None:
     """Queue an email about the make-up to the family, with the session for their calendar when it is booked or called off."""

@@ -27,7 +27,7 @@ from instructor_portal.catalogue.models import (
     SessionStatus,
     Venue,
 )
-from instructor_portal.attendance.makeups import cancel_makeups_at
+from instructor_portal.attendance.makeups import cancel_makeups_at, tell_makeup_families_of_move
 from instructor_portal.booking.capacity import lock_course, places_taken
 from instructor_portal.booking.services import cancel_course_bookings, tell_families_of_session_change
 from instructor_portal.clock import utcnow
@@ -275,7 +275,9 @@ def move_session(
     moved_from = session.starts_at
     session.starts_at, session.ends_at, session.note = starts_at, ends_at, note.strip()
     told = tell_families_of_session_change(session, moved_from=moved_from)
-    audit.record(actor, "session.moved", session, moved_from=moved_from.isoformat(), moved_to=starts_at.isoformat(), families_told=told)
+    makeups_told = tell_makeup_families_of_move(session, moved_from=moved_from)
+    audit.record(actor, "session.moved", session, moved_from=moved_from.isoformat(), moved_to=starts_at.isoformat(),
+                 families_told=told, makeup_families_told=makeups_told)
     db.session.commit()
     return session
 

@@ -335,6 +335,35 @@ def test_cancelling_the_booking_cancels_its_makeups_and_frees_the_place(makeup_s
     assert capacity.places_free_at(scene.target, now=NOW) == 3
 
 
+def test_moving_the_other_session_tells_the_family_with_a_makeup_booked_there(makeup_scene):
+    scene = makeup_scene
+    makeup = offer(scene)
+    makeups.accept_makeup(makeup, by=scene.booking.parent, now=NOW)
+    moved_from = scene.target.starts_at
+    later = moved_from + timedelta(days=1)
+
+    teaching.move_session(scene.target, actor=factories.make_user(role=Role.ORGANISER), day=later.date(),
+                          start_time=later.time(), minutes=60, tz="UTC", note="The hall is booked that day.", now=NOW)
+
+    told = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.to_address == scene.booking.parent.email)
+                              .order_by(OutboxEmail.id.desc())).first()
+    assert told.subject == "Make-up session moved: Friday babies"
+    assert "The hall is booked that day." in told.body_text
+    calendar = told.attachments[0].content
+    assert b"METHOD:PUBLISH" in calendar and later.strftime("%Y%m%d").encode() in calendar
+    assert makeup.status == MakeupStatus.ACCEPTED
+
+
+def test_moving_a_session_with_only_an_offer_there_emails_nobody_about_make_ups(makeup_scene):
+    scene = makeup_scene
+    offer(scene)
+    later = scene.target.starts_at + timedelta(days=1)
+    teaching.move_session(scene.target, actor=factories.make_user(role=Role.ORGANISER), day=later.date(),
+                          start_time=later.time(), minutes=60, tz="UTC", note="", now=NOW)
+    subjects = db.session.scalars(db.select(OutboxEmail.subject).where(OutboxEmail.to_address == scene.booking.parent.email)).all()
+    assert not any(subject.startswith("Make-up session moved") for subject in subjects)
+
+
 @pytest.mark.parametrize("what", ["session", "course"])
 def test_cancelling_the_other_session_or_course_cancels_the_makeup_and_tells_the_family(makeup_scene, what):
     scene = makeup_scene
