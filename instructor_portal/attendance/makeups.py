@@ -64,14 +64,18 @@ def _cap_reached(cap: int) -> str:
     return f"This booking has had its {cap} make-up{'' if cap == 1 else 's'}."
 
 
+def _marked_absent(place: BookingPlace, session: CourseSession) -> bool:
+    mark = db.session.scalars(
+        select(AttendanceMark).where(AttendanceMark.place_id == place.id, AttendanceMark.session_id == session.id)
+    ).first()
+    return mark is not None and not mark.status.attended
+
+
 def makeup_refusal(session: CourseSession, place: BookingPlace) -> str | None:
     """Why the family on ``place`` cannot be offered a make-up for the session, or None when they can."""
     if not _is_open(session):
         return "This session was cancelled, so there is nothing to make up."
-    mark = db.session.scalars(
-        select(AttendanceMark).where(AttendanceMark.place_id == place.id, AttendanceMark.session_id == session.id)
-    ).first()
-    if mark is None or mark.status.attended:
+    if not _marked_absent(place, session):
         return "Make-ups are offered to families marked absent at the session."
     if place_makeups(place, session, live_only=True):
         return "This family already has a make-up for this session. Withdraw it first to offer another."
@@ -198,6 +202,9 @@ def _check_offer_open(makeup: Makeup, *, now: datetime) -> None:
         raise MakeupError("This offer is no longer open.")
     if makeup.place.booking.status != BookingStatus.CONFIRMED or not makeup.place.live:
         raise MakeupError("This booking is no longer confirmed, so the offer has closed.")
+    if not _marked_absent(makeup.place, makeup.missed_session):
+        # The register was corrected after the offer: the family was there after all.
+        raise MakeupError("This offer has closed: the register now shows your family at that session.")
     if not _is_open(makeup.session):
         raise MakeupError("That session has been cancelled.")
     if makeup.session.starts_at <= now:

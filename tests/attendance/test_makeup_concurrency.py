@@ -12,7 +12,7 @@ import pytest
 
 from instructor_portal.accounts.models import Role
 from instructor_portal.attendance import makeups
-from instructor_portal.attendance.models import Makeup, MakeupStatus
+from instructor_portal.attendance.models import AttendanceMark, AttendanceStatus, Makeup, MakeupStatus
 from instructor_portal.booking import capacity
 from instructor_portal.catalogue.models import CourseSession
 from instructor_portal.extensions import db
@@ -25,7 +25,7 @@ FAMILIES = 12
 
 @pytest.fixture
 def offers_for_the_last_place(app):
-    """A session with one place left, and an offer of it to each of FAMILIES families who missed a session."""
+    """A session with one place left, and an offer of it to each of FAMILIES families marked absent at a session."""
     instructor = factories.make_user(role=Role.INSTRUCTOR)
     own = factories.make_course(instructor=instructor, places=FAMILIES, first_session=NOW - timedelta(days=7) + timedelta(hours=1))
     other = factories.make_course(places=3, first_session=NOW - timedelta(days=2))
@@ -34,8 +34,11 @@ def offers_for_the_last_place(app):
     offers = []
     for _ in range(FAMILIES):
         booking = factories.make_booking(own, [factories.make_child(born=NOW.date() - timedelta(weeks=12))])
+        missed = AttendanceMark(place=booking.places[0], session=own.sessions[1], status=AttendanceStatus.ABSENT_UNWELL,
+                                marked_by=instructor, marked_at=NOW)
         offers.append(Makeup(place=booking.places[0], missed_session=own.sessions[1], session=target,
                              status=MakeupStatus.OFFERED, offered_by=instructor, offered_at=NOW))
+        db.session.add(missed)
     db.session.add_all(offers)
     db.session.commit()
     return target.id, [(offer.id,) for offer in offers]

@@ -335,6 +335,17 @@ def test_cancelling_the_booking_cancels_its_makeups_and_frees_the_place(makeup_s
     assert capacity.places_free_at(scene.target, now=NOW) == 3
 
 
+def test_an_offer_closes_when_the_register_is_corrected_to_present(makeup_scene):
+    scene = makeup_scene
+    makeup = offer(scene)
+    services.mark_attendance(scene.missed, scene.place.id, "present", by=scene.instructor, now=NOW)
+
+    with pytest.raises(makeups.MakeupError, match="the register now shows your family at that session"):
+        makeups.accept_makeup(makeup, by=scene.booking.parent, now=NOW)
+    assert makeup.status == MakeupStatus.OFFERED
+    assert capacity.places_free_at(scene.target, now=NOW) == 3
+
+
 def test_moving_the_other_session_tells_the_family_with_a_makeup_booked_there(makeup_scene):
     scene = makeup_scene
     makeup = offer(scene)
