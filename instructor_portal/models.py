@@ -5,6 +5,7 @@ from instructor_portal.attendance.models import AttendanceChange, AttendanceMark
 from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
 from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, SessionStatus, Track, Venue
+from instructor_portal.handouts.models import Handout, ReleaseRule, StoredFile
 from instructor_portal.notifications.models import OutboxAttachment, OutboxEmail, OutboxStatus
 from instructor_portal.organiser.models import Organisation
 from instructor_portal.payments.models import (
@@ -34,6 +35,7 @@ __all__ = [
     "FlagKind",
     "CourseSession",
     "CourseStatus",
+    "Handout",
     "InstructorProfile",
     "Organisation",
     "OutboxAttachment",
@@ -45,8 +47,10 @@ __all__ = [
     "PaymentStatus",
     "Refund",
     "RefundStatus",
+    "ReleaseRule",
     "Role",
     "SessionStatus",
+    "StoredFile",
     "StripeEvent",
     "Track",
     "User",
