@@ -12,7 +12,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
@@ -40,6 +40,7 @@ TITLE_TOO_LONG = f"Keep the title to {TITLE_MAX} characters or fewer."
 DESCRIPTION_TOO_LONG = f"Keep the description to {DESCRIPTION_MAX} characters or fewer."
 FILE_MISSING = "Choose a file to upload."
 NOT_A_SESSION = "Choose one of this course's sessions."
+EARLIEST, LATEST = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
 ALLOWED_TYPES = "a PDF, a PNG, JPEG or WebP image, or a plain-text (.txt) or Markdown (.md) file"
 
 
@@ -59,8 +60,8 @@ PDF = FileKind("a PDF document", "application/pdf", (".pdf",))
 PNG = FileKind("a PNG image", "image/png", (".png",))
 JPEG = FileKind("a JPEG image", "image/jpeg", (".jpg", ".jpeg"))
 WEBP = FileKind("a WebP image", "image/webp", (".webp",))
-#: Served as plain text whatever the name says, so a browser never runs it as a page.
-TEXT = FileKind("plain text", "text/plain; charset=utf-8", (".txt", ".md", ".markdown"))
+#: Served as plain text (UTF-8, which the response adds) whatever the name says, so a browser never runs it as a page.
+TEXT = FileKind("plain text", "text/plain", (".txt", ".md", ".markdown"))
 KINDS = (PDF, PNG, JPEG, WEBP, TEXT)
 EXTENSIONS = {extension for kind in KINDS for extension in kind.extensions}
 
@@ -136,7 +137,7 @@ def check_file(filename: str | None, data: bytes) -> tuple[FileKind, str]:
         raise HandoutError("The file is empty. Choose the file again, or check it opens on your device.", field="file")
     if len(data) > max_size():
         raise HandoutError(
-            f"The file is {format_size(len(data))}, and handouts can be at most {format_size(max_size())}. "
+            f"The file is larger than {format_size(max_size())}, the most a handout can be. "
             "Make it smaller (for example, save the PDF at a lower quality) and try again.",
             field="file",
         )
@@ -411,11 +412,13 @@ def family_handouts(booking: Booking, *, now: datetime | None = None) -> FamilyH
     released = [handout for handout in offered if is_released(handout, now=now)]
     waiting = [handout for handout in offered if not is_released(handout, now=now)]
 
-    def release_order(handout: Handout) -> tuple:
-        at = release_time(handout)
-        return (at is None, at or now, handout.id)
+    def released_order(handout: Handout) -> tuple:
+        return release_time(handout) or EARLIEST, handout.id  # "once booked" ones come first
 
-    return FamilyHandouts(sorted(released, key=release_order), min(waiting, key=release_order, default=None))
+    def waiting_order(handout: Handout) -> tuple:
+        return release_time(handout) or LATEST, handout.id  # a course with no sessions yet ends last
+
+    return FamilyHandouts(sorted(released, key=released_order), min(waiting, key=waiting_order, default=None))
 
 
 def download_name(handout: Handout) -> str:

@@ -11,6 +11,7 @@ from instructor_portal.catalogue.models import Course, CourseSession
 from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, form_values, show_domain_error
+from instructor_portal.handouts.services import course_handouts
 from instructor_portal.organiser.services import get_organisation, list_staff
 from instructor_portal.permissions import can_manage_course, instructor_required
 from instructor_portal.teaching import services
@@ -99,6 +100,7 @@ def course(course_id: int):
         places_left=places_left(course, now=now),
         attendance=attendance_grid(course),
         attendance_statuses=list(AttendanceStatus),
+        handouts=course_handouts(course),
     )
 
 
