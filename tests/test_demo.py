@@ -7,10 +7,12 @@ from instructor_portal.booking.models import Booking, BookingPlace
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, Venue
 from instructor_portal.demo import COURSES, PASSWORD
 from instructor_portal.extensions import db
+from instructor_portal.handouts.models import Handout, StoredFile
 from instructor_portal.organiser.models import Organisation
 from instructor_portal.payments.models import Voucher
 
-MODELS = (Organisation, User, InstructorProfile, Venue, Course, CourseSession, Child, Booking, BookingPlace, Voucher)
+MODELS = (Organisation, User, InstructorProfile, Venue, Course, CourseSession, Child, Booking, BookingPlace, Voucher,
+          Handout, StoredFile)
 
 
 def row_counts() -> dict[str, int]:
@@ -27,6 +29,7 @@ def test_seed_demo_creates_the_organisation_once(runner):
     assert counts["User"] == 6 and counts["InstructorProfile"] == 2
     assert counts["Child"] == 4 and counts["Booking"] == 3 and counts["BookingPlace"] == 4
     assert counts["Voucher"] == 2
+    assert counts["Handout"] == counts["StoredFile"] == 1
     assert counts["Venue"] == 4 and counts["Course"] == len(COURSES)
 
     second = runner.invoke(args=["seed-demo"])
@@ -91,3 +94,14 @@ def test_demo_money_received_shows_in_the_ledger(runner):
     runner.invoke(args=["seed-demo"])
     [payment] = db.session.scalars(db.select(Payment)).all()
     assert (payment.amount_pence, payment.booking.amount_paid_pence) == (5500, 5500)
+
+
+def test_demo_parent_downloads_the_demo_handout(runner, client, auth):
+    runner.invoke(args=["seed-demo"])
+    handout = db.session.scalars(db.select(Handout)).one()
+    auth.login("parent@example.org", PASSWORD)
+    booking = db.session.scalars(db.select(Booking).where(Booking.course_id == handout.course_id)).one()
+
+    assert "Reading your baby&#39;s cues" in client.get(f"/account/bookings/{booking.id}").get_data(as_text=True)
+    response = client.get(f"/handouts/{handout.id}", buffered=True)
+    assert response.status_code == 200 and response.data.startswith(b"# Reading your baby's cues")
