@@ -9,23 +9,14 @@ from flask_login import current_user
 
 from instructor_portal.catalogue.models import Course
 from instructor_portal.clock import utcnow
-from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, show_domain_error
 from instructor_portal.handouts import services
 from instructor_portal.handouts.forms import AttachForm, DetailsForm, EditForm, FileForm, LibraryUploadForm, UploadForm
 from instructor_portal.handouts.models import Handout
-from instructor_portal.permissions import can_manage_course, instructor_required, organiser_required
+from instructor_portal.permissions import get_managed_course, instructor_required, organiser_required
 
 bp = Blueprint("handouts", __name__)
 bp.add_app_template_filter(services.format_size, "file_size")
-
-
-def _managed_course(course_id: int) -> Course:
-    """The course, if the signed-in user may manage it; otherwise 404, so others' ids reveal nothing."""
-    course = get_or_404(Course, course_id)
-    if not can_manage_course(current_user, course):
-        abort(404)
-    return course
 
 
 def _managed_handout(handout_id: int) -> Handout:
@@ -60,27 +51,34 @@ def _render_manage(course: Course, *, upload_form: UploadForm | None = None, att
     ), form_status()
 
 
+def _upload(course: Course | None, form, done: str, **release):
+    """Upload the form's file to the course (None: the library); the redirect on success, else None with the error on the form."""
+    try:
+        handout = services.upload_handout(
+            course,
+            actor=current_user,
+            title=form.title.data,
+            description=form.description.data,
+            filename=form.file.data.filename,
+            stream=form.file.data.stream,
+            **release,
+        )
+    except services.HandoutError as error:
+        show_domain_error(form, error)
+        return None
+    return _back_to(handout, f"{handout.title} {done}.")
+
+
 @bp.route("/teach/courses/<int:course_id>/handouts", methods=["GET", "POST"])
 @instructor_required
 def manage(course_id: int):
     """List a course's handouts with their release rules and downloads, and upload a new one."""
-    course = _managed_course(course_id)
+    course = get_managed_course(course_id)
     form = UploadForm(course=course)
     if form.validate_on_submit():
-        try:
-            handout = services.upload_handout(
-                course,
-                actor=current_user,
-                title=form.title.data,
-                description=form.description.data,
-                filename=form.file.data.filename,
-                stream=form.file.data.stream,
-                **form.release_fields(),
-            )
-        except services.HandoutError as error:
-            show_domain_error(form, error)
-        else:
-            return _back_to(handout, f"{handout.title} uploaded.")
+        uploaded = _upload(course, form, "uploaded", **form.release_fields())
+        if uploaded:
+            return uploaded
     return _render_manage(course, upload_form=form)
 
 
@@ -88,7 +86,7 @@ def manage(course_id: int):
 @instructor_required
 def attach(course_id: int):
     """Put a standard handout from the organisers' library on the course."""
-    course = _managed_course(course_id)
+    course = get_managed_course(course_id)
     form = AttachForm(course=course, library=services.library_handouts(), prefix="attach")
     if form.validate_on_submit():
         try:
@@ -175,19 +173,9 @@ def library():
     """List the standard handouts any instructor can attach to a course, and upload a new one."""
     form = LibraryUploadForm()
     if form.validate_on_submit():
-        try:
-            handout = services.upload_handout(
-                None,
-                actor=current_user,
-                title=form.title.data,
-                description=form.description.data,
-                filename=form.file.data.filename,
-                stream=form.file.data.stream,
-            )
-        except services.HandoutError as error:
-            show_domain_error(form, error)
-        else:
-            return _back_to(handout, f"{handout.title} added to the library.")
+        uploaded = _upload(None, form, "added to the library")
+        if uploaded:
+            return uploaded
     return render_template(
         "handouts/library.html",
         handouts=services.library_handouts(include_retired=True),
