@@ -44,7 +44,13 @@ class Config:
     REMEMBER_COOKIE_SECURE = False
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600
-    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
+
+    #: Largest handout file accepted, in bytes.
+    HANDOUT_MAX_BYTES = _env_int("HANDOUT_MAX_BYTES", 20 * 1024 * 1024)
+    #: Where handout files are kept: outside static/, never served as they are.
+    HANDOUT_STORAGE_PATH = os.environ.get("HANDOUT_STORAGE_PATH", str(INSTANCE_DIR / "handouts"))
+    #: A little above the handout limit, so a form with a too-large file still gets its own message.
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", HANDOUT_MAX_BYTES + 5 * 1024 * 1024)
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)

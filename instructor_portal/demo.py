@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from calendar import FRIDAY, MONDAY, SATURDAY, THURSDAY, TUESDAY, WEDNESDAY
 from datetime import date, datetime, time, timedelta
+from io import BytesIO
 from typing import Any
 
 from instructor_portal.accounts.models import Child, InstructorProfile, Role, User
@@ -17,6 +18,8 @@ from instructor_portal.booking.models import Booking, BookingPlace, BookingStatu
 from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, Track, Venue
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import db
+from instructor_portal.handouts.models import Handout
+from instructor_portal.handouts.services import upload_handout
 from instructor_portal.organiser.models import DEFAULTS, Organisation
 from instructor_portal.payments.models import Payment, PaymentStatus, Voucher, VoucherKind
 from instructor_portal.timezones import local_date, local_to_utc
@@ -110,6 +113,23 @@ ATTENDANCE: list[dict[str, Any]] = [
     {"session": 2, "child": "Maya", "status": AttendanceStatus.LATE},
     {"session": 2, "child": "Noah", "status": AttendanceStatus.ABSENT_IMMUNISED, "note": "Had his jabs yesterday."},
 ]
+
+#: A handout for the families on the course for babies born early, released as soon as they are booked.
+HANDOUT: dict[str, Any] = {
+    "course": "Gentle Touch: Baby Massage for Babies Born Early",
+    "title": "Reading your baby's cues",
+    "description": "How your baby tells you they are ready for touch, and when they need a rest.",
+    "filename": "reading-your-babys-cues.md",
+    "text": (
+        "# Reading your baby's cues\n\n"
+        "Babies born early tell us a great deal before they can cry for it.\n\n"
+        "## Ready for touch\n\n- Calm, even breathing\n- Looking at your face\n- Relaxed hands and legs\n\n"
+        "## Asking for a rest\n\n- Turning or looking away\n- Hiccups, yawning or sneezing\n"
+        "- Splayed fingers or arching\n\n"
+        "When you see these, stop and rest your hands still on your baby, or simply hold them. "
+        "You can always try again later.\n"
+    ),
+}
 
 VENUES: list[dict[str, Any]] = [
     {
@@ -341,6 +361,7 @@ def seed(*, now: datetime | None = None) -> list[str]:
     report.extend(_seed_mark(details, users["instructor@example.org"]) for details in ATTENDANCE)
     report.append(_seed_makeup(users["instructor@example.org"], now))
     db.session.commit()
+    report.append(_seed_handout(HANDOUT))
     if not any(line.startswith("Created") for line in report):
         report.append("Nothing new: the demo data was already loaded.")
     return report
@@ -493,3 +514,18 @@ def _seed_voucher(details: dict[str, Any]) -> str:
         return f"Voucher {details['code']} already there."
     db.session.add(Voucher(**details))
     return f"Created voucher {details['code']}."
+
+
+def _seed_handout(details: dict[str, Any]) -> str:
+    course = db.session.scalars(db.select(Course).where(Course.title == details["course"])).one()
+    if db.session.scalars(db.select(Handout.id).where(Handout.course_id == course.id, Handout.title == details["title"])).first():
+        return f"Handout {details['title']!r} already there."
+    upload_handout(
+        course,
+        actor=course.instructor,
+        title=details["title"],
+        description=details["description"],
+        filename=details["filename"],
+        stream=BytesIO(details["text"].encode()),
+    )
+    return f"Created handout {details['title']!r} on {course.title!r}."

@@ -50,6 +50,10 @@ def register_error_handlers(app) -> None:
         message = None
         if error.code == 429:
             message = "Please wait a minute before trying again."
+        if error.code == 413:
+            from instructor_portal.handouts.services import format_size, max_size
+
+            message = f"Files can be at most {format_size(max_size())}. Please go back and choose a smaller file."
         return render_error(error.code, message)
 
     @app.errorhandler(Exception)

@@ -14,6 +14,7 @@ from instructor_portal.catalogue.models import (
     Track,
     Venue,
 )
+from instructor_portal.handouts.models import Handout, ReleaseRule, StoredFile
 from instructor_portal.notifications.models import OutboxAttachment, OutboxEmail, OutboxStatus
 from instructor_portal.organiser.models import Organisation
 from instructor_portal.payments.models import (
@@ -44,6 +45,7 @@ __all__ = [
     "FlagKind",
     "CourseSession",
     "CourseStatus",
+    "Handout",
     "InstructorProfile",
     "Makeup",
     "MakeupStatus",
@@ -57,8 +59,10 @@ __all__ = [
     "PaymentStatus",
     "Refund",
     "RefundStatus",
+    "ReleaseRule",
     "Role",
     "SessionStatus",
+    "StoredFile",
     "StripeEvent",
     "Track",
     "User",

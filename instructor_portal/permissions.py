@@ -6,6 +6,8 @@ from flask import abort
 from flask_login import current_user
 
 from instructor_portal.accounts.models import Role
+from instructor_portal.catalogue.models import Course
+from instructor_portal.db import get_or_404
 from instructor_portal.extensions import login_manager
 
 
@@ -34,3 +36,11 @@ organiser_required = roles_required(Role.ORGANISER)
 def can_manage_course(user, course) -> bool:
     """Organisers manage every course; an instructor only their own."""
     return user.is_authenticated and (user.role == Role.ORGANISER or course.instructor_id == user.id)
+
+
+def get_managed_course(course_id: int) -> Course:
+    """The course, if the signed-in user may manage it; otherwise 404, so others' ids reveal nothing."""
+    course = get_or_404(Course, course_id)
+    if not can_manage_course(current_user, course):
+        abort(404)
+    return course

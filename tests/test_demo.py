@@ -8,12 +8,13 @@ from instructor_portal.booking.models import Booking, BookingPlace
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, Venue
 from instructor_portal.demo import COURSES, FRIDAY_COURSE, PASSWORD
 from instructor_portal.extensions import db
+from instructor_portal.handouts.models import Handout, StoredFile
 from instructor_portal.organiser.models import Organisation
 from instructor_portal.payments.models import Voucher
 
 MODELS = (
     Organisation, User, InstructorProfile, Venue, Course, CourseSession, Child, Booking, BookingPlace, Voucher, AttendanceMark,
-    Makeup,
+    Makeup, Handout, StoredFile,
 )
 
 
@@ -32,6 +33,7 @@ def test_seed_demo_creates_the_organisation_once(runner):
     assert counts["Child"] == 4 and counts["Booking"] == 4 and counts["BookingPlace"] == 6
     assert counts["AttendanceMark"] == 4 and counts["Makeup"] == 1
     assert counts["Voucher"] == 2
+    assert counts["Handout"] == counts["StoredFile"] == 1
     assert counts["Venue"] == 4 and counts["Course"] == len(COURSES)
 
     second = runner.invoke(args=["seed-demo"])
@@ -110,3 +112,14 @@ def test_demo_course_under_way_has_a_register_and_offers_the_demo_parent_a_make_
     auth.login("parent@example.org", PASSWORD)
     bookings = client.get("/account/bookings").get_data(as_text=True)
     assert "Make-up" in bookings and "Accept" in bookings
+
+
+def test_demo_parent_downloads_the_demo_handout(runner, client, auth):
+    runner.invoke(args=["seed-demo"])
+    handout = db.session.scalars(db.select(Handout)).one()
+    auth.login("parent@example.org", PASSWORD)
+    booking = db.session.scalars(db.select(Booking).where(Booking.course_id == handout.course_id)).one()
+
+    assert "Reading your baby&#39;s cues" in client.get(f"/account/bookings/{booking.id}").get_data(as_text=True)
+    response = client.get(f"/handouts/{handout.id}", buffered=True)
+    assert response.status_code == 200 and response.data.startswith(b"# Reading your baby's cues")

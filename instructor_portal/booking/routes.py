@@ -17,6 +17,7 @@ from instructor_portal.catalogue.models import Course, CourseStatus
 from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, show_domain_error
+from instructor_portal.handouts.services import family_handouts
 from instructor_portal.permissions import can_manage_course, instructor_required, parent_required
 
 bp = Blueprint("booking", __name__)
@@ -137,6 +138,7 @@ def my_booking(booking_id: int):
         money=booking_money(booking, for_family=True),
         attendance=family_attendance(booking),
         makeups=makeups.family_makeups(current_user, booking=booking),
+        handouts=family_handouts(booking, now=now),
     )
 
 

@@ -41,6 +41,12 @@ def first_session_start(course: Course) -> datetime | None:
     return sessions[0].starts_at if sessions else None
 
 
+def last_session_end(course: Course) -> datetime | None:
+    """When the course ends: its last scheduled session, or its last session when every one was cancelled."""
+    sessions = course.scheduled_sessions or course.sessions
+    return sessions[-1].ends_at if sessions else None
+
+
 def booking_closes_at(course: Course) -> datetime | None:
     """When booking closes: the course's own setting, else the start of the first session."""
     return course.booking_closes_at or first_session_start(course)
@@ -123,8 +129,7 @@ def split_bookings(parent: User, *, now: datetime) -> tuple[list[Booking], list[
     ).all()
 
     def last_end(booking: Booking) -> datetime:
-        sessions = booking.course.scheduled_sessions or booking.course.sessions
-        return sessions[-1].ends_at if sessions else booking.created_at
+        return last_session_end(booking.course) or booking.created_at
 
     def first_start(booking: Booking) -> datetime:
         return first_session_start(booking.course) or booking.created_at

@@ -1,6 +1,6 @@
 """Instructor pages: dashboard, courses and their sessions, and the public profile."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from instructor_portal.accounts.models import Role
@@ -11,8 +11,9 @@ from instructor_portal.catalogue.models import Course, CourseSession
 from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, form_values, show_domain_error
+from instructor_portal.handouts.services import course_handouts
 from instructor_portal.organiser.services import get_organisation, list_staff
-from instructor_portal.permissions import can_manage_course, instructor_required
+from instructor_portal.permissions import get_managed_course, instructor_required
 from instructor_portal.teaching import services
 from instructor_portal.teaching.forms import (
     CancelCourseForm,
@@ -27,17 +28,9 @@ from instructor_portal.teaching.forms import (
 bp = Blueprint("teaching", __name__)
 
 
-def _managed_course(course_id: int) -> Course:
-    """The course, if the signed-in user may manage it; otherwise 404, so others' ids reveal nothing."""
-    course = get_or_404(Course, course_id)
-    if not can_manage_course(current_user, course):
-        abort(404)
-    return course
-
-
 def _managed_session(session_id: int) -> CourseSession:
     session = get_or_404(CourseSession, session_id)
-    _managed_course(session.course_id)
+    get_managed_course(session.course_id)
     return session
 
 
@@ -89,7 +82,7 @@ def new_course():
 @instructor_required
 def course(course_id: int):
     """Show a course's details and sessions, with what can be done to them."""
-    course = _managed_course(course_id)
+    course = get_managed_course(course_id)
     now = utcnow()
     return render_template(
         "teaching/course.html",
@@ -99,6 +92,7 @@ def course(course_id: int):
         places_left=places_left(course, now=now),
         attendance=attendance_grid(course),
         attendance_statuses=list(AttendanceStatus),
+        handouts=course_handouts(course),
     )
 
 
@@ -106,7 +100,7 @@ def course(course_id: int):
 @instructor_required
 def edit_course(course_id: int):
     """Change a course's details."""
-    course = _managed_course(course_id)
+    course = get_managed_course(course_id)
     form = CourseForm(venues=services.venue_options(course), data=CourseForm.data_for(course, _timezone()))
     if form.validate_on_submit():
         try:
@@ -122,7 +116,7 @@ def edit_course(course_id: int):
 @instructor_required
 def publish_course(course_id: int):
     """Open a draft course for booking."""
-    course = _managed_course(course_id)
+    course = get_managed_course(course_id)
     try:
         services.publish_course(course, actor=current_user)
     except services.TeachingError as error:
@@ -135,7 +129,7 @@ def publish_course(course_id: int):
 @instructor_required
 def cancel_course(course_id: int):
     """Ask why, then cancel the whole course."""
-    course = _managed_course(course_id)
+    course = get_managed_course(course_id)
     form = CancelCourseForm()
     if form.validate_on_submit():
         try:
@@ -151,7 +145,7 @@ def cancel_course(course_id: int):
 @instructor_required
 def new_session(course_id: int):
     """Add one session to a course."""
-    course = _managed_course(course_id)
+    course = get_managed_course(course_id)
     form = SessionForm()
     if form.validate_on_submit():
         try:
@@ -167,7 +161,7 @@ def new_session(course_id: int):
 @instructor_required
 def weekly_sessions(course_id: int):
     """Add a series of sessions a week apart to a course."""
-    course = _managed_course(course_id)
+    course = get_managed_course(course_id)
     form = WeeklySessionsForm()
     if form.validate_on_submit():
         try:

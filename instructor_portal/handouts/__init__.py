@@ -1,0 +1,1 @@
+"""Course handouts: upload, release to booked families, and access-checked downloads."""
