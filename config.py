@@ -47,8 +47,10 @@ class Config:
 
     #: Largest handout file accepted, in bytes.
     HANDOUT_MAX_BYTES = _env_int("HANDOUT_MAX_BYTES", 20 * 1024 * 1024)
-    #: Where handout files are kept: outside static/, never served as they are.
-    HANDOUT_STORAGE_PATH = os.environ.get("HANDOUT_STORAGE_PATH", str(INSTANCE_DIR / "handouts"))
+    #: Largest instructor photo accepted, in bytes.
+    PHOTO_MAX_BYTES = _env_int("PHOTO_MAX_BYTES", 5 * 1024 * 1024)
+    #: Where uploaded files (handouts, photos) are kept: outside static/, never served as they are.
+    UPLOAD_STORAGE_PATH = os.environ.get("UPLOAD_STORAGE_PATH", str(INSTANCE_DIR / "uploads"))
     #: A little above the handout limit, so a form with a too-large file still gets its own message.
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", HANDOUT_MAX_BYTES + 5 * 1024 * 1024)
 

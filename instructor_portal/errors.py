@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -51,9 +51,10 @@ def register_error_handlers(app) -> None:
         if error.code == 429:
             message = "Please wait a minute before trying again."
         if error.code == 413:
-            from instructor_portal.handouts.services import format_size, max_size
+            from instructor_portal.uploads import format_size
 
-            message = f"Files can be at most {format_size(max_size())}. Please go back and choose a smaller file."
+            largest = format_size(current_app.config["HANDOUT_MAX_BYTES"])
+            message = f"Files can be at most {largest}. Please go back and choose a smaller file."
         return render_error(error.code, message)
 
     @app.errorhandler(Exception)

@@ -14,7 +14,7 @@ from instructor_portal.catalogue.models import (
     Track,
     Venue,
 )
-from instructor_portal.handouts.models import Handout, ReleaseRule, StoredFile
+from instructor_portal.handouts.models import Handout, ReleaseRule
 from instructor_portal.notifications.models import OutboxAttachment, OutboxEmail, OutboxStatus
 from instructor_portal.organiser.models import Organisation
 from instructor_portal.payments.models import (
@@ -29,6 +29,7 @@ from instructor_portal.payments.models import (
     VoucherKind,
     VoucherRedemption,
 )
+from instructor_portal.uploads import StoredFile
 
 __all__ = [
     "AgeUnit",

@@ -108,7 +108,7 @@ SEEDED_BY_MIGRATIONS = {"catalogue_versions"}
 def app(database_url, tmp_path):
     app = create_app(
         # Uploaded files go to this test's own folder, never into the repository's instance folder.
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "HANDOUT_STORAGE_PATH": str(tmp_path / "handouts")}
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_STORAGE_PATH": str(tmp_path / "uploads")}
     )
     app.test_client_class = FreshContextClient
     app.test_cli_runner_class = FreshContextRunner

@@ -8,7 +8,8 @@ from instructor_portal.booking.models import Booking, BookingPlace
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, Venue
 from instructor_portal.demo import COURSES, FRIDAY_COURSE, PASSWORD
 from instructor_portal.extensions import db
-from instructor_portal.handouts.models import Handout, StoredFile
+from instructor_portal.handouts.models import Handout
+from instructor_portal.uploads import StoredFile
 from instructor_portal.organiser.models import Organisation
 from instructor_portal.payments.models import Voucher
 

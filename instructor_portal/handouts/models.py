@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from instructor_portal.clock import utcnow
 from instructor_portal.db import TimestampMixin, str_enum
 from instructor_portal.extensions import db
+from instructor_portal.uploads import StoredFile
 
 if TYPE_CHECKING:
     from instructor_portal.accounts.models import User
@@ -39,26 +39,6 @@ RELEASE_RULE_LABELS = {
     ReleaseRule.SESSION_START: "From the start of a session",
     ReleaseRule.AFTER_COURSE: "After the course ends",
 }
-
-
-class StoredFile(db.Model):
-    """One file's bytes in storage, kept once however many handouts use it."""
-
-    __tablename__ = "stored_files"
-    __table_args__ = (CheckConstraint("size > 0", name="size_positive"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: Random name in storage; never derived from what the file was called.
-    key: Mapped[str] = mapped_column(String(64), unique=True)
-    #: Hex SHA-256 of the content, so the same file uploaded twice is stored once.
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    size: Mapped[int]
-    #: The type found from the content, served as the response's Content-Type.
-    content_type: Mapped[str] = mapped_column(String(80))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    def __repr__(self) -> str:
-        return f"<StoredFile {self.id} {self.content_type} {self.size}B>"
 
 
 class Handout(TimestampMixin, db.Model):

@@ -9,14 +9,16 @@ from flask_login import current_user
 
 from instructor_portal.catalogue.models import Course
 from instructor_portal.clock import utcnow
+from instructor_portal.errors import DomainError
 from instructor_portal.forms import form_status, show_domain_error
 from instructor_portal.handouts import services
 from instructor_portal.handouts.forms import AttachForm, DetailsForm, EditForm, FileForm, LibraryUploadForm, UploadForm
 from instructor_portal.handouts.models import Handout
 from instructor_portal.permissions import get_managed_course, instructor_required, organiser_required
+from instructor_portal.uploads import format_size
 
 bp = Blueprint("handouts", __name__)
-bp.add_app_template_filter(services.format_size, "file_size")
+bp.add_app_template_filter(format_size, "file_size")
 
 
 def _managed_handout(handout_id: int) -> Handout:
@@ -63,7 +65,7 @@ def _upload(course: Course | None, form, done: str, **release):
             stream=form.file.data.stream,
             **release,
         )
-    except services.HandoutError as error:
+    except DomainError as error:
         show_domain_error(form, error)
         return None
     return _back_to(handout, f"{handout.title} {done}.")
@@ -93,7 +95,7 @@ def attach(course_id: int):
             handout = services.attach_library_handout(
                 course, form.library_handout.data, actor=current_user, **form.release_fields()
             )
-        except services.HandoutError as error:
+        except DomainError as error:
             show_domain_error(form, error)
         else:
             return _back_to(handout, f"{handout.title} added from the library.")
@@ -129,7 +131,7 @@ def edit(handout_id: int):
             services.update_handout(
                 handout, actor=current_user, title=form.title.data, description=form.description.data, **release
             )
-        except services.HandoutError as error:
+        except DomainError as error:
             show_domain_error(form, error)
         else:
             return _back_to(handout, f"{handout.title} saved.")
@@ -147,7 +149,7 @@ def replace(handout_id: int):
             services.replace_handout(
                 handout, actor=current_user, filename=form.file.data.filename, stream=form.file.data.stream
             )
-        except services.HandoutError as error:
+        except DomainError as error:
             show_domain_error(form, error)
         else:
             return _back_to(handout, f"New version of {handout.title} uploaded.")
@@ -161,7 +163,7 @@ def retire(handout_id: int):
     handout = _managed_handout(handout_id)
     try:
         services.retire_handout(handout, actor=current_user)
-    except services.HandoutError as error:
+    except DomainError as error:
         flash(error.message, "error")
         return redirect(_listing(handout))
     return _back_to(handout, f"{handout.title} retired. Families no longer see it.")

@@ -1,14 +1,12 @@
 """Handouts: check and store uploads, attach library items, release them to booked families, serve downloads.
 
-A file's type is read from its first bytes, never from its name: PDF, PNG, JPEG and WebP by
-their signatures, and plain text or Markdown as valid UTF-8 that does not look like a web
-page, an SVG image or a script. The name's extension must then agree with what the content
-is. Everything is checked before anything is stored, so a refused upload leaves no trace.
+A file's type is read from its first bytes (instructor_portal.uploads.sniff), never from its
+name, and the name's extension must then agree with what the content is. Everything is
+checked before anything is stored, so a refused upload leaves no trace.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -29,9 +27,23 @@ from instructor_portal.clock import utcnow
 from instructor_portal.db import MAX_ID
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
-from instructor_portal.handouts.models import DESCRIPTION_MAX, TITLE_MAX, Handout, ReleaseRule, StoredFile
-from instructor_portal.handouts.storage import get_storage
+from instructor_portal.handouts.models import DESCRIPTION_MAX, TITLE_MAX, Handout, ReleaseRule
 from instructor_portal.permissions import can_manage_course
+from instructor_portal.uploads import (
+    CONTROL_CHARACTERS,
+    FileKind,
+    JPEG,
+    PDF,
+    PNG,
+    TEXT,
+    WEBP,
+    UploadError,
+    format_size,
+    get_storage,
+    read_at_most,
+    sniff,
+    store_file,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,67 +60,15 @@ class HandoutError(DomainError):
     """A handout could not be uploaded, changed or attached."""
 
 
-@dataclass(frozen=True)
-class FileKind:
-    #: How the kind is named in a sentence: "This file is a PNG image ...".
-    label: str
-    content_type: str
-    extensions: tuple[str, ...]
-
-
-PDF = FileKind("a PDF document", "application/pdf", (".pdf",))
-PNG = FileKind("a PNG image", "image/png", (".png",))
-JPEG = FileKind("a JPEG image", "image/jpeg", (".jpg", ".jpeg"))
-WEBP = FileKind("a WebP image", "image/webp", (".webp",))
-#: Served as plain text (UTF-8, which the response adds) whatever the name says, so a browser never runs it as a page.
-TEXT = FileKind("plain text", "text/plain", (".txt", ".md", ".markdown"))
 KINDS = (PDF, PNG, JPEG, WEBP, TEXT)
 EXTENSIONS = {extension for kind in KINDS for extension in kind.extensions}
-
-#: Openings of web pages, XML (SVG included) and scripts; text that starts so is refused.
-MARKUP_OPENINGS = ("<!doctype", "<html", "<head", "<body", "<svg", "<?xml", "<script", "#!")
-#: Tags that make text active wherever they appear.
-ACTIVE_TAGS = re.compile(r"<\s*(script|svg|html|iframe|object|embed)\b", re.IGNORECASE)
-#: Control characters that plain text never holds (tab, newlines and form feed are fine).
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 # --- Checking a file -------------------------------------------------------------------------
 
 
-def format_size(size: int) -> str:
-    """A size as people read it: "20 MB", "1.5 MB", "300 KB" or "12 bytes"."""
-    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
-        if size >= scale:
-            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{size} {'byte' if size == 1 else 'bytes'}"
-
-
 def max_size() -> int:
     return current_app.config["HANDOUT_MAX_BYTES"]
-
-
-def sniff(data: bytes) -> FileKind:
-    """Tell what the bytes are from their content, or refuse them."""
-    if data.startswith(b"%PDF-"):
-        return PDF
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG
-    if data.startswith(b"\xff\xd8\xff"):
-        return JPEG
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return WEBP
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = None
-    if text is None or CONTROL_CHARACTERS.search(text):
-        raise HandoutError(f"This file is not one that can be a handout. Upload {ALLOWED_TYPES}.", field="file")
-    if text.lstrip().lower().startswith(MARKUP_OPENINGS) or ACTIVE_TAGS.search(text):
-        raise HandoutError(
-            "Web pages, SVG images and scripts cannot be handouts. Save it as a PDF or as plain text instead.", field="file"
-        )
-    return TEXT
 
 
 def clean_filename(filename: str | None) -> str:
@@ -141,28 +101,13 @@ def check_file(filename: str | None, data: bytes) -> tuple[FileKind, str]:
             "Make it smaller (for example, save the PDF at a lower quality) and try again.",
             field="file",
         )
-    kind = sniff(data)
+    try:
+        kind = sniff(data, wanted=ALLOWED_TYPES)
+    except UploadError as refused:
+        raise HandoutError(refused.message, field="file") from None
     if extension not in kind.extensions:
         raise HandoutError(f"This file is {kind.label} but its name ends in {extension}.", field="file")
     return kind, name
-
-
-def _read(stream: BinaryIO) -> bytes:
-    """Read at most one byte past the limit, so a huge file is refused without holding all of it."""
-    return stream.read(max_size() + 1)
-
-
-def _store(data: bytes, kind: FileKind) -> StoredFile:
-    """The stored file for these bytes, saving them only if the same content is not stored already."""
-    digest = hashlib.sha256(data).hexdigest()
-    storage = get_storage()
-    stored = db.session.scalars(select(StoredFile).where(StoredFile.sha256 == digest)).first()
-    if stored is None:
-        stored = StoredFile(key=storage.save(data), sha256=digest, size=len(data), content_type=kind.content_type)
-        db.session.add(stored)
-    elif not storage.exists(stored.key):  # the row outlived its file (say, a database restored elsewhere)
-        stored.key = storage.save(data)
-    return stored
 
 
 def _commit() -> None:
@@ -224,9 +169,9 @@ def upload_handout(course: Course | None, *, actor: User, title: str, descriptio
                    session_id: int | None = None, release_session_id: int | None = None) -> Handout:
     """Check and store an uploaded file as a handout on ``course``, or in the organisers' library when it is None."""
     fields = {**_details(title, description), **_release(course, release_rule, session_id, release_session_id)}
-    data = _read(stream)
+    data = read_at_most(stream, max_size())
     kind, name = check_file(filename, data)
-    stored = _store(data, kind)
+    stored = store_file(data, kind)
     handout = Handout(course=course, stored_file=stored, original_filename=name, uploaded_by=actor, **fields)
     db.session.add(handout)
     audit.record(actor, "handout.uploaded", handout, title=handout.title, sha256=stored.sha256, library=course is None)
@@ -282,10 +227,10 @@ def update_handout(handout: Handout, *, actor: User, title: str, description: st
 def replace_handout(handout: Handout, *, actor: User, filename: str | None, stream: BinaryIO) -> Handout:
     """Point a handout at a new version of its file; its link stays the same and serves the new version."""
     _refuse_if_retired(handout)
-    data = _read(stream)
+    data = read_at_most(stream, max_size())
     kind, name = check_file(filename, data)
     previous = handout.stored_file
-    stored = _store(data, kind)
+    stored = store_file(data, kind)
     handout.stored_file = stored
     handout.original_filename = name
     db.session.flush()

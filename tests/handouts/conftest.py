@@ -52,7 +52,7 @@ def upload(course, actor, *, data: bytes = PDF, filename: str = "strokes.pdf", t
 
 def files_on_disk(app) -> list[Path]:
     """Every file in handout storage, temporary ones included."""
-    root = Path(app.config["HANDOUT_STORAGE_PATH"])
+    root = Path(app.config["UPLOAD_STORAGE_PATH"])
     return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
 
 

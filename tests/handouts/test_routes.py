@@ -7,7 +7,8 @@ import pytest
 
 from instructor_portal.accounts.models import Role
 from instructor_portal.extensions import db
-from instructor_portal.handouts.models import Handout, StoredFile
+from instructor_portal.handouts.models import Handout
+from instructor_portal.uploads import StoredFile
 from tests import factories
 from tests.conftest import count, post_form, text
 from tests.handouts.conftest import MARKDOWN, PDF, PNG, files_on_disk, upload

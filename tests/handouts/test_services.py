@@ -10,7 +10,8 @@ from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import BookingStatus
 from instructor_portal.extensions import db
 from instructor_portal.handouts import services
-from instructor_portal.handouts.models import Handout, ReleaseRule, StoredFile
+from instructor_portal.handouts.models import Handout, ReleaseRule
+from instructor_portal.uploads import StoredFile
 from instructor_portal.handouts.services import HandoutError
 from tests import factories
 from tests.conftest import count
@@ -49,16 +50,16 @@ def test_each_kind_is_recognised_from_its_content(scene, data, filename, content
         (PDF, "strokes.html", "names ending in .html cannot be handouts"),
         (PDF, "strokes.svg", "names ending in .svg cannot be handouts"),
         (PDF, "strokes", "names ending without an extension cannot be handouts"),
-        (b"<!DOCTYPE html><p>Hello</p>", "notes.txt", "Web pages, SVG images and scripts cannot be handouts."),
-        (b"  \n<html><body>Hi</body></html>", "notes.md", "Web pages, SVG images and scripts cannot be handouts."),
+        (b"<!DOCTYPE html><p>Hello</p>", "notes.txt", "Web pages, SVG images and scripts cannot be uploaded."),
+        (b"  \n<html><body>Hi</body></html>", "notes.md", "Web pages, SVG images and scripts cannot be uploaded."),
         (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>', "notes.txt", "Web pages"),
         (b"<svg onload=alert(1)>", "notes.md", "Web pages"),
         ("\ufeff#!/bin/sh\nrm -rf /\n".encode(), "notes.txt", "Web pages"),
         (b"# Notes\n\nSee <script>alert(1)</script>\n", "notes.md", "Web pages"),
-        (b"MZ\x90\x00\x03\x00\x00\x00", "notes.txt", "This file is not one that can be a handout."),
-        (b"GIF89a\x01\x00\x01\x00", "notes.txt", "This file is not one that can be a handout."),
-        (b"hello\x00world", "notes.txt", "This file is not one that can be a handout."),
-        (b"\xff\xfe\x00\x00latin", "notes.txt", "This file is not one that can be a handout."),
+        (b"MZ\x90\x00\x03\x00\x00\x00", "notes.txt", "This is not a kind of file we can take."),
+        (b"GIF89a\x01\x00\x01\x00", "notes.txt", "This is not a kind of file we can take."),
+        (b"hello\x00world", "notes.txt", "This is not a kind of file we can take."),
+        (b"\xff\xfe\x00\x00latin", "notes.txt", "This is not a kind of file we can take."),
         (PDF, "../../etc/passwd.pdf", "must be a plain name without folders"),
         (PDF, "..\\x.pdf", "must be a plain name without folders"),
         (PDF, ".hidden.pdf", "must be a plain name without folders"),

@@ -1,0 +1,176 @@
+"""Files people upload: what they really are, where their bytes live, and the row that records them.
+
+Handouts and instructors' photos both use this. A file's type is read from its first bytes,
+never from its name; its bytes are kept once per content (by SHA-256) under a random key,
+so nothing a user types ever becomes part of a path. Storage sits behind a small interface,
+so object storage can be added later by writing another class with the same three methods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from flask import current_app
+from sqlalchemy import CheckConstraint, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from instructor_portal.clock import utcnow
+from instructor_portal.errors import DomainError
+from instructor_portal.extensions import db
+
+
+class UploadError(DomainError):
+    """An uploaded file was refused; the message says why and what to upload instead."""
+
+
+@dataclass(frozen=True)
+class FileKind:
+    #: How the kind is named in a sentence: "This file is a PNG image ...".
+    label: str
+    content_type: str
+    extensions: tuple[str, ...]
+
+
+PDF = FileKind("a PDF document", "application/pdf", (".pdf",))
+PNG = FileKind("a PNG image", "image/png", (".png",))
+JPEG = FileKind("a JPEG image", "image/jpeg", (".jpg", ".jpeg"))
+WEBP = FileKind("a WebP image", "image/webp", (".webp",))
+#: Served as plain text (UTF-8, which the response adds) whatever the name says, so a browser never runs it as a page.
+TEXT = FileKind("plain text", "text/plain", (".txt", ".md", ".markdown"))
+IMAGES = (PNG, JPEG, WEBP)
+
+#: Openings of web pages, XML (SVG included) and scripts; text that starts so is refused.
+MARKUP_OPENINGS = ("<!doctype", "<html", "<head", "<body", "<svg", "<?xml", "<script", "#!")
+#: Tags that make text active wherever they appear.
+ACTIVE_TAGS = re.compile(r"<\s*(script|svg|html|iframe|object|embed)\b", re.IGNORECASE)
+#: Control characters that plain text never holds (tab, newlines and form feed are fine).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def format_size(size: int) -> str:
+    """A size as people read it: "20 MB", "1.5 MB", "300 KB" or "12 bytes"."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} {'byte' if size == 1 else 'bytes'}"
+
+
+def sniff(data: bytes, *, wanted: str) -> FileKind:
+    """Tell what the bytes are from their content, or refuse them, saying to upload ``wanted`` instead."""
+    if data.startswith(b"%PDF-"):
+        return PDF
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return WEBP
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or CONTROL_CHARACTERS.search(text):
+        raise UploadError(f"This is not a kind of file we can take. Upload {wanted}.", field="file")
+    if text.lstrip().lower().startswith(MARKUP_OPENINGS) or ACTIVE_TAGS.search(text):
+        raise UploadError(f"Web pages, SVG images and scripts cannot be uploaded. Upload {wanted}.", field="file")
+    return TEXT
+
+
+def read_at_most(stream: BinaryIO, limit: int) -> bytes:
+    """Read one byte past ``limit`` at most, so a huge file is refused without holding all of it."""
+    return stream.read(limit + 1)
+
+
+class StoredFile(db.Model):
+    """One file's bytes in storage, kept once however many handouts or photos use it."""
+
+    __tablename__ = "stored_files"
+    __table_args__ = (CheckConstraint("size > 0", name="size_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Random name in storage; never derived from what the file was called.
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Hex SHA-256 of the content, so the same file uploaded twice is stored once.
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int]
+    #: The type found from the content, served as the response's Content-Type.
+    content_type: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<StoredFile {self.id} {self.content_type} {self.size}B>"
+
+
+KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
+
+
+class FileStorage(Protocol):
+    def save(self, data: bytes) -> str:
+        """Store the bytes under a new random key and return the key."""
+
+    def open(self, key: str) -> BinaryIO:
+        """Open a stored file for reading; FileNotFoundError when it is missing."""
+
+    def exists(self, key: str) -> bool:
+        """Say whether a file is stored under the key."""
+
+
+class LocalStorage:
+    """Files on local disk, at ``<root>/<first two characters of the key>/<key>``."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        if not KEY_PATTERN.fullmatch(key):
+            raise ValueError(f"not a storage key: {key!r}")
+        return self.root / key[:2] / key
+
+    def save(self, data: bytes) -> str:
+        """Write to a temporary file beside the target, then rename it, so no reader ever sees half a file."""
+        key = secrets.token_hex(16)
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return key
+
+    def open(self, key: str) -> BinaryIO:
+        return self._path(key).open("rb")
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+
+def get_storage() -> FileStorage:
+    """The storage the app is configured with."""
+    return LocalStorage(current_app.config["UPLOAD_STORAGE_PATH"])
+
+
+def store_file(data: bytes, kind: FileKind) -> StoredFile:
+    """The stored file for these bytes, saving them only if the same content is not stored already; the caller commits."""
+    digest = hashlib.sha256(data).hexdigest()
+    storage = get_storage()
+    stored = db.session.scalars(select(StoredFile).where(StoredFile.sha256 == digest)).first()
+    if stored is None:
+        stored = StoredFile(key=storage.save(data), sha256=digest, size=len(data), content_type=kind.content_type)
+        db.session.add(stored)
+    elif not storage.exists(stored.key):  # the row outlived its file (say, a database restored elsewhere)
+        stored.key = storage.save(data)
+    return stored
