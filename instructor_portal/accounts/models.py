@@ -15,6 +15,7 @@ from instructor_portal.extensions import db
 
 if TYPE_CHECKING:
     from instructor_portal.catalogue.models import Course
+    from instructor_portal.uploads import StoredFile
 
 
 class Role(StrEnum):
@@ -85,8 +86,10 @@ class InstructorProfile(db.Model):
     qualifications: Mapped[str] = mapped_column(String(200), default="")
     #: Shown in the public directory.
     listed: Mapped[bool] = mapped_column(default=True)
+    photo_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id", ondelete="SET NULL"))
 
     user: Mapped[User] = relationship(back_populates="profile")
+    photo: Mapped[StoredFile | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<InstructorProfile {self.user_id}>"

@@ -1,17 +1,20 @@
 """Public pages: home, the class catalogue, course pages and the instructor directory."""
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, send_file
 
 from instructor_portal.booking.services import booking_closed_reason
 from instructor_portal.catalogue import services
 from instructor_portal.catalogue.cache import cached_for_visitors
-from instructor_portal.clock import utcnow
 from instructor_portal.catalogue.forms import ChildAgeForm, CourseFilterForm
+from instructor_portal.clock import utcnow
+from instructor_portal.uploads import get_storage
 
 bp = Blueprint("catalogue", __name__)
 
 #: Courses shown on the home page.
 HOME_COURSES = 3
+#: How long browsers and shared caches may keep a photo; a changed photo has a new address.
+PHOTO_CACHE_SECONDS = 24 * 3600
 
 bp.add_app_template_filter(services.describe_age_rule, "age_rule")
 
@@ -63,6 +66,17 @@ def course(course_id: int):
 def instructors():
     """List the instructors with their upcoming courses."""
     return render_template("catalogue/instructors.html", instructors=services.list_instructors())
+
+
+@bp.get("/instructors/<int:user_id>/photo")
+def instructor_photo(user_id: int):
+    """Serve a listed instructor's photo; the address carries the photo's id, so a new photo is a new address."""
+    photo = services.get_public_photo(user_id)
+    if photo is None:
+        abort(404)
+    response = send_file(get_storage().open(photo.key), mimetype=photo.content_type, max_age=PHOTO_CACHE_SECONDS)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.get("/instructors/<int:user_id>")

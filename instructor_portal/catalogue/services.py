@@ -21,6 +21,7 @@ from instructor_portal.extensions import db
 from instructor_portal.booking.capacity import places_taken
 from instructor_portal.organiser.services import get_organisation
 from instructor_portal.timezones import local_date, local_to_utc
+from instructor_portal.uploads import StoredFile
 
 T = TypeVar("T")
 
@@ -445,6 +446,18 @@ def get_public_instructor(user_id: int, *, now: datetime | None = None) -> Instr
         return None
     found = _instructor_listings(now or utcnow(), User.id == user_id)
     return found[0] if found else None
+
+
+def get_public_photo(user_id: int) -> StoredFile | None:
+    """Return a listed instructor's photo, or None for anyone else or no photo."""
+    if not 0 < user_id <= MAX_ID:
+        return None
+    return db.session.scalars(
+        select(StoredFile)
+        .join(InstructorProfile, InstructorProfile.photo_file_id == StoredFile.id)
+        .join(User, User.id == InstructorProfile.user_id)
+        .where(User.id == user_id, *_is_listed())
+    ).first()
 
 
 def upcoming_courses(*, limit: int, now: datetime | None = None) -> list[CourseListing]:

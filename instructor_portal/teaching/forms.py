@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -354,3 +355,9 @@ class ProfileForm(FlaskForm):
         description='For example "CIMI (International Association of Infant Massage)".',
     )
     listed = BooleanField("Show me in the public list of instructors", default=True)
+
+
+class ProfilePhotoForm(FlaskForm):
+    """A photo of the instructor for the public profile; the service checks what the file really is."""
+
+    photo = FileField("Photo", description="A friendly, well-lit photo of you: JPEG, PNG or WebP.")

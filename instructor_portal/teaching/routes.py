@@ -1,6 +1,6 @@
 """Instructor pages: dashboard, courses and their sessions, and the public profile."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from instructor_portal.accounts.models import Role
@@ -21,6 +21,7 @@ from instructor_portal.teaching.forms import (
     CourseForm,
     NewCourseForm,
     ProfileForm,
+    ProfilePhotoForm,
     SessionForm,
     WeeklySessionsForm,
 )
@@ -209,6 +210,15 @@ def cancel_session(session_id: int):
     return render_template("teaching/cancel_session.html", form=form, session=session), form_status()
 
 
+def _render_profile(form: ProfileForm | None = None, photo_form: ProfilePhotoForm | None = None):
+    return render_template(
+        "teaching/profile.html",
+        form=form or ProfileForm(formdata=None, obj=current_user.profile),
+        photo_form=photo_form or ProfilePhotoForm(),
+        photo_limit=current_app.config["PHOTO_MAX_BYTES"],
+    ), form_status()
+
+
 @bp.route("/profile", methods=["GET", "POST"])
 @instructor_required
 def profile():
@@ -218,4 +228,29 @@ def profile():
         services.update_profile(current_user, actor=current_user, **form_values(form))
         flash("Profile saved.", "success")
         return redirect(url_for("teaching.profile"))
-    return render_template("teaching/profile.html", form=form), form_status()
+    return _render_profile(form=form)
+
+
+@bp.post("/profile/photo")
+@instructor_required
+def profile_photo():
+    """Put a new photo on your public profile."""
+    form = ProfilePhotoForm()
+    if form.validate_on_submit():
+        try:
+            services.set_profile_photo(current_user, actor=current_user, stream=form.photo.data)
+        except services.TeachingError as error:
+            show_domain_error(form, error)
+        else:
+            flash("Photo saved. Families see it on your profile.", "success")
+            return redirect(url_for("teaching.profile"))
+    return _render_profile(photo_form=form)
+
+
+@bp.post("/profile/photo/remove")
+@instructor_required
+def remove_profile_photo():
+    """Take the photo off your public profile."""
+    services.remove_profile_photo(current_user, actor=current_user)
+    flash("Photo removed.", "success")
+    return redirect(url_for("teaching.profile"))

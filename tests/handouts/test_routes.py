@@ -11,7 +11,8 @@ from instructor_portal.handouts.models import Handout
 from instructor_portal.uploads import StoredFile
 from tests import factories
 from tests.conftest import count, post_form, text
-from tests.handouts.conftest import MARKDOWN, PDF, PNG, files_on_disk, upload
+from tests.files import MARKDOWN, PDF, PNG, files_on_disk
+from tests.handouts.conftest import upload
 
 
 def manage_url(course) -> str:

@@ -15,7 +15,8 @@ from instructor_portal.uploads import StoredFile
 from instructor_portal.handouts.services import HandoutError
 from tests import factories
 from tests.conftest import count
-from tests.handouts.conftest import FIRST_SESSION, JPEG, MARKDOWN, PDF, PNG, WEBP, files_on_disk, upload, week
+from tests.files import JPEG, MARKDOWN, PDF, PNG, WEBP, files_on_disk
+from tests.handouts.conftest import FIRST_SESSION, upload, week
 
 
 @pytest.mark.parametrize(
