@@ -3,12 +3,13 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.attendance.conftest import makeup_scene  # noqa: F401  (Layla, marked absent on Tuesday babies)
+# The make-up tests' scene fixture, so pytest finds it here: Layla, marked absent at a Tuesday babies session.
+from tests.attendance.conftest import makeup_scene
 
 pytestmark = pytest.mark.e2e
 
 
-def test_parent_accepts_a_make_up_offered_from_the_register(phone, sign_in, assert_fits_phone, makeup_scene):  # noqa: F811
+def test_parent_accepts_a_make_up_offered_from_the_register(phone, sign_in, assert_fits_phone, makeup_scene):
     scene = makeup_scene
 
     sign_in(phone, scene.instructor, f"/teach/sessions/{scene.missed.id}/register")
