@@ -69,9 +69,11 @@ def sign_in(live_server):
 
 @pytest.fixture
 def assert_fits_phone():
-    """Check that a page never scrolls sideways on the phone's screen."""
+    """Check that a page never scrolls sideways on the phone's screen, once it has its stylesheet."""
 
     def _assert_fits_phone(page) -> None:
+        # A click waits only until the next page starts loading; measured before the stylesheet, it would be unstyled.
+        page.wait_for_load_state()
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{page.url} is {width} px wide, so it scrolls sideways on a {PHONE['width']} px phone"
 
