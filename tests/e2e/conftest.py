@@ -1,10 +1,12 @@
-"""A live server on loopback and Debian's Chromium driven by Playwright."""
+"""A live server on loopback, Debian's Chromium driven by Playwright, and helpers shared by the browser tests."""
 
 import shutil
 import threading
 
 import pytest
 from werkzeug.serving import make_server
+
+from tests import factories
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -15,6 +17,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -45,7 +48,33 @@ def browser():
 @pytest.fixture
 def phone(browser):
     """A fresh phone-sized browser page with no cookies."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def sign_in(live_server):
+    """Sign a user in through the real sign-in form, then land on ``next_path``."""
+
+    def _sign_in(page, user_or_email, next_path: str = "/") -> None:
+        page.goto(f"{live_server}/login?next={next_path}")
+        page.get_by_label("Email address").fill(getattr(user_or_email, "email", user_or_email))
+        page.get_by_label("Password").fill(factories.PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+
+    return _sign_in
+
+
+@pytest.fixture
+def assert_fits_phone():
+    """Check that a page never scrolls sideways on the phone's screen, once it has its stylesheet."""
+
+    def _assert_fits_phone(page) -> None:
+        # A click waits only until the next page starts loading; measured before the stylesheet, it would be unstyled.
+        page.wait_for_load_state()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{page.url} is {width} px wide, so it scrolls sideways on a {PHONE['width']} px phone"
+
+    return _assert_fits_phone

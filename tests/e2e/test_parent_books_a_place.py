@@ -41,15 +41,12 @@ def test_parent_signs_up_adds_a_baby_and_books_a_free_course(live_server, phone)
     assert (booking.course_id, booking.status) == (course.id, BookingStatus.CONFIRMED)
 
 
-def test_an_ineligible_baby_is_explained_and_cannot_be_booked(live_server, phone, auth):
+def test_an_ineligible_baby_is_explained_and_cannot_be_booked(phone, sign_in):
     parent = factories.make_user(email="sam@example.org")
     factories.make_child(parent, first_name="Tiny", born=date.today() - timedelta(weeks=2))
     course = factories.make_course(title="Older Babies", age_min=12, age_max=40)
 
-    phone.goto(f"{live_server}/login?next=/classes/{course.id}/book")
-    phone.get_by_label("Email address").fill("sam@example.org")
-    phone.get_by_label("Password").fill(factories.PASSWORD)
-    phone.get_by_role("button", name="Sign in").click()
+    sign_in(phone, parent, f"/classes/{course.id}/book")
 
     assert phone.get_by_text("this course is for babies from 12 weeks").is_visible()
     assert phone.get_by_role("checkbox", name="Tiny").count() == 0

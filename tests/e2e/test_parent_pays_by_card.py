@@ -11,19 +11,12 @@ from tests import factories
 pytestmark = pytest.mark.e2e
 
 
-def sign_in(page, live_server, email, next_path):
-    page.goto(f"{live_server}/login?next={next_path}")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def book_and_go_to_checkout(page, live_server, *, child_name: str, places: int) -> None:
+def book_and_go_to_checkout(page, sign_in, *, child_name: str, places: int) -> None:
     """Sign a parent with one baby in, book a £45 course and choose to pay by card."""
     parent = factories.make_user()
     factories.make_child(parent, first_name=child_name, born=date.today() - timedelta(weeks=10))
     course = factories.make_course(price_pence=4500, places=places)
-    sign_in(page, live_server, parent.email, f"/classes/{course.id}/book")
+    sign_in(page, parent, f"/classes/{course.id}/book")
     page.get_by_label(child_name).check()
     page.get_by_label("I have read the course details").check()
     page.get_by_role("button", name="Book and continue to payment").click()
@@ -32,8 +25,8 @@ def book_and_go_to_checkout(page, live_server, *, child_name: str, places: int) 
     page.get_by_role("button", name="Continue").click()
 
 
-def test_parent_books_pays_by_card_and_sees_the_place_confirmed(live_server, phone, stripe_server):
-    book_and_go_to_checkout(phone, live_server, child_name="Zara", places=4)
+def test_parent_books_pays_by_card_and_sees_the_place_confirmed(phone, sign_in, stripe_server):
+    book_and_go_to_checkout(phone, sign_in, child_name="Zara", places=4)
 
     # Stripe's hosted page, served by our test server on loopback.
     assert phone.get_by_role("heading", name="Pay 45.00 GBP").is_visible()
@@ -44,8 +37,8 @@ def test_parent_books_pays_by_card_and_sees_the_place_confirmed(live_server, pho
     assert (booking.status, booking.payment_method, booking.amount_paid_pence) == (BookingStatus.CONFIRMED, PaymentMethod.CARD, 4500)
 
 
-def test_parent_goes_back_from_checkout_and_the_place_is_released(live_server, phone, stripe_server):
-    book_and_go_to_checkout(phone, live_server, child_name="Mei", places=1)
+def test_parent_goes_back_from_checkout_and_the_place_is_released(phone, sign_in, stripe_server):
+    book_and_go_to_checkout(phone, sign_in, child_name="Mei", places=1)
     phone.get_by_role("button", name="Cancel").click()
 
     assert phone.get_by_role("heading", name="You have not paid").is_visible()
