@@ -8,8 +8,10 @@ from instructor_portal.extensions import db
 from instructor_portal.handouts.models import Handout
 from instructor_portal.templating import format_datetime
 from tests import factories
+from tests.files import MARKDOWN, PDF
+
 # The handout tests' scene fixture, so pytest finds it here: Jo Teacher's course from 2030, with Amira Khan booked.
-from tests.handouts.conftest import MARKDOWN, PDF, scene
+from tests.handouts.conftest import scene  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 

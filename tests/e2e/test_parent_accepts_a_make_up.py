@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 # The make-up tests' scene fixture, so pytest finds it here: Layla, marked absent at a Tuesday babies session.
-from tests.attendance.conftest import makeup_scene
+from tests.attendance.conftest import makeup_scene  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
