@@ -212,23 +212,6 @@ def test_typed_text_cannot_become_a_spreadsheet_formula(client, login_as, paid_b
     assert all(not row["Amount"].startswith("'") for row in rows)
 
 
-@pytest.mark.parametrize(
-    ("typed", "safe"),
-    [
-        ("=1+1", "'=1+1"),
-        ("+44 117", "'+44 117"),
-        ("-5", "'-5"),
-        ("@cmd", "'@cmd"),
-        ("\t=1", "'\t=1"),
-        ("\r=1", "'\r=1"),
-        ("Missed a session", "Missed a session"),
-        ("", ""),
-    ],
-)
-def test_spreadsheet_safe(typed, safe):
-    assert ledger.spreadsheet_safe(typed) == safe
-
-
 # Flags
 
 
