@@ -10,7 +10,7 @@ import stripe
 from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import PaymentMethod
 from instructor_portal.extensions import db
-from instructor_portal.payments import ledger, services
+from instructor_portal.payments import services
 from instructor_portal.payments.models import FlagKind, PaymentFlag, PaymentStatus, RefundStatus
 from tests import factories
 from tests.conftest import post_form, text
