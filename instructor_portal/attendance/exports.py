@@ -25,7 +25,7 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from sqlalchemy import Select, and_, distinct, func, select
+from sqlalchemy import Select, and_, bindparam, distinct, func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from instructor_portal import audit
@@ -35,7 +35,7 @@ from instructor_portal.attendance.services import _child_name
 from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus
 from instructor_portal.booking.services import describe_child_age
-from instructor_portal.catalogue.models import Course, CourseSession, SessionStatus, Track, Venue
+from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, SessionStatus, Track, Venue
 from instructor_portal.catalogue.services import Page
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
@@ -142,6 +142,14 @@ class RegisterLine(NamedTuple):
     care_notes: str | None
 
 
+class _CourseFacts(NamedTuple):
+    """The columns of a course that children's names and ages on its register depend on."""
+
+    track: Track
+    age_unit: AgeUnit
+    uses_corrected_age: bool
+
+
 class _ChildFacts(NamedTuple):
     """The columns of a child that names and ages need, with the model's own rules for them."""
 
@@ -179,15 +187,14 @@ def _register_query(filters: RegisterFilters, *, by: User, care_notes: bool = Fa
     """Select one row per scheduled session and live place on a confirmed booking of its course, only the columns exported.
 
     The one place that decides who is on an exported register: counting, the files and
-    the sign-in sheets all read it. ``by`` limits an instructor to their own courses.
+    the sign-in sheets all read it. ``by`` limits an instructor to their own courses. What
+    a row shares with its session is looked up once per session (``_session_headings``).
     """
-    instructor, parent, marker = aliased(User), aliased(User), aliased(User)
+    parent, marker = aliased(User), aliased(User)
     columns = [
-        CourseSession.id.label("session_id"), CourseSession.starts_at, CourseSession.ends_at,
-        Course.title, Course.track, Course.age_unit, Course.uses_corrected_age, Venue.name.label("venue"),
-        instructor.full_name.label("instructor"), BookingPlace.child_id, Child.first_name, Child.last_name,
-        Child.date_of_birth, Child.due_date, Child.gestation_weeks, parent.full_name.label("parent"), parent.phone,
-        AttendanceMark.status, AttendanceMark.note, marker.full_name.label("marked_by"),
+        CourseSession.id.label("session_id"), BookingPlace.child_id, Child.first_name, Child.last_name, Child.date_of_birth,
+        Child.due_date, Child.gestation_weeks, parent.full_name.label("parent"), parent.phone, AttendanceMark.status,
+        AttendanceMark.note, marker.full_name.label("marked_by"),
     ]
     if care_notes:
         columns.append(Child.care_notes)
@@ -195,8 +202,6 @@ def _register_query(filters: RegisterFilters, *, by: User, care_notes: bool = Fa
         select(*columns)
         .select_from(CourseSession)
         .join(Course, Course.id == CourseSession.course_id)
-        .join(instructor, instructor.id == Course.instructor_id)
-        .outerjoin(Venue, Venue.id == Course.venue_id)
         .join(BookingPlace, BookingPlace.course_id == Course.id)
         .join(Booking, Booking.id == BookingPlace.booking_id)
         .join(parent, parent.id == Booking.parent_id)
@@ -210,6 +215,35 @@ def _register_query(filters: RegisterFilters, *, by: User, care_notes: bool = Fa
             *_scoped_conditions(filters, by),
         )
     )
+
+
+def _headings_query() -> Select:
+    """Select what a register says about each session whose id is in the ``ids`` parameter."""
+    instructor = aliased(User)
+    return (
+        select(
+            CourseSession.id, CourseSession.starts_at, CourseSession.ends_at, Course.title, Course.track, Course.age_unit,
+            Course.uses_corrected_age, Venue.name, instructor.full_name,
+        )
+        .join(Course, Course.id == CourseSession.course_id)
+        .join(instructor, instructor.id == Course.instructor_id)
+        .outerjoin(Venue, Venue.id == Course.venue_id)
+        .where(CourseSession.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+def _session_headings(query: Select, session_ids: Iterable[int], tz: str) -> dict[int, tuple[SessionHeading, _CourseFacts]]:
+    """Work out the heading and course facts of each of the sessions, with ``_headings_query``'s query built once per export."""
+    rows = db.session.execute(query, {"ids": list(session_ids)})
+    headings = {}
+    for session_id, starts_at, ends_at, title, track, age_unit, uses_corrected_age, venue, instructor_name in rows:
+        starts = to_local(starts_at, tz)
+        heading = SessionHeading(
+            day=starts.date(), starts=f"{starts:%H:%M}", ends=f"{to_local(ends_at, tz):%H:%M}", course=title,
+            track=track.label, venue=venue or "Online", instructor=instructor_name,
+        )
+        headings[session_id] = (heading, _CourseFacts(track, age_unit, uses_corrected_age))
+    return headings
 
 
 def register_courses(by: User) -> list[Course]:
@@ -249,41 +283,39 @@ def register_lines(filters: RegisterFilters, *, by: User, care_notes: bool = Fal
     query = _register_query(filters, by=by, care_notes=care_notes).order_by(
         CourseSession.starts_at, CourseSession.id, Booking.created_at, BookingPlace.id
     )
-    session_id, heading = None, None
-    for row in db.session.execute(query, execution_options={"yield_per": BATCH}):
-        if row.session_id != session_id:
-            session_id, starts = row.session_id, to_local(row.starts_at, tz)
-            heading = SessionHeading(
-                day=starts.date(),
-                starts=f"{starts:%H:%M}",
-                ends=f"{to_local(row.ends_at, tz):%H:%M}",
-                course=row.title,
-                track=row.track.label,
-                venue=row.venue or "Online",
-                instructor=row.instructor,
+    result = db.session.connection().execute(query.execution_options(yield_per=BATCH))
+    headings_query = _headings_query()
+    headings: dict[int, tuple[SessionHeading, _CourseFacts]] = {}
+    for partition in result.partitions():
+        # Look up this batch's sessions once; the last one may carry on from the batch before.
+        wanted = {row[0] for row in partition}
+        headings = {key: value for key, value in headings.items() if key in wanted}
+        headings |= _session_headings(headings_query, wanted - headings.keys(), tz)
+        # Unpacking each row as a tuple, rather than reading it by name, keeps the loop cheap.
+        for (session_id, child_id, first_name, last_name, date_of_birth, due_date, gestation_weeks, parent, phone, status, note,
+             marked_by, *notes) in partition:
+            heading, course = headings[session_id]
+            if child_id is None:
+                child, age = "Child removed", ""
+            else:
+                facts = _ChildFacts(first_name, last_name, date_of_birth, due_date, gestation_weeks)
+                child = _child_name(course, facts)
+                age = describe_child_age(course, facts, on=heading.day, cutoff_months=cutoff)
+            # Positional: this runs once a row, and keywords cost a noticeable share of the export.
+            yield heading, RegisterLine(
+                child, age, parent, phone or "", status.label if status else "", note or "", marked_by or "",
+                (notes[0] or "") if care_notes else None,
             )
-        if row.child_id is None:
-            child, age = "Child removed", ""
-        else:
-            facts = _ChildFacts(row.first_name, row.last_name, row.date_of_birth, row.due_date, row.gestation_weeks)
-            child = _child_name(row, facts)
-            age = describe_child_age(row, facts, on=heading.day, cutoff_months=cutoff)
-        yield heading, RegisterLine(
-            child=child,
-            age=age,
-            parent=row.parent,
-            phone=row.phone or "",
-            status=row.status.label if row.status else "",
-            note=row.note or "",
-            marked_by=row.marked_by or "",
-            care_notes=(row.care_notes or "") if care_notes else None,
-        )
 
 
-def _cells(heading: SessionHeading, line: RegisterLine) -> tuple[Any, ...]:
-    """One spreadsheet row: the session's columns, then the family's, with care notes only when asked for."""
-    family = line if line.care_notes is not None else line[:-1]
-    return (heading.day, heading.starts, heading.course, heading.track, heading.venue, heading.instructor, *family)
+def _session_cells(heading: SessionHeading) -> tuple[Any, ...]:
+    """The columns a row takes from its session."""
+    return heading.day, heading.starts, heading.course, heading.track, heading.venue, heading.instructor
+
+
+def _family_columns(care_notes: bool) -> slice:
+    """The columns a row takes from its family's line: every one, or all but the care notes."""
+    return slice(None) if care_notes else slice(-1)
 
 
 def _header(care_notes: bool) -> list[str]:
@@ -299,9 +331,14 @@ def _csv_chunks(lines: Iterable[tuple[SessionHeading, RegisterLine]], care_notes
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(_header(care_notes))
-    batch = 0
+    family = _family_columns(care_notes)
+    batch, current, session_cells = 0, None, []
     for heading, line in lines:
-        writer.writerow([value if type(value) is not str else spreadsheet_safe(value) for value in _cells(heading, line)])
+        if heading is not current:  # the session's cells are written out once, not once a row
+            current = heading
+            day, *texts = _session_cells(heading)
+            session_cells = [day.isoformat(), *map(spreadsheet_safe, texts)]
+        writer.writerow([*session_cells, *map(spreadsheet_safe, line[family])])
         batch += 1
         if batch == BATCH:
             yield buffer.getvalue()
@@ -342,8 +379,9 @@ def _write_xlsx(lines: Iterable[tuple[SessionHeading, RegisterLine]], care_notes
         cell.font = bold
         heading_cells.append(cell)
     sheet.append(heading_cells)
+    family = _family_columns(care_notes)
     for heading, line in lines:
-        day, *rest = _cells(heading, line)
+        day, *rest = (*_session_cells(heading), *line[family])
         day_cell = WriteOnlyCell(sheet, day)
         day_cell.number_format = "dd/mm/yyyy"
         sheet.append([day_cell, *(_xlsx_text(sheet, value) for value in rest)])

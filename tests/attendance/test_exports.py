@@ -133,6 +133,17 @@ def test_a_removed_child_stays_on_the_register_without_a_name(scene):
     assert (line.child, line.age) == ("Child removed", "")
 
 
+def test_rows_read_in_small_batches_are_the_same_and_keep_their_session(scene, monkeypatch):
+    whole = lines(by=scene["organiser"], care_notes=True)
+    monkeypatch.setattr(exports, "BATCH", 1)
+
+    batched = lines(by=scene["organiser"], care_notes=True)
+
+    assert batched == whole
+    assert batched[0][0] is batched[1][0]  # one session's heading, read in two batches, is one heading
+    assert len(pdf_text(exports.export_registers(RegisterFilters(), "pdf", by=scene["organiser"]))) == 3
+
+
 # Filters and scope
 
 
