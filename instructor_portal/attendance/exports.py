@@ -18,6 +18,7 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from flask import current_app
 from fpdf import FPDF
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -64,7 +65,6 @@ BATCH = 1000
 FILE_CHUNK = 64 * 1024
 #: The most sessions one PDF holds: sign-in sheets are printed a few at a time, and the PDF is built in memory.
 PDF_MAX_SESSIONS = 500
-FONTS = Path(__file__).resolve().parents[2] / "static" / "fonts"
 NO_ROWS = "No register rows match these filters; the file will contain only the header."
 
 
@@ -309,12 +309,12 @@ def register_lines(filters: RegisterFilters, *, by: User, care_notes: bool = Fal
 
 
 def _session_cells(heading: SessionHeading) -> tuple[Any, ...]:
-    """The columns a row takes from its session."""
+    """Return the columns a row takes from its session."""
     return heading.day, heading.starts, heading.course, heading.track, heading.venue, heading.instructor
 
 
 def _family_columns(care_notes: bool) -> slice:
-    """The columns a row takes from its family's line: every one, or all but the care notes."""
+    """Choose the columns a row takes from its family's line: every one, or all but the care notes."""
     return slice(None) if care_notes else slice(-1)
 
 
@@ -352,7 +352,7 @@ def _csv_chunks(lines: Iterable[tuple[SessionHeading, RegisterLine]], care_notes
 
 
 def _xlsx_text(sheet: WriteOnlyWorksheet, value: str) -> str | WriteOnlyCell:
-    """Typed text as an Excel cell that is always text: one that looks like a formula or an error is made a text cell explicitly."""
+    """Make typed text an Excel cell that is always text: one that looks like a formula or an error is typed as text explicitly."""
     value = ILLEGAL_CHARACTERS_RE.sub("", value)
     if not (looks_like_formula(value) or value in ERROR_CODES):
         return value
@@ -407,8 +407,9 @@ class _SignInSheets(FPDF):
 
     def __init__(self, care_notes: bool):
         super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.add_font("DejaVu", "", FONTS / "DejaVuSans.ttf")
-        self.add_font("DejaVu", "B", FONTS / "DejaVuSans-Bold.ttf")
+        fonts = Path(current_app.static_folder) / "fonts"
+        self.add_font("DejaVu", "", fonts / "DejaVuSans.ttf")
+        self.add_font("DejaVu", "B", fonts / "DejaVuSans-Bold.ttf")
         self.set_auto_page_break(auto=True, margin=15)
         self.care_notes = care_notes
         # Child, parent or carer, [care notes,] tick box, signature: 180 mm across.
@@ -417,6 +418,7 @@ class _SignInSheets(FPDF):
             self.columns = [("Child", 50), ("Parent or carer", 60), ("Here", 15), ("Signature", 55)]
 
     def start_session(self, heading: SessionHeading, *, continued: bool = False) -> None:
+        """Start a page with the session's course, date, venue and instructor, then the table's header."""
         self.add_page()
         self.set_font("DejaVu", "B", 16)
         self.multi_cell(0, 8, heading.course + (" (continued)" if continued else ""), new_x="LMARGIN", new_y="NEXT")
@@ -435,6 +437,7 @@ class _SignInSheets(FPDF):
         self.set_font("DejaVu", "", 10)
 
     def family_row(self, heading: SessionHeading, line: RegisterLine) -> None:
+        """Add the family's row with an empty box to tick and room to sign, on a new page when this one is full."""
         if self.will_page_break(self.ROW):
             self.start_session(heading, continued=True)
         values = {"Child": line.child, "Parent or carer": line.parent, "Care notes": line.care_notes or "", "Here": "", "Signature": ""}
@@ -447,10 +450,13 @@ class _SignInSheets(FPDF):
 
 
 def _fit(pdf: FPDF, text: str, width: float) -> str:
-    """Shorten text with an ellipsis so it fits its column."""
-    if pdf.get_string_width(text) <= width - 2:
+    """Put text on one line, shortened with an ellipsis so it fits its column."""
+    text, room = " ".join(text.split()), width - 2
+    full = pdf.get_string_width(text)
+    if full <= room:
         return text
-    while text and pdf.get_string_width(text + "…") > width - 2:
+    text = text[: int(len(text) * room / full) + 1]  # about the right length, so long notes are cut quickly
+    while text and pdf.get_string_width(text + "…") > room:
         text = text[:-1]
     return text + "…"
 

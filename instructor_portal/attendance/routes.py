@@ -85,7 +85,7 @@ REGISTERS_LAYOUTS = {"attendance": "teaching/_teaching_layout.html", "organiser"
 
 
 def _filter_choices() -> dict:
-    """What the register filters offer: an organiser every course and instructor; an instructor only their own courses."""
+    """Gather what the register filters offer: an organiser every course and instructor; an instructor only their own courses."""
     organiser = current_user.role == Role.ORGANISER
     return {
         "courses": exports.register_courses(current_user),

@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from instructor_portal.accounts.models import Role
+from instructor_portal.attendance import exports
 from instructor_portal.attendance.exports import EXPORT_ACTION, NO_ROWS
 from instructor_portal.audit import AuditEntry
 from instructor_portal.catalogue.models import Track
@@ -245,6 +246,17 @@ def test_bad_filters_export_nothing_and_log_nothing(client, login_as, scene, dat
 
     assert response.status_code == 422
     assert "Please correct" in text(response)
+    assert exports_logged() == 0
+
+
+def test_a_pdf_of_too_many_sessions_is_refused_with_a_message(client, login_as, scene, monkeypatch):
+    monkeypatch.setattr(exports, "PDF_MAX_SESSIONS", 1)
+    login_as("organiser")
+
+    response = download(client, "/organiser/registers", "pdf")
+
+    assert response.status_code == 422
+    assert text(response).count("These filters match 4 sessions; a PDF holds the sign-in sheets of up to 1.") == 1
     assert exports_logged() == 0
 
 

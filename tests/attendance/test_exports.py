@@ -266,6 +266,15 @@ def test_a_long_register_continues_on_another_page(scene):
     assert "Big drop-in (continued)" in pages[1] and "Signature" in pages[1]
 
 
+def test_pdf_cuts_long_text_to_one_line_of_its_column(scene):
+    course = factories.make_course(sessions=1, first_session=MONDAY)
+    factories.make_booking(course, [factories.make_child(first_name="Rosie", care_notes="Line one\nline two " + "x" * 5000)])
+
+    (page,) = pdf_text(exports.export_registers(RegisterFilters(course=course), "pdf", by=scene["organiser"], care_notes=True))
+
+    assert "Line one line two" in page and "…" in page and "x" * 100 not in page
+
+
 def test_pdf_prints_names_in_any_alphabet(scene):
     course = factories.make_course(sessions=1, first_session=MONDAY)
     factories.make_booking(course, [factories.make_child(first_name="Łucja", last_name="Ødegård")])
