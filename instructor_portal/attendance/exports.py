@@ -42,7 +42,7 @@ from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
 from instructor_portal.organiser.services import get_organisation
 from instructor_portal.spreadsheets import looks_like_formula, spreadsheet_safe
-from instructor_portal.templating import format_date, format_time
+from instructor_portal.templating import format_date
 from instructor_portal.timezones import local_to_utc, to_local
 
 EXPORT_ACTION = "registers.exported"
