@@ -8,7 +8,7 @@ from flask import request
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, DecimalField, TimeField
-from wtforms.validators import NumberRange
+from wtforms.validators import NumberRange, Optional, ValidationError
 
 from instructor_portal.timezones import local_to_utc
 
@@ -120,3 +120,26 @@ class LocalDateTimeField(SensibleYear, DateTimeLocalField):
     def to_utc(self, tz: str) -> datetime | None:
         """The typed local time as an aware UTC datetime, or None when left blank."""
         return None if self.data is None else local_to_utc(self.data.date(), self.data.time(), tz)
+
+
+class DateRangeFilterForm(FlaskForm):
+    """Filters sent by GET with an optional range of local days, both ends included."""
+
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    date_from = LocalDateField("From", [Optional()])
+    date_to = LocalDateField("To", [Optional()])
+
+    def validate_date_to(self, field: LocalDateField) -> None:
+        start = None if self.date_from.errors else self.date_from.data
+        if field.data is not None and start is not None and field.data < start:
+            raise ValidationError('This date must be on or after the "From" date.')
+
+    def accepted(self) -> dict[str, Any]:
+        """Return the filled-in values that passed validation."""
+        return {name: field.data for name, field in self._fields.items() if not field.errors and field.data not in (None, "")}
+
+    def query_args(self) -> dict[str, str]:
+        """Return the accepted values as query-string values, to carry into page and download links."""
+        return {name: value.isoformat() if hasattr(value, "isoformat") else str(value) for name, value in self.accepted().items()}

@@ -1,11 +1,19 @@
-"""The register's forms: one family's mark at one session, and offering a make-up."""
+"""The register's forms: one family's mark at one session, offering a make-up, and which registers to export."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectChoice, TextAreaField
+from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from instructor_portal.accounts.models import User
+from instructor_portal.attendance.exports import RegisterFilters
 from instructor_portal.attendance.models import NOTE_MAX, AttendanceStatus
-from instructor_portal.forms import strip_whitespace
+from instructor_portal.catalogue.models import Course, Track, Venue
+from instructor_portal.forms import DateRangeFilterForm, strip_whitespace
+from instructor_portal.organiser.forms import course_label
 
 
 class MarkForm(FlaskForm):
@@ -23,6 +31,55 @@ class MarkForm(FlaskForm):
     )
 
 
-
 class MakeupOfferForm(FlaskForm):
     session_id = IntegerField("Session", validators=[InputRequired("Choose a session to offer.")])
+
+
+class RegisterFilterForm(DateRangeFilterForm):
+    """Which registers to count or export: every choice is from a list, so anything else is refused."""
+
+    course = SelectField("Course", invalid_choice_message="Choose a course from the list.", default="")
+    instructor = SelectField("Instructor", invalid_choice_message="Choose an instructor from the list.", default="")
+    venue = SelectField("Venue", invalid_choice_message="Choose a venue from the list.", default="")
+    track = SelectField(
+        "Track",
+        choices=[SelectChoice("", "Any track"), *(SelectChoice(track.value, track.label) for track in Track)],
+        invalid_choice_message="Choose a track from the list.",
+        default="",
+    )
+
+    def __init__(self, *args: Any, courses: list[Course], instructors: list[User] | None, venues: list[Venue], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._courses = {str(course.id): course for course in courses}
+        self._instructors = {str(user.id): user for user in instructors or []}
+        self._venues = {str(venue.id): venue for venue in venues}
+        self.course.choices = [SelectChoice("", "Any course"), *(SelectChoice(key, course_label(course)) for key, course in self._courses.items())]
+        self.venue.choices = [SelectChoice("", "Any venue"), *(SelectChoice(key, venue.name) for key, venue in self._venues.items())]
+        if instructors is None:  # an instructor exports only their own courses
+            del self.instructor
+        else:
+            self.instructor.choices = [SelectChoice("", "Any instructor"), *(SelectChoice(key, user.full_name) for key, user in self._instructors.items())]
+
+    def filters(self) -> RegisterFilters:
+        """Return the accepted filters as the exports take them, with the chosen rows in place of their ids."""
+        values = self.accepted()
+        return RegisterFilters(
+            date_from=values.get("date_from"),
+            date_to=values.get("date_to"),
+            course=self._courses.get(values.get("course", "")),
+            instructor=self._instructors.get(values.get("instructor", "")),
+            venue=self._venues.get(values.get("venue", "")),
+            track=Track(values["track"]) if "track" in values else None,
+        )
+
+
+class RegisterExportForm(RegisterFilterForm):
+    """The filters again, sent by POST with the CSRF token, and whether to include care notes."""
+
+    class Meta:
+        csrf = True
+
+    include_care_notes = BooleanField(
+        "Include care notes",
+        description="Medical and other notes families gave about their child. Leave unticked unless the file needs them.",
+    )

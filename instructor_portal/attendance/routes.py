@@ -1,16 +1,18 @@
-"""Taking the register on a phone in class, and offering make-ups to families who missed a session."""
+"""Taking the register on a phone in class, offering make-ups to families who missed a session, and exporting registers."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
-from instructor_portal.attendance import makeups, services
-from instructor_portal.attendance.forms import MakeupOfferForm, MarkForm
+from instructor_portal.accounts.models import Role
+from instructor_portal.attendance import exports, makeups, services
+from instructor_portal.attendance.forms import MakeupOfferForm, MarkForm, RegisterExportForm, RegisterFilterForm
 from instructor_portal.attendance.models import Makeup
 from instructor_portal.booking.capacity import BookingError
 from instructor_portal.catalogue.models import CourseSession
 from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, show_domain_error
+from instructor_portal.organiser.services import list_staff, list_venues
 from instructor_portal.permissions import can_manage_course, instructor_required
 
 bp = Blueprint("attendance", __name__)
@@ -124,3 +126,74 @@ def withdraw_makeup(makeup_id: int):
     else:
         flash("Make-up withdrawn. We have emailed the family.", "success")
     return redirect(url_for("attendance.offer_makeup", session_id=makeup.missed_session_id, place_id=makeup.place_id))
+
+
+# --- Register exports: these views also serve the organiser's pages -----------------------------
+
+#: The layout each blueprint's registers page sits in.
+REGISTERS_LAYOUTS = {"attendance": "teaching/_teaching_layout.html", "organiser": "organiser/_organiser_layout.html"}
+
+
+def _filter_choices() -> dict:
+    """Gather what the register filters offer: an organiser every course and instructor; an instructor only their own courses."""
+    organiser = current_user.role == Role.ORGANISER
+    return {
+        "courses": exports.register_courses(current_user),
+        "instructors": list_staff() if organiser else None,
+        "venues": list_venues(),
+    }
+
+
+def _registers_page(form: RegisterFilterForm, export_form: RegisterExportForm):
+    """Render the filters and, when they are sound, how many rows and sessions they match; 422 when anything was refused."""
+    count = None if form.errors else exports.count_register_rows(form.filters(), by=current_user)
+    refused = bool(form.errors or export_form.errors or export_form.form_errors)
+    return render_template(
+        "attendance/registers.html",
+        layout=REGISTERS_LAYOUTS[request.blueprint],
+        form=form,
+        export_form=export_form,
+        count=count,
+        query=form.query_args(),
+        formats=exports.FORMATS,
+        no_rows=exports.NO_ROWS,
+    ), 422 if refused else 200
+
+
+def show_registers():
+    """Show the register filters and how many rows and sessions match them."""
+    choices = _filter_choices()
+    form = RegisterFilterForm(request.args, **choices)
+    form.validate()
+    return _registers_page(form, RegisterExportForm(formdata=None, **choices))
+
+
+def download_registers(fmt: str):
+    """Audit-log and send the filtered registers as a file; refused filters show the page again with their errors."""
+    form = RegisterExportForm(**_filter_choices())
+    if form.validate():
+        try:
+            export = exports.export_registers(form.filters(), fmt, by=current_user, care_notes=form.include_care_notes.data)
+        except exports.RegisterExportError as error:
+            show_domain_error(form, error)
+        else:
+            return Response(
+                stream_with_context(export.chunks),
+                mimetype=export.mimetype,
+                headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
+            )
+    return _registers_page(form, form)
+
+
+@bp.get("/registers")
+@instructor_required
+def registers():
+    """Show the filters for exporting the registers of the instructor's own courses, and how many rows match."""
+    return show_registers()
+
+
+@bp.post("/registers.<any(csv, xlsx, pdf):fmt>")
+@instructor_required
+def export_registers(fmt: str):
+    """Download the registers of the instructor's own courses that match the filters, as CSV, Excel or PDF."""
+    return download_registers(fmt)

@@ -508,6 +508,11 @@ def payment_status(booking: Booking, *, now: datetime) -> str:
     return f"{format_money(booking.amount_due_pence, booking.currency)} due{method}"
 
 
+def roster_name(course: Course, child) -> str:
+    """Name a child as staff see it on a roster or an export: in full, or first name and last initial on adoptive and foster courses."""
+    return child.private_name if course.track == Track.ADOPTIVE_FOSTER else child.full_name
+
+
 def build_roster(course: Course, *, now: datetime | None = None) -> list[RosterRow]:
     """Every child with a live place on the course, for its instructor; private names on adoptive and foster courses."""
     now = now or utcnow()
@@ -521,11 +526,10 @@ def build_roster(course: Course, *, now: datetime | None = None) -> list[RosterR
         .options(selectinload(Booking.places).selectinload(BookingPlace.child), selectinload(Booking.parent))
         .order_by(Booking.created_at)
     ).all()
-    private = course.track == Track.ADOPTIVE_FOSTER
     return [
         RosterRow(
             booking=booking,
-            child_name=child.private_name if private else child.full_name,
+            child_name=roster_name(course, child),
             age=describe_child_age(course, child, on=on, cutoff_months=organisation.corrected_age_cutoff_months),
             care_notes=child.care_notes,
             payment=payment_status(booking, now=now),

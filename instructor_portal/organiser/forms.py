@@ -250,7 +250,7 @@ class VoucherForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self._courses = {str(course.id): course for course in courses}
         self.course.choices = [SelectChoice("", "Any course")] + [
-            SelectChoice(key, _course_label(course)) for key, course in self._courses.items()
+            SelectChoice(key, course_label(course)) for key, course in self._courses.items()
         ]
 
     @staticmethod
@@ -291,6 +291,7 @@ class VoucherForm(FlaskForm):
         }
 
 
-def _course_label(course: Course) -> str:
+def course_label(course: Course) -> str:
+    """Name a course in a list by its title and first session, so courses run again can be told apart."""
     sessions = course.scheduled_sessions
     return f"{course.title}, from {format_date(sessions[0].starts_at)}" if sessions else course.title

@@ -1,10 +1,12 @@
-"""Organiser pages: overview, venues, instructors and settings."""
+"""Organiser pages: overview, venues, instructors, vouchers, register exports and settings."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from instructor_portal.accounts.services import AccountError, invite_user, resend_invitation
 from instructor_portal.accounts.models import Role, User
+from instructor_portal.attendance.exports import register_export_log
+from instructor_portal.attendance.routes import download_registers, show_registers
 from instructor_portal.catalogue.models import Venue
 from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
@@ -183,6 +185,27 @@ def _set_active(user: User, *, active: bool):
     else:
         flash(f"{user.full_name} can {'now' if active else 'no longer'} sign in.", "success")
     return redirect(url_for("organiser.instructors"))
+
+
+@bp.get("/registers")
+@organiser_required
+def registers():
+    """Show the filters for exporting any course's registers, and how many rows match."""
+    return show_registers()
+
+
+@bp.post("/registers.<any(csv, xlsx, pdf):fmt>")
+@organiser_required
+def export_registers(fmt: str):
+    """Download the registers that match the filters, as CSV, Excel or PDF sign-in sheets."""
+    return download_registers(fmt)
+
+
+@bp.get("/registers/exports")
+@organiser_required
+def register_exports():
+    """List every register export, newest first: who, when, which format and filters, how many rows, and whether care notes went out."""
+    return render_template("organiser/register_exports.html", page=register_export_log(page=request.args.get("page", 1, type=int)))
 
 
 @bp.route("/settings", methods=["GET", "POST"])

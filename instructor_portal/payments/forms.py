@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from instructor_portal.booking.models import Booking, PaymentMethod
 from instructor_portal.catalogue.models import Course
 from instructor_portal.catalogue.services import local_today
-from instructor_portal.forms import Between, LocalDateField, PoundsField, strip_whitespace
+from instructor_portal.forms import Between, DateRangeFilterForm, LocalDateField, PoundsField, strip_whitespace
 from instructor_portal.money import format_money, to_pence, to_pounds
 from instructor_portal.payments.ledger import LEDGER_METHODS, LedgerFilters
 from instructor_portal.payments.models import PaymentStatus
@@ -123,14 +123,9 @@ class RefundForm(OneTimeForm):
         return to_pence(self.amount.data)
 
 
-class LedgerFilterForm(FlaskForm):
+class LedgerFilterForm(DateRangeFilterForm):
     """The organiser's payment filters, sent by GET; a refused field shows its error and is ignored."""
 
-    class Meta:
-        csrf = False  # a GET form that changes nothing
-
-    date_from = LocalDateField("From", [Optional()])
-    date_to = LocalDateField("To", [Optional()])
     status = SelectField(
         "Status",
         choices=[SelectChoice("", "Any status"), *(SelectChoice(status.value, status.value.capitalize()) for status in PaymentStatus)],
@@ -149,15 +144,6 @@ class LedgerFilterForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.course.choices = [SelectChoice("", "Any course"), *(SelectChoice(str(course.id), course.title) for course in courses)]
 
-    def validate_date_to(self, field: LocalDateField) -> None:
-        start = None if self.date_from.errors else self.date_from.data
-        if field.data is not None and start is not None and field.data < start:
-            raise ValidationError("This date must be on or after the \"From\" date.")
-
-    def accepted(self) -> dict[str, Any]:
-        """Return the filled-in values that passed validation."""
-        return {name: field.data for name, field in self._fields.items() if not field.errors and field.data not in (None, "")}
-
     def filters(self) -> LedgerFilters:
         """Return the accepted filters as the ledger takes them."""
         values = self.accepted()
@@ -168,7 +154,3 @@ class LedgerFilterForm(FlaskForm):
             method=PaymentMethod(values["method"]) if "method" in values else None,
             course_id=int(values["course"]) if "course" in values else None,
         )
-
-    def query_args(self) -> dict[str, str]:
-        """Return the accepted values as query-string values, to carry into page and CSV links."""
-        return {name: value.isoformat() if hasattr(value, "isoformat") else str(value) for name, value in self.accepted().items()}

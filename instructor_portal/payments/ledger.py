@@ -21,12 +21,11 @@ from instructor_portal.extensions import db
 from instructor_portal.organiser.services import get_organisation
 from instructor_portal.money import to_pounds
 from instructor_portal.payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from instructor_portal.spreadsheets import spreadsheet_safe
 from instructor_portal.timezones import local_to_utc, to_local
 
 #: The methods that move money; free and funded places never make a payment.
 LEDGER_METHODS = (PaymentMethod.CARD, PaymentMethod.PAY_AT_VENUE, PaymentMethod.BANK_TRANSFER)
-#: A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_HEADER = [
     "Date", "Type", "Booking", "Course", "Parent or carer", "Method", "Status", "Amount", "Currency",
     "Received on", "Reason or note", "By", "Stripe id",
@@ -200,11 +199,6 @@ def ledger_courses() -> list[Course]:
     """List the courses that have any payment, for the ledger's course filter."""
     with_payments = select(Booking.course_id).join(Payment, Payment.booking_id == Booking.id)
     return list(db.session.scalars(select(Course).where(Course.id.in_(with_payments)).order_by(Course.title, Course.id)))
-
-
-def spreadsheet_safe(value: str) -> str:
-    """Prefix an apostrophe to typed text a spreadsheet would otherwise run as a formula."""
-    return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
 
 
 def _pounds(pence: int) -> str:

@@ -10,7 +10,7 @@ import stripe
 from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import PaymentMethod
 from instructor_portal.extensions import db
-from instructor_portal.payments import ledger, services
+from instructor_portal.payments import services
 from instructor_portal.payments.models import FlagKind, PaymentFlag, PaymentStatus, RefundStatus
 from tests import factories
 from tests.conftest import post_form, text
@@ -210,23 +210,6 @@ def test_typed_text_cannot_become_a_spreadsheet_formula(client, login_as, paid_b
     assert [row["Reason or note"] for row in rows if row["Type"] == "Refund"] == ["'-1 for the missed week", "'+44 1234 said so"]
     assert {row["Stripe id"][:3] for row in rows} == {"pi_", "re_"}
     assert all(not row["Amount"].startswith("'") for row in rows)
-
-
-@pytest.mark.parametrize(
-    ("typed", "safe"),
-    [
-        ("=1+1", "'=1+1"),
-        ("+44 117", "'+44 117"),
-        ("-5", "'-5"),
-        ("@cmd", "'@cmd"),
-        ("\t=1", "'\t=1"),
-        ("\r=1", "'\r=1"),
-        ("Missed a session", "Missed a session"),
-        ("", ""),
-    ],
-)
-def test_spreadsheet_safe(typed, safe):
-    assert ledger.spreadsheet_safe(typed) == safe
 
 
 # Flags
