@@ -8,11 +8,14 @@ write-only mode in a temporary file that is then streamed out.
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 import math
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
+from operator import itemgetter
 from datetime import date, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -26,12 +29,13 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from sqlalchemy import Select, and_, bindparam, distinct, func, select
+from sqlalchemy import Select, and_, bindparam, distinct, func, null, select, type_coerce, union_all
+from sqlalchemy.types import NullType
 from sqlalchemy.orm import aliased, selectinload
 
 from instructor_portal import audit
 from instructor_portal.accounts.models import Child, Role, User
-from instructor_portal.attendance.models import AttendanceMark
+from instructor_portal.attendance.models import AttendanceMark, Makeup, MakeupStatus
 from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus
 from instructor_portal.booking.services import describe_child_age, roster_name
@@ -53,11 +57,11 @@ FORMATS = {
 }
 HEADER = [
     "Date", "Start time", "Course", "Track", "Venue", "Instructor", "Child", "Age", "Parent or carer", "Phone",
-    "Attendance", "Note", "Marked by",
+    "Attendance", "Note", "Marked by", "Make-up from",
 ]
 CARE_NOTES_HEADER = "Care notes"
 #: Excel column widths, in characters, in the order of HEADER then CARE_NOTES_HEADER.
-XLSX_WIDTHS = [12, 10, 32, 22, 26, 22, 20, 24, 24, 16, 30, 36, 22, 40]
+XLSX_WIDTHS = [12, 10, 32, 22, 26, 22, 20, 24, 24, 16, 30, 36, 22, 32, 40]
 #: Rows fetched from the database at a time; also the CSV's chunk.
 BATCH = 1000
 #: Bytes of a built Excel file sent at a time.
@@ -137,6 +141,8 @@ class RegisterLine(NamedTuple):
     status: str
     note: str
     marked_by: str
+    #: The course a family is making up a session of; empty for the course's own families.
+    makeup_from: str
     #: None unless the person exporting asked for care notes.
     care_notes: str | None
 
@@ -183,38 +189,57 @@ def _scoped_conditions(filters: RegisterFilters, by: User) -> list:
     return conditions
 
 
-def _register_query(filters: RegisterFilters, *, by: User, care_notes: bool = False) -> Select:
-    """Select one row per scheduled session and live place on a confirmed booking of its course, only the columns exported.
+def _register_selects(filters: RegisterFilters, *, by: User, care_notes: bool = False) -> tuple[Select, Select]:
+    """Select one row per scheduled session and family on its register, only the columns exported: booked families, then make-ups.
 
-    The one place that decides who is on an exported register: counting, the files and
-    the sign-in sheets all read it. ``by`` limits an instructor to their own courses. What
-    a row shares with its session is looked up once per session (``_session_headings``).
+    A session's register holds the live places on its course's confirmed bookings and the
+    families there for a make-up (with the course they are making up). This is the one
+    place that decides who is on an exported register: counting, the files and the
+    sign-in sheets all read it. ``by`` limits an instructor to their own courses. What a
+    row shares with its session is looked up once per session (``_session_headings``);
+    the column before the care notes only orders the rows.
     """
-    parent, marker = aliased(User), aliased(User)
-    columns = [
-        CourseSession.id.label("session_id"), BookingPlace.child_id, Child.first_name, Child.last_name, Child.date_of_birth,
-        Child.due_date, Child.gestation_weeks, parent.full_name.label("parent"), parent.phone, AttendanceMark.status,
-        AttendanceMark.note, marker.full_name.label("marked_by"),
-    ]
-    if care_notes:
-        columns.append(Child.care_notes)
-    return (
-        select(*columns)
-        .select_from(CourseSession)
-        .join(Course, Course.id == CourseSession.course_id)
-        .join(BookingPlace, BookingPlace.course_id == Course.id)
-        .join(Booking, Booking.id == BookingPlace.booking_id)
-        .join(parent, parent.id == Booking.parent_id)
-        .outerjoin(Child, Child.id == BookingPlace.child_id)
-        .outerjoin(AttendanceMark, and_(AttendanceMark.place_id == BookingPlace.id, AttendanceMark.session_id == CourseSession.id))
-        .outerjoin(marker, marker.id == AttendanceMark.marked_by_id)
-        .where(
-            CourseSession.status == SessionStatus.SCHEDULED,
-            BookingPlace.live,
-            Booking.status == BookingStatus.CONFIRMED,
-            *_scoped_conditions(filters, by),
+    parent, marker, own_course = aliased(User), aliased(User), aliased(Course)
+
+    def rows(makeup_from) -> Select:
+        columns = [
+            CourseSession.id.label("session_id"), BookingPlace.child_id, Child.first_name, Child.last_name,
+            Child.date_of_birth, Child.due_date, Child.gestation_weeks, parent.full_name.label("parent"), parent.phone,
+            AttendanceMark.status, AttendanceMark.note, marker.full_name.label("marked_by"), makeup_from.label("makeup_from"),
+            # As the database gives it: only compared, so not worth converting on every row.
+            type_coerce(CourseSession.starts_at, NullType()).label("starts_at"),
+        ]
+        if care_notes:
+            columns.append(Child.care_notes)
+        return select(*columns).select_from(CourseSession).join(Course, Course.id == CourseSession.course_id)
+
+    def on_register(query: Select) -> Select:
+        return (
+            query.join(Booking, Booking.id == BookingPlace.booking_id)
+            .join(parent, parent.id == Booking.parent_id)
+            .outerjoin(Child, Child.id == BookingPlace.child_id)
+            .outerjoin(AttendanceMark, and_(AttendanceMark.place_id == BookingPlace.id, AttendanceMark.session_id == CourseSession.id))
+            .outerjoin(marker, marker.id == AttendanceMark.marked_by_id)
+            .where(
+                CourseSession.status == SessionStatus.SCHEDULED,
+                BookingPlace.live,
+                Booking.status == BookingStatus.CONFIRMED,
+                *_scoped_conditions(filters, by),
+            )
         )
+
+    booked = on_register(rows(null()).join(BookingPlace, BookingPlace.course_id == Course.id))
+    makeups = on_register(
+        rows(own_course.title)
+        .join(Makeup, and_(Makeup.session_id == CourseSession.id, Makeup.status == MakeupStatus.ACCEPTED))
+        .join(BookingPlace, BookingPlace.id == Makeup.place_id)
+        .join(own_course, own_course.id == BookingPlace.course_id)
     )
+    return booked, makeups
+
+
+#: How each part of a register export is ordered: by session start, then booking.
+ROW_ORDER = (CourseSession.starts_at, CourseSession.id, Booking.created_at, BookingPlace.id)
 
 
 def _headings_query() -> Select:
@@ -267,7 +292,7 @@ def _check_scope(filters: RegisterFilters, by: User) -> None:
 def count_register_rows(filters: RegisterFilters, *, by: User) -> RegisterCount:
     """Count the register rows and the sessions they fall in that an export with these filters would hold."""
     _check_scope(filters, by)
-    rows = _register_query(filters, by=by).subquery()
+    rows = union_all(*_register_selects(filters, by=by)).subquery()
     total, sessions = db.session.execute(select(func.count(), func.count(distinct(rows.c.session_id)))).one()
     return RegisterCount(rows=total, sessions=sessions)
 
@@ -280,20 +305,24 @@ def register_lines(filters: RegisterFilters, *, by: User, care_notes: bool = Fal
     """
     organisation = get_organisation()
     tz, cutoff = organisation.timezone, organisation.corrected_age_cutoff_months
-    query = _register_query(filters, by=by, care_notes=care_notes).order_by(
-        CourseSession.starts_at, CourseSession.id, Booking.created_at, BookingPlace.id
+    # Each part comes sorted from the database and the two are merged here, each session's
+    # make-ups after its own families: sorting their union in the database costs far more.
+    connection = db.session.connection()
+    parts = (
+        connection.execute(part.order_by(*ROW_ORDER).execution_options(yield_per=BATCH))
+        for part in _register_selects(filters, by=by, care_notes=care_notes)
     )
-    result = db.session.connection().execute(query.execution_options(yield_per=BATCH))
+    rows = heapq.merge(*parts, key=itemgetter(13, 0))
     headings_query = _headings_query()
     headings: dict[int, tuple[SessionHeading, _CourseFacts]] = {}
-    for partition in result.partitions():
+    while partition := list(islice(rows, BATCH)):
         # Look up this batch's sessions once; the last one may carry on from the batch before.
         wanted = {row[0] for row in partition}
         headings = {key: value for key, value in headings.items() if key in wanted}
         headings |= _session_headings(headings_query, wanted - headings.keys(), tz)
         # Unpacking each row as a tuple, rather than reading it by name, keeps the loop cheap.
         for (session_id, child_id, first_name, last_name, date_of_birth, due_date, gestation_weeks, parent, phone, status, note,
-             marked_by, *notes) in partition:
+             marked_by, makeup_from, _starts_at, *notes) in partition:
             heading, course = headings[session_id]
             if child_id is None:
                 child, age = "Child removed", ""
@@ -304,7 +333,7 @@ def register_lines(filters: RegisterFilters, *, by: User, care_notes: bool = Fal
             # Positional: this runs once a row, and keywords cost a noticeable share of the export.
             yield heading, RegisterLine(
                 child, age, parent, phone or "", status.label if status else "", note or "", marked_by or "",
-                (notes[0] or "") if care_notes else None,
+                makeup_from or "", (notes[0] or "") if care_notes else None,
             )
 
 
@@ -440,7 +469,8 @@ class _SignInSheets(FPDF):
         """Add the family's row with an empty box to tick and room to sign, on a new page when this one is full."""
         if self.will_page_break(self.ROW):
             self.start_session(heading, continued=True)
-        values = {"Child": line.child, "Parent or carer": line.parent, "Care notes": line.care_notes or "", "Here": "", "Signature": ""}
+        child = f"{line.child} (make-up)" if line.makeup_from else line.child
+        values = {"Child": child, "Parent or carer": line.parent, "Care notes": line.care_notes or "", "Here": "", "Signature": ""}
         for title, width in self.columns:
             x, y = self.get_x(), self.get_y()
             self.cell(width, self.ROW, _fit(self, values[title], width), border=1)

@@ -9,14 +9,16 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from instructor_portal.accounts.models import Role
-from instructor_portal.attendance import exports
+from instructor_portal.attendance import exports, makeups
 from instructor_portal.attendance.exports import RegisterFilters
 from instructor_portal.attendance.services import mark_attendance
 from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import BookingPlace, BookingStatus
 from instructor_portal.catalogue.models import AgeUnit, SessionStatus, Track
 from instructor_portal.extensions import db
+from instructor_portal.timezones import local_date
 from tests import factories
+from tests.attendance.conftest import NOW as MAKEUP_NOW
 
 #: 10:00 in London in winter, so local and UTC agree and dates read plainly.
 MONDAY = datetime(2030, 1, 7, 10, 0, tzinfo=UTC)
@@ -86,7 +88,8 @@ def test_a_row_carries_the_session_family_and_mark(scene):
     )
     assert line == exports.RegisterLine(
         child="Layla Khan", age="14 weeks", parent="Amira Khan", phone="07700 900111",
-        status="Present, observing (practised on a doll)", note="Sleepy today", marked_by="Jo Teacher", care_notes=None,
+        status="Present, observing (practised on a doll)", note="Sleepy today", marked_by="Jo Teacher", makeup_from="",
+        care_notes=None,
     )
 
 
@@ -203,7 +206,7 @@ def test_csv_has_a_header_and_a_row_per_family(scene):
     assert rows[0] == exports.HEADER
     assert rows[1] == [
         "2030-01-07", "10:00", "Tuesday babies", "Family", "Park Road Centre", "Jo Teacher", "Layla Khan", "14 weeks",
-        "Amira Khan", "07700 900111", "Present, observing (practised on a doll)", "Sleepy today", "Jo Teacher",
+        "Amira Khan", "07700 900111", "Present, observing (practised on a doll)", "Sleepy today", "Jo Teacher", "",
     ]
     assert len(rows) == 5
 
@@ -230,7 +233,7 @@ def test_xlsx_has_a_bold_frozen_header_real_dates_and_widths(scene):
     assert sheet.freeze_panes == "A2"
     day = sheet["A2"]
     assert day.is_date and day.value.date() == date(2030, 1, 7) and day.number_format == "dd/mm/yyyy"
-    assert [sheet.cell(row=2, column=column).value for column in (3, 7, 9, 14)] == ["Tuesday babies", "Layla Khan", "Amira Khan", "Reflux"]
+    assert [sheet.cell(row=2, column=column).value for column in (3, 7, 9, 15)] == ["Tuesday babies", "Layla Khan", "Amira Khan", "Reflux"]
     assert sheet["D4"].value == "Adoptive, foster and kinship families"
     assert sheet["G4"].value == "Mia J."
     assert sheet.column_dimensions["C"].width == 32
@@ -399,3 +402,28 @@ def test_the_export_log_lists_exports_newest_first_with_who_made_them(scene):
     assert (earlier.by, earlier.format, earlier.filters, earlier.rows, earlier.care_notes) == (
         "Olu Organiser", "CSV", "Every session", 5, False,
     )
+
+
+# --- Make-ups -----------------------------------------------------------------------------------
+
+
+def test_a_family_there_for_a_make_up_is_on_that_sessions_export_and_says_from_where(makeup_scene):
+    scene = makeup_scene
+    organiser = factories.make_user(role=Role.ORGANISER)
+    offered = makeups.offer_makeup(scene.missed, scene.place, scene.target, by=scene.instructor, now=MAKEUP_NOW)
+    filters = RegisterFilters(course=scene.other)
+    assert exports.count_register_rows(filters, by=organiser).rows == 0  # an offer holds no place yet
+
+    makeups.accept_makeup(offered, by=scene.booking.parent, now=MAKEUP_NOW)
+    mark_attendance(scene.target, scene.place.id, "present", by=organiser, now=MAKEUP_NOW)
+
+    rows = read_csv(exports.export_registers(filters, "csv", by=organiser))
+    row = dict(zip(rows[0], rows[1]))
+    assert len(rows) == 2
+    assert (row["Child"], row["Attendance"], row["Make-up from"]) == ("Layla Khan", "Present", "Tuesday babies")
+    assert row["Date"] == local_date(scene.target.starts_at, "Europe/London").isoformat()
+    assert exports.count_register_rows(filters, by=organiser).rows == 1
+    assert any("Layla Khan (make-up)" in page for page in pdf_text(exports.export_registers(filters, "pdf", by=organiser)))
+    # The course the family missed still lists them at its own sessions, with no make-up there.
+    own = read_csv(exports.export_registers(RegisterFilters(course=scene.course), "csv", by=organiser))
+    assert {tuple(line[6:7] + line[-1:]) for line in own[1:]} == {("Layla Khan", "")}
