@@ -301,18 +301,22 @@ def register_lines(filters: RegisterFilters, *, by: User, care_notes: bool = Fal
     """Yield each session's heading and each family's line, by session start then booking, a batch at a time.
 
     Children are named in full, by first name and last initial on adoptive and foster courses; ages are on the
-    session's day, corrected where the course uses it, as on the register itself.
+    session's day, corrected where the course uses it, as on the register itself. Everything
+    read from ``filters``, ``by`` and the settings is read now: a streamed file's lines are
+    written after the request's database session has ended, when those objects can no longer load.
     """
     organisation = get_organisation()
-    tz, cutoff = organisation.timezone, organisation.corrected_age_cutoff_months
+    settings = organisation.timezone, organisation.corrected_age_cutoff_months
+    parts = [part.order_by(*ROW_ORDER).execution_options(yield_per=BATCH)
+             for part in _register_selects(filters, by=by, care_notes=care_notes)]
+    return _register_lines(parts, *settings, care_notes=care_notes)
+
+
+def _register_lines(parts: list[Select], tz: str, cutoff: int, *, care_notes: bool) -> Iterator[tuple[SessionHeading, RegisterLine]]:
     # Each part comes sorted from the database and the two are merged here, each session's
     # make-ups after its own families: sorting their union in the database costs far more.
     connection = db.session.connection()
-    parts = (
-        connection.execute(part.order_by(*ROW_ORDER).execution_options(yield_per=BATCH))
-        for part in _register_selects(filters, by=by, care_notes=care_notes)
-    )
-    rows = heapq.merge(*parts, key=itemgetter(13, 0))
+    rows = heapq.merge(*(connection.execute(part) for part in parts), key=itemgetter(13, 0))
     headings_query = _headings_query()
     headings: dict[int, tuple[SessionHeading, _CourseFacts]] = {}
     while partition := list(islice(rows, BATCH)):
