@@ -10,18 +10,23 @@ from instructor_portal.organiser.services import get_organisation
 from instructor_portal.timezones import to_local
 
 
-def course_calendar(course: Course, *, cancelled: bool = False) -> bytes:
-    """Every session of ``course`` as events in the organisation's time zone."""
+def course_calendar(course: Course, *, cancelled: bool = False, makeup_sessions: list[CourseSession] = ()) -> bytes:
+    """Every session of ``course``, and the make-up sessions the family booked on other courses, as events in the organisation's time zone."""
     total = len(course.sessions)
     return _calendar(
-        [(session, f"{course.title} ({number} of {total})") for number, session in enumerate(course.sessions, start=1)],
+        [(session, f"{course.title} ({number} of {total})") for number, session in enumerate(course.sessions, start=1)]
+        + [(session, _makeup_summary(session)) for session in makeup_sessions],
         cancelled=cancelled,
     )
 
 
 def makeup_calendar(session: CourseSession, *, cancelled: bool = False) -> bytes:
     """The one session a family comes to as a make-up, as an event in the organisation's time zone."""
-    return _calendar([(session, f"Make-up session: {session.course.title}")], cancelled=cancelled)
+    return _calendar([(session, _makeup_summary(session))], cancelled=cancelled)
+
+
+def _makeup_summary(session: CourseSession) -> str:
+    return f"Make-up session: {session.course.title}"
 
 
 def _calendar(events: list[tuple[CourseSession, str]], *, cancelled: bool) -> bytes:
@@ -55,7 +60,7 @@ def _calendar(events: list[tuple[CourseSession, str]], *, cancelled: bool) -> by
     if events:
         # Describe the zone only around the sessions' dates, which keeps the file small.
         calendar.add_missing_timezones(
-            first_date=(events[0][0].starts_at - timedelta(days=366)).date(),
-            last_date=(events[-1][0].ends_at + timedelta(days=366)).date(),
+            first_date=(min(session.starts_at for session, _ in events) - timedelta(days=366)).date(),
+            last_date=(max(session.ends_at for session, _ in events) + timedelta(days=366)).date(),
         )
     return calendar.to_ical()

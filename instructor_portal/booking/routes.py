@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from instructor_portal.accounts.models import Role
 from instructor_portal.attendance import makeups
-from instructor_portal.attendance.models import Makeup
+from instructor_portal.attendance.models import Makeup, MakeupStatus
 from instructor_portal.attendance.services import family_attendance
 from instructor_portal.booking import services
 from instructor_portal.booking.forms import BookingForm, CancelBookingForm, PaymentChoiceForm
@@ -177,11 +177,13 @@ def _answer_makeup(makeup_id: int, answer, done: str):
 @bp.get("/account/bookings/<int:booking_id>/calendar.ics")
 @parent_required
 def booking_calendar(booking_id: int):
-    """Download the booking's sessions as an iCalendar file."""
+    """Download the booking's sessions, and the make-up sessions it has booked, as an iCalendar file."""
     booking = _own_booking(booking_id)
     cancelled = booking.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
+    booked_makeups = [makeup.session for makeup in makeups.family_makeups(current_user, booking=booking)
+                      if makeup.status == MakeupStatus.ACCEPTED]
     return Response(
-        course_calendar(booking.course, cancelled=cancelled),
+        course_calendar(booking.course, cancelled=cancelled, makeup_sessions=booked_makeups),
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="course-{booking.course_id}.ics"'},
     )

@@ -198,3 +198,19 @@ def test_a_family_not_marked_absent_is_told_why_there_is_no_makeup(client, login
 
     assert "Make-ups are offered to families marked absent at the session." in html
     assert 'name="session_id"' not in html
+
+
+def test_the_bookings_calendar_file_holds_a_booked_makeup_but_not_an_offer(client, login_as, makeup_scene):
+    scene = makeup_scene
+    makeup = offer(scene)
+    login_as(scene.booking.parent)
+    calendar_url = f"/account/bookings/{scene.booking.id}/calendar.ics"
+    makeup_uid = f"-session-{scene.target.id}@".encode()
+
+    offered = client.get(calendar_url).data
+    assert b"Make-up session: Friday babies" not in offered and makeup_uid not in offered
+
+    makeups.accept_makeup(makeup, by=scene.booking.parent, now=NOW)
+    booked = client.get(calendar_url).data
+    assert booked.count(b"BEGIN:VEVENT") == len(scene.course.sessions) + 1
+    assert b"SUMMARY:Make-up session: Friday babies" in booked and makeup_uid in booked
