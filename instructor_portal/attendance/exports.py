@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import heapq
 import io
-import math
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -40,7 +39,7 @@ from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus
 from instructor_portal.booking.services import describe_child_age, roster_name
 from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, SessionStatus, Track, Venue
-from instructor_portal.catalogue.services import Page
+from instructor_portal.catalogue.services import Page, page_bounds
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
 from instructor_portal.organiser.services import get_organisation
@@ -567,8 +566,7 @@ def register_export_log(*, page: int = 1, per_page: int = 50) -> Page[ExportLogE
     """Return one page of the register exports, newest first, with who made each."""
     exports = select(AuditEntry).where(AuditEntry.action == EXPORT_ACTION)
     total = db.session.scalar(select(func.count()).select_from(exports.subquery()))
-    pages = max(1, math.ceil(total / per_page))
-    number = min(max(1, page), pages)
+    number, pages = page_bounds(page, total, per_page)
     rows = db.session.execute(
         select(AuditEntry, User.full_name)
         .outerjoin(User, User.id == AuditEntry.actor_id)

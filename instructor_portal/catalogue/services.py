@@ -240,6 +240,12 @@ class Page(Generic[T]):
         return self.number < self.pages
 
 
+def page_bounds(requested: int, total: int, per_page: int) -> tuple[int, int]:
+    """Return the page to show (the one asked for, kept within range) and how many pages ``total`` items fill."""
+    pages = max(1, math.ceil(total / per_page))
+    return min(max(1, requested), pages), pages
+
+
 @dataclass(frozen=True)
 class InstructorListing:
     """An instructor in the public directory with their upcoming courses."""
@@ -384,8 +390,7 @@ def search_courses(filters: CourseFilters, *, page: int = 1, per_page: int = 12,
                 first_session_date=_first_session_date(row.first_session_at), corrected_age_cutoff_months=cutoff,
             )
         rows = [row for row in rows if checks[row.id].eligible]
-    pages = max(1, math.ceil(len(rows) / per_page))
-    number = min(max(1, page), pages)
+    number, pages = page_bounds(page, len(rows), per_page)
     page_ids = [row.id for row in rows[(number - 1) * per_page : number * per_page]]
     listings = _listings(now, Course.id.in_(page_ids)) if page_ids else []
     items = [replace(listing, eligibility=checks.get(listing.course.id)) for listing in listings]

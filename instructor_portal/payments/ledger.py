@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,7 +15,7 @@ from instructor_portal import audit
 from instructor_portal.accounts.models import User
 from instructor_portal.booking.models import Booking, PaymentMethod
 from instructor_portal.catalogue.models import Course
-from instructor_portal.catalogue.services import Page
+from instructor_portal.catalogue.services import Page, page_bounds
 from instructor_portal.extensions import db
 from instructor_portal.organiser.services import get_organisation
 from instructor_portal.money import to_pounds
@@ -172,8 +171,7 @@ def ledger_page(filters: LedgerFilters, *, page: int = 1, per_page: int = 50) ->
     """Return one page of the filtered ledger, newest first."""
     ledger = _ledger(filters)
     total = db.session.scalar(select(func.count()).select_from(ledger))
-    pages = max(1, math.ceil(total / per_page))
-    number = min(max(1, page), pages)
+    number, pages = page_bounds(page, total, per_page)
     rows = db.session.execute(_ordered(ledger).limit(per_page).offset((number - 1) * per_page)).all()
     return Page(items=_entries(rows), number=number, pages=pages, total=total)
 
