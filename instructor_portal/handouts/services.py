@@ -354,8 +354,10 @@ def family_handouts(booking: Booking, *, now: datetime | None = None) -> FamilyH
     if booking.status != BookingStatus.CONFIRMED or not any(place.live for place in booking.places):
         return FamilyHandouts([], None)
     offered = [handout for handout in course_handouts(booking.course) if not handout.is_retired]
-    released = [handout for handout in offered if is_released(handout, now=now)]
-    waiting = [handout for handout in offered if not is_released(handout, now=now)]
+    released: list[Handout] = []
+    waiting: list[Handout] = []
+    for handout in offered:
+        (released if is_released(handout, now=now) else waiting).append(handout)
 
     def released_order(handout: Handout) -> tuple:
         return release_time(handout) or EARLIEST, handout.id  # "once booked" ones come first
