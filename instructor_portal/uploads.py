@@ -20,6 +20,7 @@ from typing import BinaryIO, Protocol
 
 from flask import current_app
 from sqlalchemy import CheckConstraint, String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from instructor_portal.clock import utcnow
@@ -161,6 +162,15 @@ class LocalStorage:
 def get_storage() -> FileStorage:
     """The storage the app is configured with."""
     return LocalStorage(current_app.config["UPLOAD_STORAGE_PATH"])
+
+
+def commit_upload(*, field: str) -> None:
+    """Commit the transaction that stored a file; if another upload stored the same content at the same moment, say so."""
+    try:
+        db.session.commit()
+    except IntegrityError:  # the unique checksum: the other upload's row won
+        db.session.rollback()
+        raise UploadError("The same file was being uploaded at the same moment. Please try again.", field=field) from None
 
 
 def store_file(data: bytes, kind: FileKind) -> StoredFile:

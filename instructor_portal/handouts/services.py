@@ -16,7 +16,6 @@ from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from instructor_portal import audit
 from instructor_portal.accounts.models import Role, User
@@ -38,6 +37,7 @@ from instructor_portal.uploads import (
     TEXT,
     WEBP,
     UploadError,
+    commit_upload,
     format_size,
     get_storage,
     read_at_most,
@@ -110,14 +110,6 @@ def check_file(filename: str | None, data: bytes) -> tuple[FileKind, str]:
     return kind, name
 
 
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same file, uploaded twice at the same moment, was stored by the other upload
-        db.session.rollback()
-        raise HandoutError("The same file was being uploaded at the same moment. Please try again.", field="file") from None
-
-
 # --- Details and release rules ----------------------------------------------------------------
 
 
@@ -175,7 +167,7 @@ def upload_handout(course: Course | None, *, actor: User, title: str, descriptio
     handout = Handout(course=course, stored_file=stored, original_filename=name, uploaded_by=actor, **fields)
     db.session.add(handout)
     audit.record(actor, "handout.uploaded", handout, title=handout.title, sha256=stored.sha256, library=course is None)
-    _commit()
+    commit_upload(field="file")
     return handout
 
 
@@ -201,7 +193,7 @@ def attach_library_handout(course: Course, library_handout_id: int | None, *, ac
     )
     db.session.add(handout)
     audit.record(actor, "handout.attached", handout, library_handout_id=item.id)
-    _commit()
+    db.session.commit()
     return handout
 
 
@@ -220,7 +212,7 @@ def update_handout(handout: Handout, *, actor: User, title: str, description: st
     for name in changed:
         setattr(handout, name, fields[name])
     audit.record(actor, "handout.updated", handout, changed=changed)
-    _commit()
+    db.session.commit()
     return handout
 
 
@@ -243,7 +235,7 @@ def replace_handout(handout: Handout, *, actor: User, filename: str | None, stre
             .execution_options(synchronize_session="fetch")
         )
     audit.record(actor, "handout.replaced", handout, previous_sha256=previous.sha256, sha256=stored.sha256)
-    _commit()
+    commit_upload(field="file")
     return handout
 
 
@@ -252,7 +244,7 @@ def retire_handout(handout: Handout, *, actor: User, now: datetime | None = None
     _refuse_if_retired(handout)
     handout.retired_at = now or utcnow()
     audit.record(actor, "handout.retired", handout)
-    _commit()
+    db.session.commit()
     return handout
 
 

@@ -10,6 +10,7 @@ from instructor_portal.booking.services import build_roster, places_left
 from instructor_portal.catalogue.models import Course, CourseSession
 from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
+from instructor_portal.errors import DomainError
 from instructor_portal.forms import form_status, form_values, show_domain_error
 from instructor_portal.handouts.services import course_handouts
 from instructor_portal.organiser.services import get_organisation, list_staff
@@ -239,7 +240,7 @@ def profile_photo():
     if form.validate_on_submit():
         try:
             services.set_profile_photo(current_user, actor=current_user, stream=form.photo.data)
-        except services.TeachingError as error:
+        except DomainError as error:  # the service's own refusals, and a clash with another upload
             show_domain_error(form, error)
         else:
             flash("Photo saved. Families see it on your profile.", "success")

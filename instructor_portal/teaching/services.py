@@ -37,7 +37,7 @@ from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
 from instructor_portal.organiser.services import get_organisation
 from instructor_portal.timezones import local_to_utc
-from instructor_portal.uploads import IMAGES, UploadError, format_size, read_at_most, sniff, store_file
+from instructor_portal.uploads import IMAGES, UploadError, commit_upload, format_size, read_at_most, sniff, store_file
 
 #: How far ahead a session may be scheduled.
 SCHEDULE_HORIZON = timedelta(days=3 * 365)
@@ -352,7 +352,7 @@ def set_profile_photo(user: User, *, actor: User, stream: BinaryIO | None) -> In
     profile = _own_profile(user, actor)
     profile.photo = store_file(data, kind)
     audit.record(actor, "profile.photo_changed", user, sha256=profile.photo.sha256)
-    db.session.commit()
+    commit_upload(field="photo")
     return profile
 
 
