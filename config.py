@@ -22,6 +22,11 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 class Config:
     """Settings shared by every environment, read from the environment with safe defaults."""
 
@@ -32,6 +37,9 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'instructor_portal.sqlite'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    #: The longest anything waits for a database lock before the visitor is told the site is
+    #: busy; well inside gunicorn's worker timeout.
+    DATABASE_LOCK_TIMEOUT = _env_float("DATABASE_LOCK_TIMEOUT", 5.0)
 
     #: Absolute address of the site, used for links in emails sent outside a request.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
@@ -88,6 +96,10 @@ class Config:
     STRIPE_WEBHOOK_SECRETS = [s.strip() for s in os.environ.get("STRIPE_WEBHOOK_SECRETS", "").split(",") if s.strip()]
     #: How far back reconcile-payments looks for events that were never delivered.
     STRIPE_RECONCILE_DAYS = _env_int("STRIPE_RECONCILE_DAYS", 3)
+    #: Seconds to wait for Stripe to answer, and how many times to retry; together they stay
+    #: well inside gunicorn's 30-second worker timeout, so a hanging Stripe gets a clear page.
+    STRIPE_TIMEOUT = _env_float("STRIPE_TIMEOUT", 8.0)
+    STRIPE_MAX_RETRIES = _env_int("STRIPE_MAX_RETRIES", 1)
 
     CATALOGUE_PAGE_SIZE = _env_int("CATALOGUE_PAGE_SIZE", 12)
     #: Public pages are cached for signed-out visitors (per worker unless CACHE_TYPE is
@@ -115,6 +127,9 @@ class TestingConfig(Config):
     PASSWORD_HASH_MEMORY_COST = 64
     MAIL_SERVER = ""
     RATELIMIT_STORAGE_URI = "memory://"
+    #: Tests that hold a lock on purpose need not wait the production five seconds.
+    DATABASE_LOCK_TIMEOUT = 2.0
+    STRIPE_TIMEOUT = 3.0
     STRIPE_SECRET_KEY = ""
     STRIPE_WEBHOOK_SECRETS: list[str] = []
 

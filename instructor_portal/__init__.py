@@ -6,6 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEVELOPMENT_SECRET_KEY, config_for
+from instructor_portal.db import engine_options
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +38,9 @@ def configure(app: Flask, config) -> None:
     secret = app.config.get("SECRET_KEY") or ""
     if app.config["ENV_NAME"] == "production" and (secret == DEVELOPMENT_SECRET_KEY or len(secret) < 32):
         raise RuntimeError("Refusing to start in production without a real SECRET_KEY (32 or more random characters).")
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"], lock_timeout=app.config["DATABASE_LOCK_TIMEOUT"]
+    )
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -46,8 +50,10 @@ def configure(app: Flask, config) -> None:
 def register_extensions(app: Flask) -> None:
     from instructor_portal.catalogue.cache import watch_catalogue_changes
     from instructor_portal.extensions import cache, csrf, db, limiter, login_manager, migrate
+    from instructor_portal.locks import watch_transactions
 
     db.init_app(app)
+    watch_transactions()
     watch_catalogue_changes()
     cache.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)

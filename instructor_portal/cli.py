@@ -51,10 +51,13 @@ def expire_holds() -> None:
 @click.command("reconcile-payments")
 def reconcile_payments() -> None:
     """Apply whatever Stripe knows that a missed webhook did not tell us; running it twice changes nothing."""
-    from instructor_portal.payments.services import reconcile_payments as reconcile
+    from instructor_portal.payments.stripe_events import reconcile_payments as reconcile
 
     counts = reconcile()
-    click.echo(f"Updated {counts['sessions']} payments from their sessions, applied {counts['events']} missed events, completed {counts['refunds']} refunds.")
+    click.echo(
+        f"Updated {counts['sessions']} payments from their sessions, applied {counts['events']} missed events, "
+        f"completed {counts['refunds']} refunds" + (f"; {counts['errors']} left for the next run." if counts["errors"] else ".")
+    )
 
 
 @click.command("seed-demo")

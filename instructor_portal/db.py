@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from flask import abort
-from sqlalchemy import DateTime, Enum, MetaData, event
+from sqlalchemy import DateTime, Enum, MetaData, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
@@ -68,12 +68,23 @@ class TimestampMixin:
 
 @event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection, connection_record):
-    """Enforce foreign keys and wait for locks instead of failing at once on SQLite."""
+    """Enforce foreign keys on SQLite."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+
+def engine_options(url: str, options: dict, *, lock_timeout: float) -> dict:
+    """The engine options with every wait for a lock, or for PostgreSQL to answer, bounded by ``lock_timeout`` seconds."""
+    connect_args = dict(options.get("connect_args", {}))
+    backend = make_url(url).get_backend_name()
+    if backend == "postgresql":
+        connect_args.setdefault("options", f"-c lock_timeout={round(lock_timeout * 1000)}")
+        connect_args.setdefault("connect_timeout", max(round(lock_timeout), 2))
+    elif backend == "sqlite":
+        connect_args.setdefault("timeout", lock_timeout)  # SQLite's busy timeout
+    return {**options, "connect_args": connect_args}
 
 
 def get_or_404(model, ident: int):

@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 from flask import Flask
+from werkzeug.local import LocalProxy
 
 from instructor_portal.markdown import render_markdown
 from instructor_portal.money import format_money
@@ -56,4 +57,5 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def inject_organisation():
-        return {"organisation": get_organisation()}
+        # Read on first use, so a page that never shows it (the database-unavailable page) never asks the database.
+        return {"organisation": LocalProxy(get_organisation)}

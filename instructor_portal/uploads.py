@@ -9,6 +9,7 @@ so object storage can be added later by writing another class with the same thre
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -24,8 +25,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from instructor_portal.clock import utcnow
-from instructor_portal.errors import DomainError
+from instructor_portal.errors import DomainError, forget_failed_transaction
 from instructor_portal.extensions import db
+
+
+log = logging.getLogger(__name__)
 
 
 class UploadError(DomainError):
@@ -123,6 +127,12 @@ class FileStorage(Protocol):
     def exists(self, key: str) -> bool:
         """Say whether a file is stored under the key."""
 
+    def delete(self, key: str) -> None:
+        """Remove the file stored under the key, if there is one."""
+
+    def check(self) -> None:
+        """Raise OSError unless a file could be stored now."""
+
 
 class LocalStorage:
     """Files on local disk, at ``<root>/<first two characters of the key>/<key>``."""
@@ -158,29 +168,66 @@ class LocalStorage:
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def check(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=self.root, prefix=".health-") as probe:
+            probe.write(b"ok")
+
 
 def get_storage() -> FileStorage:
     """The storage the app is configured with."""
     return LocalStorage(current_app.config["UPLOAD_STORAGE_PATH"])
 
 
+#: The session.info key listing the files saved in this transaction, removed again if it fails.
+SAVED = "stored_keys"
+
+
 def commit_upload(*, field: str) -> None:
-    """Commit the transaction that stored a file; if another upload stored the same content at the same moment, say so."""
+    """Commit the transaction that stored a file; if it fails, remove the file again, so no file outlives its row.
+
+    If another upload stored the same content at the same moment, say so.
+    """
+    saved = db.session.info.pop(SAVED, [])
     try:
         db.session.commit()
-    except IntegrityError:  # the unique checksum: the other upload's row won
-        db.session.rollback()
-        raise UploadError("The same file was being uploaded at the same moment. Please try again.", field=field) from None
+    except BaseException as error:
+        forget_failed_transaction()
+        storage = get_storage()
+        for key in saved:
+            storage.delete(key)
+        if isinstance(error, IntegrityError):  # the unique checksum: the other upload's row won
+            raise UploadError("The same file was being uploaded at the same moment. Please try again.", field=field) from None
+        raise
 
 
-def store_file(data: bytes, kind: FileKind) -> StoredFile:
-    """The stored file for these bytes, saving them only if the same content is not stored already; the caller commits."""
+def store_file(data: bytes, kind: FileKind, *, field: str) -> StoredFile:
+    """The stored file for these bytes, saving them only if the same content is not stored already; commit with commit_upload.
+
+    A storage that cannot be written (full, or not allowed) gets UploadError naming ``field``, and nothing is kept.
+    """
     digest = hashlib.sha256(data).hexdigest()
     storage = get_storage()
     stored = db.session.scalars(select(StoredFile).where(StoredFile.sha256 == digest)).first()
+    if stored is not None and storage.exists(stored.key):
+        return stored
+    try:
+        key = storage.save(data)
+    except OSError as error:
+        log.error("Could not store an upload of %s bytes: %s", len(data), error)
+        db.session.rollback()
+        raise UploadError(
+            "We could not save the file just now: our file storage is full or cannot be written to. Nothing was saved; "
+            "please try again later, and tell the organiser if it keeps happening.",
+            field=field,
+        ) from None
+    db.session.info.setdefault(SAVED, []).append(key)
     if stored is None:
-        stored = StoredFile(key=storage.save(data), sha256=digest, size=len(data), content_type=kind.content_type)
+        stored = StoredFile(key=key, sha256=digest, size=len(data), content_type=kind.content_type)
         db.session.add(stored)
-    elif not storage.exists(stored.key):  # the row outlived its file (say, a database restored elsewhere)
-        stored.key = storage.save(data)
+    else:  # the row outlived its file (say, a database restored elsewhere)
+        stored.key = key
     return stored

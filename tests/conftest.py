@@ -137,6 +137,8 @@ def racing_app(app, database_url):
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": MAX_RACERS, "max_overflow": 0, "pool_timeout": 60},
+            # Fifty racers queue behind one lock on purpose; none of them should give up waiting.
+            "DATABASE_LOCK_TIMEOUT": 60,
         }
     )
     yield racer
@@ -168,6 +170,34 @@ def race(app, attempt, arguments: list[tuple]) -> Counter:
     for thread in threads:
         thread.join(timeout=120)
     return Counter(outcomes)
+
+
+@contextmanager
+def lock_held_elsewhere(table: str, row_id: int, *, exclusive: bool = False):
+    """Hold a row's lock from another connection, as a slow transaction elsewhere would.
+
+    On SQLite that is the database's write lock; ``exclusive`` also keeps readers out, as a
+    writer in the middle of committing does (on PostgreSQL, as a migration does, of the table
+    and of the catalogue's version counter that every public page and /healthz read).
+    """
+    db.session.commit()  # the test's own reads would otherwise hold the table open
+    connection = db.engine.raw_connection()
+    cursor = connection.cursor()
+    sqlite = db.engine.dialect.name == "sqlite"
+    try:
+        if sqlite:
+            connection.driver_connection.isolation_level = None
+            cursor.execute("BEGIN EXCLUSIVE" if exclusive else "BEGIN IMMEDIATE")
+        else:
+            cursor.execute(f"LOCK TABLE {table}, catalogue_versions IN ACCESS EXCLUSIVE MODE" if exclusive else f"SELECT id FROM {table} WHERE id = %s FOR UPDATE",
+                           () if exclusive else (row_id,))
+        yield
+    finally:
+        if sqlite:
+            cursor.execute("ROLLBACK")
+        else:
+            connection.rollback()
+        connection.close()
 
 
 @pytest.fixture

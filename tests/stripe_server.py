@@ -3,7 +3,9 @@
 The real ``stripe`` library talks HTTP to it, so the payments code runs as in production:
 form-encoded parameters, idempotency keys, Stripe's error shapes and list pagination.
 Tests play the customer and Stripe's side through Python methods (``complete_session``,
-``async_payment_succeeded``, ``advance``, ...) and read the events Stripe would send.
+``async_payment_succeeded``, ``advance``, ...) and read the events Stripe would send; they
+make the network misbehave with ``inject`` (a slow answer, an answer lost after the work was
+done, an outage), so the payments code is tried against faults as well as the happy path.
 Only Checkout Sessions in payment mode, their payment intents and charges, refunds and
 events are modelled.
 """
@@ -18,6 +20,7 @@ import json
 import operator
 import re
 import secrets
+import socket
 import string
 import threading
 import time
@@ -197,6 +200,26 @@ def _json(body: JSON, status: int, *, replayed: bool = False) -> Response:
     return response
 
 
+FAULT_KINDS = ("slow", "lost", "down")
+
+
+class _Fault:
+    """A way for matching requests to misbehave, for a number of times (None: until cleared)."""
+
+    def __init__(self, kind: str, method: str, path: str, times: int | None, seconds: float) -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"fault kind must be one of {FAULT_KINDS}")
+        self.kind, self.method, self.path, self.times, self.seconds = kind, method, path, times, seconds
+
+    def take(self, method: str, path: str) -> bool:
+        """Say whether this request is hit, counting it down."""
+        if self.times == 0 or not fnmatch.fnmatchcase(method, self.method) or not fnmatch.fnmatchcase(path, self.path):
+            return False
+        if self.times is not None:
+            self.times -= 1
+        return True
+
+
 class _QuietHandler(WSGIRequestHandler):
     """Keep a line per request out of the test output; errors are still logged."""
 
@@ -223,6 +246,8 @@ class FakeStripe:
         self._payment_intent_metadata: dict[str, dict[str, str]] = {}
         self._idempotent: dict[tuple[str, str], tuple[tuple[str, str, JSON], JSON]] = {}
         self._offset = 0
+        self._faults: list[_Fault] = []
+        self.hits: list[tuple[str, str]] = []
         api = self._api
 
         def retrieve(kind: str) -> Callable[..., Response]:
@@ -262,6 +287,29 @@ class FakeStripe:
             self._payment_intent_metadata.clear()
             self._idempotent.clear()
             self._offset = 0
+            self._faults.clear()
+            self.hits.clear()
+
+    # -- faults -------------------------------------------------------------------------
+
+    def inject(self, kind: str, *, method: str = "*", path: str = "/v1/*", times: int | None = 1, seconds: float = 0.0) -> None:
+        """Make requests matching ``method`` and ``path`` (shell patterns) misbehave, ``times`` times (None: until cleared).
+
+        "slow" answers after ``seconds`` (the work is done after the wait, as a real slow
+        server does it even when the client has given up); "lost" does the work, then drops
+        the connection without answering; "down" answers 503 without doing anything.
+        """
+        with self._lock:
+            self._faults.append(_Fault(kind, method, path, times, seconds))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def _fault_for(self, method: str, path: str) -> _Fault | None:
+        with self._lock:
+            self.hits.append((method, path))
+            return next((fault for fault in self._faults if fault.take(method, path)), None)
 
     # -- time -------------------------------------------------------------------------
 
@@ -353,6 +401,12 @@ class FakeStripe:
 
     def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
+        fault = self._fault_for(request.method, request.path)
+        if fault is not None and fault.kind == "down":
+            body = StripeApiError(503, "Stripe is temporarily unavailable (injected).", type="api_error").body
+            return _json(body, 503)(environ, start_response)
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.seconds)
         try:
             endpoint, args = self._routes.bind_to_environ(environ).match()
         except HTTPException:
@@ -360,6 +414,11 @@ class FakeStripe:
             response = _json(StripeApiError(404, message).body, 404)
         else:
             response = endpoint(request, **args)
+        if fault is not None and fault.kind == "lost":
+            # The work is done; the answer never reaches the client.
+            environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+            start_response("200 OK", [])  # writing it fails quietly: the server sees a dropped connection
+            return []
         return response(environ, start_response)
 
     def _api(self, handler: Callable[..., JSON]) -> Callable[..., Response]:

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from instructor_portal import audit
+from instructor_portal import audit, locks
 from instructor_portal.accounts.models import User
 from instructor_portal.attendance.models import LIVE_MAKEUP_STATUSES, AttendanceMark, Makeup, MakeupStatus
 from instructor_portal.booking import capacity
@@ -24,6 +24,7 @@ from instructor_portal.catalogue.models import Course, CourseSession, CourseStat
 from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
+from instructor_portal.locks import unit_of_work
 from instructor_portal.notifications.services import absolute_url, enqueue_email
 from instructor_portal.organiser.services import get_organisation
 
@@ -159,9 +160,9 @@ def offer_makeup(session: CourseSession, place: BookingPlace, target: CourseSess
                  now: datetime | None = None) -> Makeup:
     """Offer the family on ``place``, who missed ``session``, the matching ``target`` session of another course, and email them."""
     now = now or utcnow()
-    # Offers for the course's families one at a time, so two offers at once cannot pass the cap together.
-    capacity.lock_course(session.course_id)
-    try:
+    with unit_of_work():
+        # Offers for the course's families one at a time, so two offers at once cannot pass the cap together.
+        locks.lock(session.course)
         refusal = makeup_refusal(session, place)
         if refusal:
             raise MakeupError(refusal)
@@ -173,27 +174,30 @@ def offer_makeup(session: CourseSession, place: BookingPlace, target: CourseSess
             raise MakeupError("That session is not the matching session of another course on this track.")
         if capacity.places_free_at(target, now=now) <= 0:
             raise capacity.SessionFull("Sorry, that session is now full.")
-    except DomainError:
-        db.session.rollback()
-        raise
-    makeup = Makeup(place=place, missed_session=session, session=target, status=MakeupStatus.OFFERED, offered_by=by, offered_at=now)
-    db.session.add(makeup)
-    _email_family(makeup, "makeup_offered", f"A make-up session for you: {target.course.title}")
-    audit.record(by, "makeup.offered", makeup, place_id=place.id, missed_session_id=session.id, session_id=target.id)
-    db.session.commit()
+        makeup = Makeup(place=place, missed_session=session, session=target, status=MakeupStatus.OFFERED, offered_by=by, offered_at=now)
+        db.session.add(makeup)
+        _email_family(makeup, "makeup_offered", f"A make-up session for you: {target.course.title}")
+        audit.record(by, "makeup.offered", makeup, place_id=place.id, missed_session_id=session.id, session_id=target.id)
     return makeup
+
+
+def _lock_makeup(makeup: Makeup) -> None:
+    """Lock the make-up session's course, then the family's booking, and read the make-up afresh; inside a unit of work."""
+    locks.lock(makeup.session.course, makeup.place.booking)
+    db.session.refresh(makeup)  # a second click, or the instructor, may have answered it while we waited
 
 
 def withdraw_makeup(makeup: Makeup, *, by: User, now: datetime | None = None) -> Makeup:
     """Take back an offer, or a make-up already accepted, freeing its place; tell the family."""
-    if not makeup.status.is_live:
-        raise MakeupError("This make-up is no longer open, so there is nothing to withdraw.")
-    was = makeup.status
-    makeup.status = MakeupStatus.WITHDRAWN
-    _email_family(makeup, "makeup_cancelled", f"Make-up session withdrawn: {makeup.session.course.title}",
-                  was_accepted=was == MakeupStatus.ACCEPTED, reason="Your instructor has withdrawn it.")
-    audit.record(by, "makeup.withdrawn", makeup, was=was.value)
-    db.session.commit()
+    with unit_of_work():
+        _lock_makeup(makeup)
+        if not makeup.status.is_live:
+            raise MakeupError("This make-up is no longer open, so there is nothing to withdraw.")
+        was = makeup.status
+        makeup.status = MakeupStatus.WITHDRAWN
+        _email_family(makeup, "makeup_cancelled", f"Make-up session withdrawn: {makeup.session.course.title}",
+                      was_accepted=was == MakeupStatus.ACCEPTED, reason="Your instructor has withdrawn it.")
+        audit.record(by, "makeup.withdrawn", makeup, was=was.value)
     return makeup
 
 
@@ -215,32 +219,29 @@ def accept_makeup(makeup: Makeup, *, by: User, now: datetime | None = None) -> M
     """Take the offered place at the make-up session atomically and email the family the session for their calendar."""
     now = now or utcnow()
     _check_offer_open(makeup, now=now)
-    try:
+    with unit_of_work():
+        _lock_makeup(makeup)
         capacity.take_makeup_place(makeup.session, now=now)
-        db.session.refresh(makeup)  # a second click may have accepted it while we waited for the lock
         _check_offer_open(makeup, now=now)
         cap = get_organisation().makeup_cap
         if _count_makeups(makeup.place.booking_id, (MakeupStatus.ACCEPTED,), excluding=makeup) >= cap:
             raise MakeupError(_cap_reached(cap))
-    except DomainError:
-        db.session.rollback()
-        raise
-    makeup.status = MakeupStatus.ACCEPTED
-    makeup.responded_at = now
-    _email_family(makeup, "makeup_confirmed", f"Make-up session booked: {makeup.session.course.title}", attach=True)
-    audit.record(by, "makeup.accepted", makeup, session_id=makeup.session_id)
-    db.session.commit()
+        makeup.status = MakeupStatus.ACCEPTED
+        makeup.responded_at = now
+        _email_family(makeup, "makeup_confirmed", f"Make-up session booked: {makeup.session.course.title}", attach=True)
+        audit.record(by, "makeup.accepted", makeup, session_id=makeup.session_id)
     return makeup
 
 
 def decline_makeup(makeup: Makeup, *, by: User, now: datetime | None = None) -> Makeup:
     """Turn down an offered make-up, so the instructor may offer another."""
-    if makeup.status != MakeupStatus.OFFERED:
-        raise MakeupError("This offer is no longer open.")
-    makeup.status = MakeupStatus.DECLINED
-    makeup.responded_at = now or utcnow()
-    audit.record(by, "makeup.declined", makeup, session_id=makeup.session_id)
-    db.session.commit()
+    with unit_of_work():
+        _lock_makeup(makeup)
+        if makeup.status != MakeupStatus.OFFERED:
+            raise MakeupError("This offer is no longer open.")
+        makeup.status = MakeupStatus.DECLINED
+        makeup.responded_at = now or utcnow()
+        audit.record(by, "makeup.declined", makeup, session_id=makeup.session_id)
     return makeup
 
 

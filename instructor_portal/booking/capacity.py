@@ -2,10 +2,12 @@
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from instructor_portal import locks
 from instructor_portal.attendance.models import LIVE_MAKEUP_STATUSES, Makeup, MakeupStatus
+from instructor_portal.booking import states
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus
 from instructor_portal.catalogue.models import Course, CourseSession, SessionStatus
 from instructor_portal.errors import DomainError
@@ -84,36 +86,23 @@ def places_free_at(session: CourseSession, *, now: datetime) -> int:
     return session.course.places - db.session.scalar(select(places_booked(session.course_id, now) + makeups_at(session.id)))
 
 
-def lock_course(course_id: int) -> None:
-    """Make every other booking for this course wait until the current transaction ends.
+def release_expired_holds(course: Course, *, now: datetime) -> int:
+    """Lock the course and expire its held bookings whose time is up, freeing their places; return how many.
 
-    A write to the course row does it on both databases: PostgreSQL locks the row, SQLite
-    takes its database-wide write lock. It must be the transaction's first write, before
-    the places are counted.
+    The same code serves every new booking and the sweeper, so a hold lapses the same way
+    whoever notices it first. The caller commits.
     """
-    db.session.execute(text("UPDATE courses SET places = places WHERE id = :id"), {"id": course_id})
-
-
-def release_expired_holds(*, now: datetime, course_id: int | None = None) -> int:
-    """Mark held bookings whose time is up as expired and free their places; return how many."""
-    expired = select(Booking.id).where(Booking.status == BookingStatus.AWAITING_PAYMENT, Booking.hold_expires_at <= now)
-    if course_id is not None:
-        expired = expired.where(Booking.course_id == course_id)
-    ids = list(db.session.scalars(expired))
-    if ids:
-        db.session.execute(update(BookingPlace).where(BookingPlace.booking_id.in_(ids)).values(live=False))
-        db.session.execute(update(Booking).where(Booking.id.in_(ids)).values(status=BookingStatus.EXPIRED))
-    return len(ids)
+    locks.lock(course)
+    return len(states.expire_lapsed(course.id, now=now))
 
 
 def take_places(course: Course, count: int, *, now: datetime) -> None:
     """Lock the course and check that ``count`` more places fit; raise CourseFull if not.
 
-    Call it inside the service's transaction before adding the booking's places; the
-    lock holds until that transaction commits or rolls back.
+    Call it inside the service's unit of work before adding the booking's places; the lock
+    holds until that transaction commits or rolls back.
     """
-    lock_course(course.id)
-    release_expired_holds(now=now, course_id=course.id)
+    release_expired_holds(course, now=now)
     left = course.places - db.session.scalar(select(places_taken(course.id, now)))
     if count > left:
         if left <= 0:
@@ -132,10 +121,9 @@ def release_makeups(*where: ColumnElement[bool]) -> list[Makeup]:
 def take_makeup_place(session: CourseSession, *, now: datetime) -> None:
     """Lock the session's course and check that one more family fits at the session; raise SessionFull if not.
 
-    Call it inside the service's transaction before accepting the make-up; the lock holds
+    Call it inside the service's unit of work before accepting the make-up; the lock holds
     until that transaction commits or rolls back.
     """
-    lock_course(session.course_id)
-    release_expired_holds(now=now, course_id=session.course_id)
+    release_expired_holds(session.course, now=now)
     if places_free_at(session, now=now) <= 0:
         raise SessionFull("Sorry, that session is now full.")

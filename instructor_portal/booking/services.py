@@ -2,31 +2,36 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
-from instructor_portal import audit
+from instructor_portal import audit, locks
 from instructor_portal.accounts.models import Child, Role, User
 from instructor_portal.attendance.models import Makeup
-from instructor_portal.booking import capacity
+from instructor_portal.booking import capacity, states
 from instructor_portal.booking.ical import course_calendar
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, SessionStatus, Track
 from instructor_portal.catalogue.services import age_in_months, age_in_units, check_eligibility, format_age
 from instructor_portal.clock import utcnow
-from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
+from instructor_portal.locks import unit_of_work
 from instructor_portal.money import format_money
 from instructor_portal.notifications.models import OutboxAttachment
 from instructor_portal.notifications.services import absolute_url, enqueue_email
 from instructor_portal.organiser.services import get_organisation
 from instructor_portal.payments import pricing
-from instructor_portal.payments.models import VoucherRedemption
+from instructor_portal.payments.models import Voucher, VoucherRedemption
 from instructor_portal.timezones import local_date, to_local
+
+log = logging.getLogger(__name__)
 
 BookingError = capacity.BookingError
 CourseFull = capacity.CourseFull
@@ -236,50 +241,47 @@ def book_places(
     for child in children:
         _check_child(course, child, start, organisation.timezone, organisation.corrected_age_cutoff_months)
 
-    try:
-        # The voucher's lock first, then the course's: the only order anything takes both in.
-        voucher = pricing.claim_voucher(voucher_code, course=course, now=now) if voucher_code.strip() else None
+    with unit_of_work():
+        voucher_id = pricing.voucher_id(voucher_code) if voucher_code.strip() else None
+        locks.lock(*([(Voucher, voucher_id)] if voucher_id else []), course)
+        voucher = pricing.find_voucher(voucher_code, course=course, now=now) if voucher_code.strip() else None
         capacity.take_places(course, len(children), now=now)
-    except DomainError:
-        db.session.rollback()
-        raise
-    already = db.session.scalars(
-        select(BookingPlace.child_id).where(
-            BookingPlace.course_id == course.id, BookingPlace.live, BookingPlace.child_id.in_([c.id for c in children])
-        )
-    ).all()
-    if already:
-        names = ", ".join(c.first_name for c in children if c.id in already)
-        db.session.rollback()
-        raise BookingError(f"{names} already {'has' if len(already) == 1 else 'have'} a place on this course.", field="children")
+        already = db.session.scalars(
+            select(BookingPlace.child_id).where(
+                BookingPlace.course_id == course.id, BookingPlace.live, BookingPlace.child_id.in_([c.id for c in children])
+            )
+        ).all()
+        if already:
+            names = ", ".join(c.first_name for c in children if c.id in already)
+            raise BookingError(f"{names} already {'has' if len(already) == 1 else 'have'} a place on this course.", field="children")
 
-    price = pricing.price_places(course, len(children), voucher=voucher)
-    booking = Booking(
-        reference=_new_reference(),
-        course=course,
-        parent=parent,
-        amount_pence=price.total_pence,
-        discount_pence=price.discount_pence,
-        currency=course.currency,
-        terms_accepted_at=now,
-        medical_clearance=medical_clearance,
-        photo_consent=photo_consent,
-        places=[BookingPlace(course_id=course.id, child=child) for child in children],
-    )
-    booking.status = BookingStatus.AWAITING_PAYMENT
-    booking.hold_expires_at = now + timedelta(minutes=organisation.hold_minutes)
-    db.session.add(booking)
-    if voucher is not None:
-        db.session.add(VoucherRedemption(voucher=voucher, booking=booking, discount_pence=price.voucher_discount_pence))
-    db.session.flush()  # the confirmation email links to the booking by id
-    if price.total_pence == 0:
-        # Nothing to pay, so nothing goes near Stripe: free, or paid for by a referrer's voucher.
-        confirm_booking(booking, PaymentMethod.FREE if course.is_free else PaymentMethod.FUNDED, now=now)
-    audit.record(
-        parent, "booking.created", booking, course_id=course.id, places=len(children), status=booking.status.value,
-        amount_pence=price.total_pence, discount_pence=price.discount_pence, voucher=voucher.code if voucher else None,
-    )
-    db.session.commit()
+        price = pricing.price_places(course, len(children), voucher=voucher)
+        booking = Booking(
+            reference=_new_reference(),
+            course=course,
+            parent=parent,
+            status=BookingStatus.AWAITING_PAYMENT,
+            hold_expires_at=now + timedelta(minutes=organisation.hold_minutes),
+            amount_pence=price.total_pence,
+            discount_pence=price.discount_pence,
+            currency=course.currency,
+            terms_accepted_at=now,
+            medical_clearance=medical_clearance,
+            photo_consent=photo_consent,
+            places=[BookingPlace(course_id=course.id, child=child) for child in children],
+        )
+        db.session.add(booking)
+        if voucher is not None:
+            db.session.add(VoucherRedemption(voucher=voucher, booking=booking, discount_pence=price.voucher_discount_pence))
+        db.session.flush()  # the confirmation email links to the booking by id
+        locks.lock(booking)
+        if price.total_pence == 0:
+            # Nothing to pay, so nothing goes near Stripe: free, or paid for by a referrer's voucher.
+            confirm_booking(booking, PaymentMethod.FREE if course.is_free else PaymentMethod.FUNDED, now=now)
+        audit.record(
+            parent, "booking.created", booking, course_id=course.id, places=len(children), status=booking.status.value,
+            amount_pence=price.total_pence, discount_pence=price.discount_pence, voucher=voucher.code if voucher else None,
+        )
     return booking
 
 
@@ -291,14 +293,21 @@ def quote_places(course: Course, places: int, *, voucher_code: str = "", now: da
     return pricing.price_places(course, places, voucher=voucher)
 
 
+def lock_booking(booking: Booking) -> None:
+    """Lock the booking and all a change to it may need, in the house order: its voucher, its course, the booking.
+
+    Inside the caller's unit of work; the session's copy of the booking is current afterwards.
+    """
+    voucher_id = db.session.scalar(select(VoucherRedemption.voucher_id).where(VoucherRedemption.booking_id == booking.id))
+    locks.lock(*([(Voucher, voucher_id)] if voucher_id else []), (Course, booking.course_id), booking)
+
+
 def confirm_booking(booking: Booking, method: PaymentMethod, *, now: datetime) -> None:
-    """Confirm a booking whose places are held (or were just taken again) and email the family; the caller commits."""
-    booking.status = BookingStatus.CONFIRMED
+    """Confirm a booking whose places are held (or were just taken again) and email the family; the caller holds its lock and commits."""
+    states.move(booking, BookingStatus.CONFIRMED)
     booking.payment_method = method
     booking.confirmed_at = now
     booking.hold_expires_at = None
-    for place in booking.places:
-        place.live = True
     _email_booking(booking, "booking_confirmed", f"Your place is confirmed: {booking.course.title}")
 
 
@@ -319,32 +328,32 @@ def choose_offline_payment(booking: Booking, method: PaymentMethod, *, now: date
     is confirmed only while places remain.
     """
     now = now or utcnow()
-    if booking.status == BookingStatus.CONFIRMED:
-        return booking
-    if booking.status == BookingStatus.CANCELLED:
-        raise BookingError("This booking was cancelled.")
     if method not in offline_methods(booking.course):
         raise BookingError("That way of paying is not offered for this course.", field="method")
-    if not is_live(booking, now=now):
-        retake_places(booking, now=now)
-    confirm_booking(booking, method, now=now)
-    audit.record(booking.parent, "booking.confirmed", booking, method=method.value)
-    db.session.commit()
+    with unit_of_work():
+        lock_booking(booking)
+        if booking.status == BookingStatus.CONFIRMED:
+            return booking
+        if booking.status == BookingStatus.CANCELLED:
+            raise BookingError("This booking was cancelled.")
+        if not is_live(booking, now=now):
+            retake_places(booking, now=now)
+        confirm_booking(booking, method, now=now)
+        audit.record(booking.parent, "booking.confirmed", booking, method=method.value)
     return booking
 
 
 def retake_places(booking: Booking, *, now: datetime) -> None:
     """Take a lapsed booking's places again, atomically, if the course still has room; raise BookingError if not.
 
-    The caller confirms the booking in the same transaction.
+    The caller holds ``lock_booking`` and confirms or re-holds the booking in the same unit of work.
     """
     closed = booking_closed_reason(booking.course, now=now)
     if closed:
         raise BookingError(closed)
     redemption = db.session.scalars(select(VoucherRedemption).where(VoucherRedemption.booking_id == booking.id)).first()
+    # The lapsed hold no longer counts as a use of its voucher; the voucher's lock keeps the count true.
     if redemption is not None and redemption.voucher.max_uses is not None:
-        # The voucher's lock before the course's, as in book_places; the lapsed hold no longer counts as a use.
-        pricing.lock_voucher(redemption.voucher_id)
         if db.session.scalar(select(pricing.voucher_uses(redemption.voucher_id, now))) >= redemption.voucher.max_uses:
             raise BookingError("The code used on this booking has since been used up by other families.")
     capacity.take_places(booking.course, len(booking.places), now=now)
@@ -361,19 +370,74 @@ def retake_places(booking: Booking, *, now: datetime) -> None:
         raise BookingError("The family has booked this course again since, so this booking cannot be revived.")
 
 
+def hold_for_payment(booking: Booking, *, until: datetime, now: datetime) -> None:
+    """Keep the booking's places held until ``until`` while a payment is under way, taking them again if the hold lapsed.
+
+    Raises BookingError when the places cannot be had. The caller holds ``lock_booking`` and commits.
+    """
+    if booking.status == BookingStatus.CANCELLED:
+        raise BookingError("This booking was cancelled.")
+    if booking.status == BookingStatus.CONFIRMED:
+        raise BookingError("This booking is already confirmed.")
+    if not is_live(booking, now=now):
+        retake_places(booking, now=now)
+        if booking.status == BookingStatus.EXPIRED:
+            states.move(booking, BookingStatus.AWAITING_PAYMENT)
+    booking.hold_expires_at = max(booking.hold_expires_at or now, until)
+
+
+class PaidOutcome(StrEnum):
+    """What the booking made of money that arrived for it."""
+
+    CONFIRMED = "confirmed"
+    #: Paid after its hold ran out, and a place was still free.
+    CONFIRMED_LATE = "confirmed-late"
+    ALREADY_CONFIRMED = "already-confirmed"
+
+
+def take_payment(booking: Booking, method: PaymentMethod, *, now: datetime) -> PaidOutcome:
+    """Money for the whole booking arrived: confirm it, taking the places again if its hold lapsed.
+
+    Raises BookingError, with the reason, when no place can be given, so the payer is refunded.
+    The caller holds ``lock_booking`` and commits.
+    """
+    if booking.status == BookingStatus.CONFIRMED:
+        return PaidOutcome.ALREADY_CONFIRMED
+    if is_live(booking, now=now):
+        confirm_booking(booking, method, now=now)
+        return PaidOutcome.CONFIRMED
+    if booking.status == BookingStatus.CANCELLED:
+        raise BookingError("The booking had been cancelled.")
+    retake_places(booking, now=now)
+    confirm_booking(booking, method, now=now)
+    return PaidOutcome.CONFIRMED_LATE
+
+
 def release_hold(booking: Booking) -> None:
-    """Give a held booking's places back at once (the family stopped paying); the caller commits."""
+    """Give a held booking's places back at once (the family stopped paying); the caller holds its lock and commits."""
     if booking.status == BookingStatus.AWAITING_PAYMENT:
-        booking.status = BookingStatus.EXPIRED
-        for place in booking.places:
-            place.live = False
+        states.move(booking, BookingStatus.EXPIRED)
+
+
+def tell_payment_failed(booking: Booking) -> None:
+    """Email the family that their bank payment failed and the places were let go; the caller commits."""
+    _email_booking(booking, "payment_failed", f"Your payment did not go through: {booking.course.title}", cancelled=True)
 
 
 def expire_holds(*, now: datetime | None = None) -> int:
-    """Release every hold whose time is up; safe to run at any moment (cron). Return how many."""
-    count = capacity.release_expired_holds(now=now or utcnow())
-    db.session.commit()
-    return count
+    """Release every hold whose time is up, course by course; safe to run at any moment and from two workers. Return how many."""
+    now = now or utcnow()
+    course_ids = db.session.scalars(
+        select(Booking.course_id).where(Booking.status == BookingStatus.AWAITING_PAYMENT, Booking.hold_expires_at <= now).distinct()
+    ).all()
+    released = 0
+    for course_id in sorted(course_ids):
+        try:
+            with unit_of_work():
+                released += capacity.release_expired_holds(db.session.get(Course, course_id), now=now)
+        except OperationalError:  # the course is busy; its holds lapse on the next run, and never count meanwhile
+            log.warning("Holds on course %s not released this time", course_id, exc_info=True)
+    return released
 
 
 # --- Cancelling ------------------------------------------------------------------------------
@@ -382,14 +446,15 @@ def expire_holds(*, now: datetime | None = None) -> int:
 def cancel_booking(booking: Booking, *, by: User, reason: str = "", now: datetime | None = None) -> Booking:
     """Cancel a booking and return its places to the pool at once; tell the family."""
     now = now or utcnow()
-    refusal = cancel_refusal(booking, by=by, now=now)
-    if refusal:
-        raise BookingError(refusal)
-    booking.cancellation_refundable = is_refundable(booking, now=now)
-    _cancel(booking, by=by, reason=reason, now=now)
-    _email_booking(booking, "booking_cancelled", f"Booking cancelled: {booking.course.title}", cancelled=True)
-    audit.record(by, "booking.cancelled", booking, refundable=booking.cancellation_refundable, reason=reason)
-    db.session.commit()
+    with unit_of_work():
+        lock_booking(booking)
+        refusal = cancel_refusal(booking, by=by, now=now)
+        if refusal:
+            raise BookingError(refusal)
+        booking.cancellation_refundable = is_refundable(booking, now=now)
+        _cancel(booking, by=by, reason=reason, now=now)
+        _email_booking(booking, "booking_cancelled", f"Booking cancelled: {booking.course.title}", cancelled=True)
+        audit.record(by, "booking.cancelled", booking, refundable=booking.cancellation_refundable, reason=reason)
     return booking
 
 
@@ -404,7 +469,7 @@ def cancel_refusal(booking: Booking, *, by: User, now: datetime) -> str | None:
 
 
 def cancel_refunded_booking(booking: Booking, *, by: User | None, reason: str, now: datetime) -> None:
-    """Cancel a booking whose money was refunded in full, freeing its places and telling the family; the caller commits."""
+    """Cancel a booking whose money was refunded in full, freeing its places and telling the family; the caller holds its lock and commits."""
     if booking.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED):
         return
     booking.cancellation_refundable = True
@@ -413,28 +478,32 @@ def cancel_refunded_booking(booking: Booking, *, by: User | None, reason: str, n
 
 
 def _cancel(booking: Booking, *, by: User | None, reason: str, now: datetime) -> None:
-    booking.status = BookingStatus.CANCELLED
+    states.move(booking, BookingStatus.CANCELLED)
     booking.cancelled_at = now
     booking.cancelled_by = by
     booking.cancellation_reason = reason.strip() or None
-    for place in booking.places:
-        place.live = False
     capacity.release_makeups(Makeup.place_id.in_([place.id for place in booking.places]))
 
 
 def cancel_course_bookings(course: Course, *, by: User, reason: str, now: datetime) -> list[Booking]:
-    """Cancel every live booking on a cancelled course and tell each family; return them. The caller commits."""
+    """Cancel every live booking on a cancelled course and tell each family; return them.
+
+    Inside the caller's unit of work: the course is locked first, then its bookings.
+    """
+    locks.lock(course)
     bookings = db.session.scalars(
         select(Booking).where(
             Booking.course_id == course.id,
             Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.AWAITING_PAYMENT]),
-        )
+        ).order_by(Booking.id)
     ).all()
+    locks.lock(*bookings)
+    bookings = [booking for booking in bookings if booking.status in states.HOLDS_PLACES]
     for booking in bookings:
         booking.cancellation_refundable = booking.amount_paid_pence > 0
         _cancel(booking, by=by, reason=reason, now=now)
         _email_booking(booking, "course_cancelled", f"Course cancelled: {course.title}", cancelled=True, reason=reason)
-    return list(bookings)
+    return bookings
 
 
 def tell_families_of_session_change(session: CourseSession, *, moved_from: datetime | None = None) -> int:

@@ -163,7 +163,7 @@ def upload_handout(course: Course | None, *, actor: User, title: str, descriptio
     fields = {**_details(title, description), **_release(course, release_rule, session_id, release_session_id)}
     data = read_at_most(stream, max_size())
     kind, name = check_file(filename, data)
-    stored = store_file(data, kind)
+    stored = store_file(data, kind, field="file")
     handout = Handout(course=course, stored_file=stored, original_filename=name, uploaded_by=actor, **fields)
     db.session.add(handout)
     audit.record(actor, "handout.uploaded", handout, title=handout.title, sha256=stored.sha256, library=course is None)
@@ -222,7 +222,7 @@ def replace_handout(handout: Handout, *, actor: User, filename: str | None, stre
     data = read_at_most(stream, max_size())
     kind, name = check_file(filename, data)
     previous = handout.stored_file
-    stored = store_file(data, kind)
+    stored = store_file(data, kind, field="file")
     handout.stored_file = stored
     handout.original_filename = name
     db.session.flush()

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 class PaymentStatus(StrEnum):
-    #: A Checkout Session is open; the family may be paying now.
+    #: A Checkout Session is open, or being opened; the family may be paying now.
     PENDING = "pending"
     #: Stripe completed the session but a delayed method (Bacs, SEPA) has not settled yet.
     PROCESSING = "processing"
@@ -71,6 +71,9 @@ class Payment(TimestampMixin, db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     amount_refunded_pence: Mapped[int] = mapped_column(default=0)
     stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    #: The idempotency key of the request that opens its Checkout Session, stored before the
+    #: request is sent: asking again after a lost answer gets the same session, never a second.
+    checkout_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     #: When the Checkout Session stops accepting payment (card payments).
     expires_at: Mapped[datetime | None]

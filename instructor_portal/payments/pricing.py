@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import astuple, dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from instructor_portal.booking.capacity import holds_places
 from instructor_portal.booking.models import Booking
@@ -100,18 +100,6 @@ def find_voucher(code: str, *, course: Course, now: datetime) -> Voucher:
     return voucher
 
 
-def lock_voucher(voucher_id: int) -> None:
-    """Make every other booking with this voucher wait until the current transaction ends.
-
-    The same trick as capacity.lock_course: PostgreSQL locks the row, SQLite takes its
-    write lock. It must be the transaction's first write, before the uses are counted.
-    """
-    db.session.execute(text("UPDATE vouchers SET id = id WHERE id = :id"), {"id": voucher_id})
-
-
-def claim_voucher(code: str, *, course: Course, now: datetime) -> Voucher:
-    """Lock the voucher a family typed, then check it, so its usage limit holds however many book at once."""
-    voucher_id = db.session.scalar(select(Voucher.id).where(Voucher.code == normalise_code(code)))
-    if voucher_id is not None:
-        lock_voucher(voucher_id)
-    return find_voucher(code, course=course, now=now)
+def voucher_id(code: str) -> int | None:
+    """The id of the voucher with this code, if there is one, so a booking can lock it before checking it."""
+    return db.session.scalar(select(Voucher.id).where(Voucher.code == normalise_code(code)))

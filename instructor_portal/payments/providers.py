@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from instructor_portal.booking import services as booking_services
 from instructor_portal.booking.models import Booking, PaymentMethod
 from instructor_portal.catalogue.models import Course
-from instructor_portal.payments import services
+from instructor_portal.payments import checkout
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,10 @@ class Provider:
 
 class CardCheckout(Provider):
     def is_available(self, course: Course) -> bool:
-        return not course.is_free and services.card_available()
+        return not course.is_free and checkout.card_available()
 
     def start(self, booking: Booking) -> str | None:
-        return services.start_checkout(booking)
+        return checkout.start_checkout(booking)
 
 
 class Offline(Provider):

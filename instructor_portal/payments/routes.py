@@ -12,7 +12,7 @@ from instructor_portal.db import get_or_404
 from instructor_portal.extensions import csrf
 from instructor_portal.forms import form_status, show_domain_error
 from instructor_portal.money import format_money
-from instructor_portal.payments import ledger, services
+from instructor_portal.payments import checkout, ledger, services, stripe_events
 from instructor_portal.payments.forms import LedgerFilterForm, RecordPaymentForm, RefundForm
 from instructor_portal.payments.models import PaymentFlag, Refund, RefundStatus
 from instructor_portal.payments.stripe_gateway import BadSignature, GatewayUnavailable, gateway
@@ -20,6 +20,8 @@ from instructor_portal.permissions import can_manage_course, instructor_required
 
 bp = Blueprint("payments", __name__)
 log = logging.getLogger(__name__)
+#: Seconds Stripe is asked to wait before delivering an event again that could not be applied yet.
+WEBHOOK_RETRY_AFTER = 30
 
 
 def _own_booking(booking_id: int):
@@ -31,7 +33,7 @@ def _own_booking(booking_id: int):
 def returned(booking_id: int):
     """Welcome the family back from Stripe, confirming the place as soon as Stripe says it is paid."""
     booking = _own_booking(booking_id)
-    outcome = services.check_return(booking)
+    outcome = checkout.check_return(booking)
     if booking.status == BookingStatus.CONFIRMED:
         flash("Thank you: your payment has gone through and your place is confirmed.", "success")
         return redirect(url_for("booking.my_booking", booking_id=booking.id))
@@ -43,7 +45,7 @@ def returned(booking_id: int):
 def cancelled(booking_id: int):
     """The family went back from Stripe without paying: release the places they held."""
     booking = _own_booking(booking_id)
-    services.abandon_checkout(booking)
+    checkout.abandon_checkout(booking)
     if booking.status == BookingStatus.CONFIRMED:
         return redirect(url_for("booking.my_booking", booking_id=booking.id))
     return render_template("payments/cancelled.html", booking=booking)
@@ -59,12 +61,13 @@ def webhook():
     try:
         event = stripe.verify_webhook(request.get_data(), request.headers.get("Stripe-Signature", ""))
     except BadSignature as error:
-        return jsonify(error=str(error)), 400
+        log.warning("Stripe webhook refused (%s) from %s: %s", error.reason, request.remote_addr, error)
+        return jsonify(error=str(error), reason=error.reason), 400
     try:
-        outcome = services.apply_stripe_event(event)
+        outcome = stripe_events.apply_stripe_event(event)
     except (GatewayUnavailable, OperationalError):
-        log.warning("Stripe event %s not applied yet; Stripe will retry", event.get("id"), exc_info=True)
-        return jsonify(error="temporarily unavailable"), 503
+        log.warning("Stripe event %s not applied yet; Stripe will retry", event["id"], exc_info=True)
+        return jsonify(error="temporarily unavailable"), 503, {"Retry-After": str(WEBHOOK_RETRY_AFTER)}
     return jsonify(received=True, outcome=outcome)
 
 
@@ -152,6 +155,8 @@ def _refunded(booking: Booking, refund: Refund):
     amount = format_money(refund.amount_pence, refund.payment.currency)
     if refund.status == RefundStatus.FAILED:
         return _back_to(booking, f"The refund of {amount} failed: {refund.failure_message}", "error")
+    if refund.status == RefundStatus.PENDING and refund.stripe_refund_id is None:
+        return _back_to(booking, f"Refund of {amount} recorded. Stripe is not answering just now, so it will be made automatically as soon as Stripe is back.")
     if refund.status == RefundStatus.PENDING:
         return _back_to(booking, f"Refund of {amount} requested; it shows as done once Stripe confirms it.")
     return _back_to(booking, f"{amount} refunded.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,6 +11,12 @@ from typing import Any
 
 import stripe
 from flask import current_app
+
+from instructor_portal.locks import check_no_locks_held
+
+#: How far a webhook's signed time may be from ours, either way (Stripe's own default).
+WEBHOOK_TOLERANCE_SECONDS = 300
+_SIGNED_AT = re.compile(r"(?:^|,)\s*t=(\d+)")
 
 
 class GatewayError(Exception):
@@ -20,7 +28,11 @@ class GatewayUnavailable(Exception):
 
 
 class BadSignature(Exception):
-    """A webhook body did not carry a valid signature for any of our signing secrets."""
+    """A webhook was refused; ``reason`` says why in a word: signature, timestamp or payload."""
+
+    def __init__(self, message: str, *, reason: str):
+        super().__init__(message)
+        self.reason = reason
 
 
 _TRANSIENT = (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError)
@@ -32,8 +44,11 @@ class StripeGateway:
 
     client: stripe.StripeClient
     webhook_secrets: tuple[str, ...]
+    #: Whether the key is a live one; events from the other mode are not ours to act on.
+    livemode: bool
 
     def _call(self, method, *args, **kwargs) -> dict[str, Any]:
+        check_no_locks_held("A call to Stripe")
         try:
             return method(*args, **kwargs).to_dict()
         except _TRANSIENT as error:
@@ -100,15 +115,28 @@ class StripeGateway:
         return iter(reversed(events))
 
     def verify_webhook(self, payload: bytes, signature: str) -> dict[str, Any]:
-        """Check the signature against each signing secret in turn (several during a rotation)."""
+        """Check the signature against each signing secret in turn (several during a rotation), and its time.
+
+        The library refuses only signatures that are too old; one signed too far in the
+        future is refused here as well, so a captured request cannot be replayed later.
+        """
+        signed_at = _SIGNED_AT.search(signature)
+        if signed_at is None:
+            raise BadSignature("The Stripe-Signature header has no timestamp.", reason="signature")
+        skew = round(time.time() - int(signed_at.group(1)))
+        if abs(skew) > WEBHOOK_TOLERANCE_SECONDS:
+            raise BadSignature(f"The webhook was signed {abs(skew)} seconds {'ago' if skew > 0 else 'ahead'}.", reason="timestamp")
         for secret in self.webhook_secrets:
             try:
-                return stripe.Webhook.construct_event(payload, signature, secret).to_dict()
+                event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS).to_dict()
             except stripe.SignatureVerificationError:
                 continue
             except ValueError as error:  # not JSON
-                raise BadSignature("The webhook body is not valid JSON.") from error
-        raise BadSignature("The webhook signature matches none of our signing secrets.")
+                raise BadSignature("The webhook body is not valid JSON.", reason="payload") from error
+            if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+                raise BadSignature("The webhook body is not a Stripe event.", reason="payload")
+            return event
+        raise BadSignature("The webhook signature matches none of our signing secrets.", reason="signature")
 
 
 def gateway() -> StripeGateway | None:
@@ -117,5 +145,11 @@ def gateway() -> StripeGateway | None:
     if not config.get("STRIPE_SECRET_KEY"):
         return None
     base = {"api": config["STRIPE_API_BASE"]} if config.get("STRIPE_API_BASE") else None
-    client = stripe.StripeClient(config["STRIPE_SECRET_KEY"], base_addresses=base, max_network_retries=2)
-    return StripeGateway(client, tuple(config["STRIPE_WEBHOOK_SECRETS"]))
+    key = config["STRIPE_SECRET_KEY"]
+    client = stripe.StripeClient(
+        key,
+        base_addresses=base,
+        max_network_retries=config["STRIPE_MAX_RETRIES"],
+        http_client=stripe.new_default_http_client(timeout=config["STRIPE_TIMEOUT"]),
+    )
+    return StripeGateway(client, tuple(config["STRIPE_WEBHOOK_SECRETS"]), livemode=key.startswith(("sk_live_", "rk_live_")))

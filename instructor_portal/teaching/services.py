@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from instructor_portal import audit
+from instructor_portal import audit, locks
 from instructor_portal.accounts.models import InstructorProfile, Role, User
 from instructor_portal.catalogue.models import (
     AgeUnit,
@@ -29,12 +29,13 @@ from instructor_portal.catalogue.models import (
     Venue,
 )
 from instructor_portal.attendance.makeups import cancel_makeups_at, tell_makeup_families_of_move
-from instructor_portal.booking.capacity import lock_course, places_taken
+from instructor_portal.booking.capacity import places_taken
 from instructor_portal.booking.services import cancel_course_bookings, tell_families_of_session_change
 from instructor_portal.clock import utcnow
-from instructor_portal.payments.services import refund_cancelled_booking
+from instructor_portal.payments.services import owe_cancellation_refunds, send_owed_refunds
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
+from instructor_portal.locks import unit_of_work
 from instructor_portal.organiser.services import get_organisation
 from instructor_portal.timezones import local_to_utc
 from instructor_portal.uploads import IMAGES, UploadError, commit_upload, format_size, read_at_most, sniff, store_file
@@ -154,26 +155,21 @@ def update_course(course: Course, *, actor: User, **fields: Any) -> Course:
     _check_not_cancelled(course)
     values = {name: fields.get(name, getattr(course, name)) for name in COURSE_FIELDS}
     _check_course(values, current_venue=course.venue, published=course.status == CourseStatus.PUBLISHED)
-    if values["places"] < course.places:
-        _check_places_cover_bookings(course, values["places"])
-    changed = sorted(name for name in fields if getattr(course, name) != values[name])
-    for name in changed:
-        setattr(course, name, values[name])
-    audit.record(actor, "course.updated", course, changed=changed)
-    db.session.commit()
+    with unit_of_work():
+        if values["places"] < course.places:
+            # Locked first, so no booking can slip in between the count and the change.
+            locks.lock(course)
+            taken = db.session.scalar(select(places_taken(course.id, utcnow())))
+            if values["places"] < taken:
+                raise TeachingError(
+                    f"{taken} {'place is' if taken == 1 else 'places are'} already booked or held, so offer at least {taken}.",
+                    field="places",
+                )
+        changed = sorted(name for name in fields if getattr(course, name) != values[name])
+        for name in changed:
+            setattr(course, name, values[name])
+        audit.record(actor, "course.updated", course, changed=changed)
     return course
-
-
-def _check_places_cover_bookings(course: Course, places: int) -> None:
-    # Lock first, so no booking can slip in between the count and the change.
-    lock_course(course.id)
-    taken = db.session.scalar(select(places_taken(course.id, utcnow())))
-    if places < taken:
-        db.session.rollback()
-        raise TeachingError(
-            f"{taken} {'place is' if taken == 1 else 'places are'} already booked or held, so offer at least {taken}.",
-            field="places",
-        )
 
 
 def publish_course(course: Course, *, actor: User, now: datetime | None = None) -> Course:
@@ -194,20 +190,24 @@ def publish_course(course: Course, *, actor: User, now: datetime | None = None) 
 
 
 def cancel_course(course: Course, *, actor: User, reason: str, now: datetime | None = None) -> Course:
-    """Cancel the whole course and every booking on it, telling each family, so nobody can book it any more."""
-    _check_not_cancelled(course)
+    """Cancel the whole course and every booking on it, telling each family and refunding what was paid, in one commit."""
     now = now or utcnow()
-    course.status = CourseStatus.CANCELLED
-    course.cancelled_at = now
-    course.cancellation_reason = reason.strip()
-    cancelled = cancel_course_bookings(course, by=actor, reason=course.cancellation_reason, now=now)
-    makeups = cancel_makeups_at(course.sessions)
-    audit.record(actor, "course.cancelled", course, reason=course.cancellation_reason, bookings_cancelled=len(cancelled),
-                 makeups_cancelled=makeups)
-    db.session.commit()
+    with unit_of_work():
+        locks.lock(course)
+        _check_not_cancelled(course)  # again, now that nobody else can be cancelling it
+        cancelled = cancel_course_bookings(course, by=actor, reason=reason.strip(), now=now)
+        course.status = CourseStatus.CANCELLED
+        course.cancelled_at = now
+        course.cancellation_reason = reason.strip()
+        for booking in cancelled:
+            if booking.amount_paid_pence:
+                owe_cancellation_refunds(booking, by=None, now=now)
+        makeups = cancel_makeups_at(course.sessions)
+        audit.record(actor, "course.cancelled", course, reason=course.cancellation_reason, bookings_cancelled=len(cancelled),
+                     makeups_cancelled=makeups)
     for booking in cancelled:
         if booking.amount_paid_pence:
-            refund_cancelled_booking(booking, by=None, now=now)
+            send_owed_refunds(booking_id=booking.id, now=now)
     return course
 
 
@@ -299,12 +299,13 @@ def cancel_session(
     """Cancel one session still to come; the rest of the course goes ahead."""
     now = now or utcnow()
     _check_can_change(session, now)
-    session.status = SessionStatus.CANCELLED
-    session.note = note.strip()
-    told = tell_families_of_session_change(session)
-    makeups = cancel_makeups_at([session])
-    audit.record(actor, "session.cancelled", session, note=session.note, families_told=told, makeups_cancelled=makeups)
-    db.session.commit()
+    with unit_of_work():
+        locks.lock(session.course)  # make-ups there are cancelled, so none may be accepted meanwhile
+        session.status = SessionStatus.CANCELLED
+        session.note = note.strip()
+        told = tell_families_of_session_change(session)
+        makeups = cancel_makeups_at([session])
+        audit.record(actor, "session.cancelled", session, note=session.note, families_told=told, makeups_cancelled=makeups)
     return session
 
 
@@ -350,7 +351,7 @@ def set_profile_photo(user: User, *, actor: User, stream: BinaryIO | None) -> In
     if kind not in IMAGES:
         raise TeachingError(f"This file is {kind.label}. Upload {PHOTO_TYPES}.", field="photo")
     profile = _own_profile(user, actor)
-    profile.photo = store_file(data, kind)
+    profile.photo = store_file(data, kind, field="photo")
     audit.record(actor, "profile.photo_changed", user, sha256=profile.photo.sha256)
     commit_upload(field="photo")
     return profile

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from instructor_portal.booking.models import Booking, BookingStatus, PaymentMethod
 from instructor_portal.extensions import db
@@ -20,7 +21,7 @@ def book_and_go_to_checkout(page, sign_in, *, child_name: str, places: int) -> N
     page.get_by_label(child_name).check()
     page.get_by_label("I have read the course details").check()
     page.get_by_role("button", name="Book and continue to payment").click()
-    assert page.get_by_text("We are holding your place until").is_visible()
+    expect(page.get_by_text("We are holding your place until")).to_be_visible()
     page.get_by_label("Card").check()
     page.get_by_role("button", name="Continue").click()
 
@@ -29,10 +30,10 @@ def test_parent_books_pays_by_card_and_sees_the_place_confirmed(phone, sign_in, 
     book_and_go_to_checkout(phone, sign_in, child_name="Zara", places=4)
 
     # Stripe's hosted page, served by our test server on loopback.
-    assert phone.get_by_role("heading", name="Pay 45.00 GBP").is_visible()
+    expect(phone.get_by_role("heading", name="Pay 45.00 GBP")).to_be_visible()
     phone.get_by_role("button", name="Pay").click()
 
-    assert phone.get_by_text("your payment has gone through and your place is confirmed").is_visible()
+    expect(phone.get_by_text("your payment has gone through and your place is confirmed")).to_be_visible()
     booking = db.session.scalars(db.select(Booking)).one()
     assert (booking.status, booking.payment_method, booking.amount_paid_pence) == (BookingStatus.CONFIRMED, PaymentMethod.CARD, 4500)
 
@@ -41,6 +42,6 @@ def test_parent_goes_back_from_checkout_and_the_place_is_released(phone, sign_in
     book_and_go_to_checkout(phone, sign_in, child_name="Mei", places=1)
     phone.get_by_role("button", name="Cancel").click()
 
-    assert phone.get_by_role("heading", name="You have not paid").is_visible()
+    expect(phone.get_by_role("heading", name="You have not paid")).to_be_visible()
     booking = db.session.scalars(db.select(Booking)).one()
     assert booking.status == BookingStatus.EXPIRED

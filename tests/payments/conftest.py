@@ -7,7 +7,7 @@ import pytest
 from instructor_portal.booking import services as booking_services
 from instructor_portal.booking.models import BookingStatus
 from instructor_portal.extensions import db
-from instructor_portal.payments import services
+from instructor_portal.payments import checkout as card_checkout
 from instructor_portal.payments.models import Payment
 from tests import factories
 
@@ -29,7 +29,7 @@ def checkout(stripe_server):
     """Start Checkout for a booking and return (payment, stripe session)."""
 
     def _checkout(booking):
-        services.start_checkout(booking)
+        card_checkout.start_checkout(booking)
         payment = db.session.scalars(db.select(Payment).where(Payment.booking_id == booking.id).order_by(Payment.id.desc())).first()
         return payment, stripe_server.get(payment.stripe_checkout_session_id)
 

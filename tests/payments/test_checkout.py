@@ -6,7 +6,7 @@ from instructor_portal.booking import services as booking_services
 from instructor_portal.booking.models import BookingStatus, PaymentMethod
 from instructor_portal.extensions import db
 from instructor_portal.notifications.models import OutboxEmail
-from instructor_portal.payments import services
+from instructor_portal.payments import checkout as card_checkout, services
 from instructor_portal.payments.models import FlagKind, Payment, PaymentFlag, PaymentStatus, Refund, StripeEvent
 from tests import factories
 from tests.conftest import post_form
@@ -30,7 +30,7 @@ def test_without_stripe_keys_card_is_not_offered_and_the_rest_works(app, client,
     page = client.get(f"/bookings/{booking.id}/pay").get_data(as_text=True)
     assert 'value="card"' not in page and 'value="pay_at_venue"' in page
     with pytest.raises(services.PaymentError, match="not available"):
-        services.start_checkout(booking)
+        card_checkout.start_checkout(booking)
     assert post_form(client, f"/bookings/{booking.id}/pay", {"method": "pay_at_venue"}).status_code == 302
 
 
@@ -48,8 +48,8 @@ def test_checkout_session_carries_the_server_side_amount_and_booking(held_bookin
 
 def test_a_double_click_opens_one_session(held_booking, stripe_server):
     booking = held_booking()
-    first = services.start_checkout(booking)
-    second = services.start_checkout(booking)
+    first = card_checkout.start_checkout(booking)
+    second = card_checkout.start_checkout(booking)
     assert first == second
     assert stripe_server.created_count("checkout.session") == 1
     assert db.session.scalar(db.select(db.func.count(Payment.id))) == 1
@@ -98,7 +98,7 @@ def test_delayed_payment_confirms_only_when_it_settles(held_booking, checkout, s
     assert booking.status == BookingStatus.CONFIRMED
 
 
-def test_failed_delayed_payment_releases_the_place(held_booking, checkout, stripe_server, deliver):
+def test_failed_delayed_payment_releases_the_place_and_tells_the_family(held_booking, checkout, stripe_server, deliver):
     booking = held_booking(places=1)
     payment, session = checkout(booking)
     stripe_server.complete_session(session["id"], paid=False)
@@ -109,6 +109,9 @@ def test_failed_delayed_payment_releases_the_place(held_booking, checkout, strip
     db.session.refresh(payment)
     assert (booking.status, payment.status) == (BookingStatus.EXPIRED, PaymentStatus.FAILED)
     assert booking_services.places_left(booking.course) == 1
+    [email] = emails_to(booking.parent.email)
+    assert email.subject.startswith("Your payment did not go through")
+    assert "did not go through, so nothing has been taken" in email.body_text
 
 
 def test_expired_session_releases_the_hold(held_booking, checkout, stripe_server, deliver):

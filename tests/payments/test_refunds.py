@@ -6,7 +6,7 @@ from instructor_portal.booking import services as booking_services
 from instructor_portal.booking.models import BookingStatus, PaymentMethod
 from instructor_portal.extensions import db
 from instructor_portal.organiser.models import DEFAULTS, Organisation
-from instructor_portal.payments import services
+from instructor_portal.payments import services, stripe_events
 from instructor_portal.payments.models import FlagKind, Payment, PaymentFlag, Refund, RefundStatus
 from tests import factories
 from tests.payments.conftest import last_event
@@ -99,11 +99,11 @@ def test_reconcile_applies_missed_refund_events(paid_booking, stripe_server):
     booking, payment = paid_booking()
     outside = stripe.StripeClient(stripe_server.api_key, base_addresses={"api": stripe_server.url}, max_network_retries=0)
     outside.v1.refunds.create({"payment_intent": payment.stripe_payment_intent_id})
-    counts = services.reconcile_payments()
+    counts = stripe_events.reconcile_payments()
     assert counts["events"] >= 1
     db.session.refresh(booking)
     assert (booking.amount_paid_pence, booking.status) == (0, BookingStatus.CANCELLED)
-    assert services.reconcile_payments() == {"sessions": 0, "events": 0, "refunds": 0}
+    assert stripe_events.reconcile_payments() == {"sessions": 0, "events": 0, "refunds": 0, "errors": 0}
 
 
 def test_offline_payment_is_recorded_up_to_the_amount_due(app, organiser):

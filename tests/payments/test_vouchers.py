@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from instructor_portal import locks
 from instructor_portal.accounts.models import Child, User
 from instructor_portal.audit import AuditEntry
 from instructor_portal.booking import services as booking_services
@@ -259,13 +260,17 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 def last_use(app):
-    """A voucher with one use left, a big course, and a family per racer, each with one baby."""
-    big = factories.make_course(places=RACERS * 2, price_pence=4500, first_session=NOW + timedelta(days=14))
+    """A voucher with one use left, and a family per racer, each with one baby and each booking a course of its own.
+
+    Separate courses, so that only the voucher's lock (not a course's) stands between the racers.
+    """
     voucher = factories.make_voucher(code="LAST-ONE", kind=VoucherKind.PERCENT, value=20, max_uses=2)
     first, *racers = [factories.make_child(born=NOW.date() - timedelta(weeks=12)) for _ in range(RACERS + 1)]
-    earlier = booking_services.book_places(first.parent, big, [first], accept_terms=True, voucher_code="LAST-ONE", now=NOW)
+    course = factories.make_course(price_pence=4500, first_session=NOW + timedelta(days=14))
+    earlier = booking_services.book_places(first.parent, course, [first], accept_terms=True, voucher_code="LAST-ONE", now=NOW)
     assert earlier.discount_pence == 900
-    return big.id, voucher, [(child.parent_id, child.id) for child in racers]
+    courses = [factories.make_course(price_pence=4500, first_session=NOW + timedelta(days=14)) for _ in racers]
+    return voucher, [(child.parent_id, child.id, course.id) for child, course in zip(racers, courses, strict=True)]
 
 
 @pytest.fixture
@@ -281,11 +286,11 @@ def wide_race_window(monkeypatch):
     monkeypatch.setattr(pricing, "find_voucher", slow_find_voucher)
 
 
-def race_for_the_voucher(app, course_id: int, families: list[tuple[int, int]]) -> Counter:
-    def attempt(parent_id: int, child_id: int) -> str:
-        parent, child, big = db.session.get(User, parent_id), db.session.get(Child, child_id), db.session.get(Course, course_id)
+def race_for_the_voucher(app, families: list[tuple[int, int, int]]) -> Counter:
+    def attempt(parent_id: int, child_id: int, course_id: int) -> str:
+        parent, child, course = db.session.get(User, parent_id), db.session.get(Child, child_id), db.session.get(Course, course_id)
         try:
-            booking = booking_services.book_places(parent, big, [child], accept_terms=True, voucher_code="last-one", now=NOW)
+            booking = booking_services.book_places(parent, course, [child], accept_terms=True, voucher_code="last-one", now=NOW)
         except PaymentError as error:
             return error.message
         return "discount" if booking.discount_pence else "no discount"
@@ -293,10 +298,27 @@ def race_for_the_voucher(app, course_id: int, families: list[tuple[int, int]]) -
     return race(app, attempt, families)
 
 
-def test_control_without_the_voucher_lock_the_race_overuses_it(racing_app, last_use, wide_race_window, monkeypatch):
-    monkeypatch.setattr(pricing, "lock_voucher", lambda voucher_id: None)
-    course_id, _, families = last_use
-    outcomes = race_for_the_voucher(racing_app, course_id, families)
+def test_control_without_locks_the_race_overuses_it(racing_app, last_use, wide_race_window, monkeypatch):
+    monkeypatch.setattr(locks, "_acquire", lambda *args, **kwargs: None)
+    _, families = last_use
+    outcomes = race_for_the_voucher(racing_app, families)
+    assert outcomes["discount"] > 1, outcomes
+
+
+def test_control_without_the_voucher_lock_the_race_overuses_it(racing_app, database_url, last_use, wide_race_window, monkeypatch):
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite's one lock is the whole database, so the courses' locks alone keep the racers apart")
+    acquire = locks._acquire
+    voucher_rank = locks.LOCK_ORDER.index("vouchers")
+
+    def without_vouchers(session, wanted, models, *, first):
+        courses_and_bookings = [key for key in wanted if key[0] != voucher_rank]
+        if courses_and_bookings:
+            acquire(session, courses_and_bookings, models, first=first)
+
+    monkeypatch.setattr(locks, "_acquire", without_vouchers)
+    _, families = last_use
+    outcomes = race_for_the_voucher(racing_app, families)
     assert outcomes["discount"] > 1, outcomes
 
 
@@ -304,8 +326,8 @@ def test_control_without_the_voucher_lock_the_race_overuses_it(racing_app, last_
 def test_ten_families_race_for_the_last_use_and_exactly_one_gets_it(request, racing_app, last_use, slow):
     if slow:
         request.getfixturevalue("wide_race_window")
-    course_id, voucher, families = last_use
-    outcomes = race_for_the_voucher(racing_app, course_id, families)
+    voucher, families = last_use
+    outcomes = race_for_the_voucher(racing_app, families)
     assert outcomes == Counter({"discount": 1, "This code has been used up.": RACERS - 1})
     assert db.session.scalar(db.select(db.func.count()).select_from(VoucherRedemption).where(VoucherRedemption.voucher_id == voucher.id)) == 2
     assert count(Booking) == 2
