@@ -9,8 +9,8 @@ PORT ?= 5000
 
 .PHONY: run test install db clean browser
 
-run: db  ## Install, create the database, load demo data and serve the app.
-	$(FLASK) run --host $(HOST) --port $(PORT)
+run: db  ## Install, create the database, load demo data, and run the app and its worker together (Ctrl-C stops both).
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
 test: $(STAMP) browser  ## Install and run the whole test suite.
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -30,7 +30,7 @@ db: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,test]'
 	touch $(STAMP)
 
 clean:

@@ -64,6 +64,10 @@ class Config:
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    #: If Redis stops answering, limits are counted in each worker's memory until it is back,
+    #: and a failure to count never fails a request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     #: Sign-in attempts allowed per client address.
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
 
@@ -101,6 +105,17 @@ class Config:
     STRIPE_TIMEOUT = _env_float("STRIPE_TIMEOUT", 8.0)
     STRIPE_MAX_RETRIES = _env_int("STRIPE_MAX_RETRIES", 1)
 
+    #: Where the background jobs' queue lives: a SQLite file for one machine, redis://host:6379/0 for several.
+    TASK_QUEUE_URL = os.environ.get("TASK_QUEUE_URL", f"sqlite:///{INSTANCE_DIR / 'tasks.sqlite'}")
+    #: How often, in minutes, the worker's scheduler runs each job. New email also goes out
+    #: within seconds of being queued; the outbox sweep catches anything that was missed.
+    OUTBOX_SWEEP_MINUTES = _env_int("OUTBOX_SWEEP_MINUTES", 1)
+    HOLD_SWEEP_MINUTES = _env_int("HOLD_SWEEP_MINUTES", 1)
+    RECONCILE_MINUTES = _env_int("RECONCILE_MINUTES", 10)
+    REFUND_RETRY_MINUTES = _env_int("REFUND_RETRY_MINUTES", 5)
+    PURGE_MINUTES = _env_int("PURGE_MINUTES", 24 * 60)
+    QUEUE_HEARTBEAT_MINUTES = _env_int("QUEUE_HEARTBEAT_MINUTES", 1)
+
     CATALOGUE_PAGE_SIZE = _env_int("CATALOGUE_PAGE_SIZE", 12)
     #: Public pages are cached for signed-out visitors (per worker unless CACHE_TYPE is
     #: RedisCache with CACHE_REDIS_URL); a page lives at most this long even if nothing changes.
@@ -127,6 +142,8 @@ class TestingConfig(Config):
     PASSWORD_HASH_MEMORY_COST = 64
     MAIL_SERVER = ""
     RATELIMIT_STORAGE_URI = "memory://"
+    #: Jobs wait in memory until a test runs them.
+    TASK_QUEUE_URL = "memory"
     #: Tests that hold a lock on purpose need not wait the production five seconds.
     DATABASE_LOCK_TIMEOUT = 2.0
     STRIPE_TIMEOUT = 3.0

@@ -21,6 +21,7 @@ def create_app(config: str | type | dict | None = None) -> Flask:
     )
     configure(app, config)
     register_extensions(app)
+    register_queue(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_template_helpers(app)
@@ -67,6 +68,12 @@ def register_extensions(app: Flask) -> None:
     from instructor_portal.accounts.services import load_user_from_session
 
     login_manager.user_loader(load_user_from_session)
+
+
+def register_queue(app: Flask) -> None:
+    from instructor_portal.queue import configure_queue
+
+    configure_queue(app)
 
 
 def register_blueprints(app: Flask) -> None:

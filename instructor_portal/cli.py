@@ -13,6 +13,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(expire_holds)
     app.cli.add_command(reconcile_payments)
+    app.cli.add_command(purge_old_data)
+    app.cli.add_command(worker)
 
 
 @click.command("create-organiser")
@@ -67,3 +69,23 @@ def seed_demo() -> None:
 
     for line in seed():
         click.echo(line)
+
+
+@click.command("purge-old-data")
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+def purge_old_data(dry_run: bool) -> None:
+    """Remove the children's records of courses that ended longer ago than the organisation's retention period."""
+    from instructor_portal.organiser.retention import purge_old_records
+
+    report = purge_old_records(dry_run=dry_run)
+    click.echo(report.summary(dry_run=dry_run))
+
+
+@click.command("worker")
+@click.option("--threads", default=2, show_default=True, help="Jobs run at once.")
+@click.option("--no-schedule", is_flag=True, help="Run queued jobs only, when another worker runs the schedule.")
+def worker(threads: int, no_schedule: bool) -> None:
+    """Run the background worker: queued jobs (email, refunds) and the schedule (holds, reconciliation, purge)."""
+    from instructor_portal.queue import run_worker
+
+    run_worker(threads=threads, schedule=not no_schedule)

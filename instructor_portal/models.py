@@ -29,6 +29,7 @@ from instructor_portal.payments.models import (
     VoucherKind,
     VoucherRedemption,
 )
+from instructor_portal.queue import QueueHeartbeat
 from instructor_portal.uploads import StoredFile
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "PaymentFlag",
     "PaymentMethod",
     "PaymentStatus",
+    "QueueHeartbeat",
     "Refund",
     "RefundStatus",
     "ReleaseRule",

@@ -264,11 +264,18 @@ def login_as(client, auth):
 
 
 class RecordingHandler:
-    """An aiosmtpd handler that keeps every message it receives, or refuses them when told to."""
+    """An aiosmtpd handler that keeps every message it receives, or refuses them (or some addresses) when told to."""
 
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
         self.refuse = False
+        self.unknown_addresses: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.unknown_addresses:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:
@@ -299,6 +306,7 @@ def smtp_server(app, _smtp_controller):
     handler = _smtp_controller.handler
     handler.messages.clear()
     handler.refuse = False
+    handler.unknown_addresses.clear()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_smtp_controller.port, MAIL_USE_TLS=False)
     return handler
 

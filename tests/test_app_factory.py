@@ -44,7 +44,7 @@ def test_database_url_selects_the_database(monkeypatch):
 def test_healthz_reports_the_database_and_the_storage(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "storage": "ok"}
+    assert response.json == {"status": "ok", "database": "ok", "storage": "ok", "queue": "no worker has run yet"}
 
 
 def test_trusted_proxy_setting_makes_rate_limits_see_the_client_address():

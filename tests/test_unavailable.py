@@ -54,7 +54,7 @@ def test_a_form_sent_while_the_database_is_down_gets_the_same_page(database_down
 def test_healthz_names_the_database_as_the_part_that_is_down(database_down):
     response = database_down.get("/healthz")
     assert response.status_code == 503
-    assert response.json == {"status": "unavailable", "database": "unreachable", "storage": "ok"}
+    assert response.json == {"status": "unavailable", "database": "unreachable", "storage": "ok", "queue": "unknown (no database)"}
 
 
 def test_healthz_names_storage_that_cannot_be_written(app, client, tmp_path):
@@ -62,7 +62,7 @@ def test_healthz_names_storage_that_cannot_be_written(app, client, tmp_path):
     app.config["UPLOAD_STORAGE_PATH"] = str(tmp_path / "a-file" / "uploads")
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json == {"status": "unavailable", "database": "ok", "storage": "not writable"}
+    assert response.json == {"status": "unavailable", "database": "ok", "storage": "not writable", "queue": "no worker has run yet"}
 
 
 def test_a_locked_database_gets_the_busy_page_and_healthz_says_so(app, client):

@@ -313,6 +313,20 @@ def remove_child(child: Child) -> None:
     )
     if booked:
         raise AccountError(f"{child.first_name} has a place on a course that has not finished. Cancel that booking first.")
-    # Places on finished courses stay in the records, no longer naming the child.
-    db.session.delete(child)
+    forget_child(child)
     db.session.commit()
+
+
+def forget_child(child: Child) -> None:
+    """Delete a child's record; places on past courses stay in the registers, naming the child by first initial only.
+
+    The caller commits.
+    """
+    from instructor_portal.booking.models import BookingPlace
+
+    initial = f"{child.first_name[:1].upper()}." if child.first_name.strip() else ""
+    db.session.execute(
+        db.update(BookingPlace).where(BookingPlace.child_id == child.id).values(child_initial=initial)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.delete(child)

@@ -35,6 +35,7 @@ from sqlalchemy.orm import aliased, selectinload
 from instructor_portal import audit
 from instructor_portal.accounts.models import Child, Role, User
 from instructor_portal.attendance.models import AttendanceMark, Makeup, MakeupStatus
+from instructor_portal.attendance.services import removed_child
 from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus
 from instructor_portal.booking.services import describe_child_age, roster_name
@@ -202,7 +203,9 @@ def _register_selects(filters: RegisterFilters, *, by: User, care_notes: bool = 
 
     def rows(makeup_from) -> Select:
         columns = [
-            CourseSession.id.label("session_id"), BookingPlace.child_id, Child.first_name, Child.last_name,
+            # A removed child's record leaves its initial on the place, read here in the first name's stead.
+            CourseSession.id.label("session_id"), BookingPlace.child_id, func.coalesce(Child.first_name, BookingPlace.child_initial),
+            Child.last_name,
             Child.date_of_birth, Child.due_date, Child.gestation_weeks, parent.full_name.label("parent"), parent.phone,
             AttendanceMark.status, AttendanceMark.note, marker.full_name.label("marked_by"), makeup_from.label("makeup_from"),
             # As the database gives it: only compared, so not worth converting on every row.
@@ -328,7 +331,7 @@ def _register_lines(parts: list[Select], tz: str, cutoff: int, *, care_notes: bo
              marked_by, makeup_from, _starts_at, *notes) in partition:
             heading, course = headings[session_id]
             if child_id is None:
-                child, age = "Child removed", ""
+                child, age = removed_child(first_name), ""
             else:
                 facts = _ChildFacts(first_name, last_name, date_of_birth, due_date, gestation_weeks)
                 child = roster_name(course, facts)

@@ -104,7 +104,7 @@ def offer_makeup(session_id: int, place_id: int):
         "attendance/offer_makeup.html",
         session=session,
         place=place,
-        child_name=services.child_name(session.course, place.child),
+        child_name=services.child_name(session.course, place),
         refusal=makeups.makeup_refusal(session, place),
         options=makeups.makeup_options(session, place, now=now),
         history=makeups.place_makeups(place, session),

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from instructor_portal import audit
-from instructor_portal.accounts.models import Child, User
+from instructor_portal.accounts.models import User
 from instructor_portal.attendance.models import (
     LIVE_MAKEUP_STATUSES,
     NOTE_MAX,
@@ -71,10 +71,17 @@ class GridRow:
     makeups: list[MakeupState | None]
 
 
-def child_name(course: Course, child: Child | None) -> str:
+def child_name(course: Course, place: BookingPlace) -> str:
+    """Name the child on a place as a register does: first name, with the initial on adoptive and foster courses."""
+    child = place.child
     if child is None:
-        return "Child removed"
+        return removed_child(place.child_initial)
     return child.private_name if course.track == Track.ADOPTIVE_FOSTER else child.first_name
+
+
+def removed_child(initial: str | None) -> str:
+    """How a register names a place whose child's record was removed: by the initial kept, where there is one."""
+    return f"{initial} (record removed)" if initial else "Child removed"
 
 
 def _register_places(course: Course) -> list[BookingPlace]:
@@ -133,7 +140,7 @@ def build_register(session: CourseSession) -> list[RegisterRow]:
         rows.append(
             RegisterRow(
                 place=place,
-                child_name=child_name(course, child),
+                child_name=child_name(course, place),
                 parent_name=place.booking.parent.full_name,
                 age=describe_child_age(course, child, on=on, cutoff_months=organisation.corrected_age_cutoff_months) if child else "",
                 care_notes=child.care_notes if child else "",
@@ -232,7 +239,7 @@ def attendance_grid(course: Course) -> list[GridRow]:
     makeups = _makeup_states([place.id for place in places]) if places else {}
     return [
         GridRow(
-            child_name=child_name(course, place.child),
+            child_name=child_name(course, place),
             parent_name=place.booking.parent.full_name,
             marks=[marks.get((place.id, session.id)) for session in sessions],
             makeups=[makeups.get((place.id, session.id)) for session in sessions],

@@ -127,8 +127,10 @@ class BookingPlace(db.Model):
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
     #: Copied from the booking so the database itself can refuse a second live place.
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
-    #: None once the family removed the child after the course finished.
+    #: None once the child's record was removed (by the family after the course, or by the retention purge).
     child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id", ondelete="SET NULL"), index=True)
+    #: The child's first initial, kept when the record is removed, so registers still count and tell places apart.
+    child_initial: Mapped[str | None] = mapped_column(String(4))
     #: True while the booking is held or confirmed.
     live: Mapped[bool] = mapped_column(default=True)
 

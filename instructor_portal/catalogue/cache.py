@@ -8,6 +8,7 @@ at which time alone changes it: a hold running out frees a place, a session star
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from itertools import chain
 
 from flask import current_app, request, session
 from flask_login import current_user
+from redis.exceptions import RedisError
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -28,6 +30,8 @@ from instructor_portal.extensions import cache, db
 from instructor_portal.organiser.models import Organisation
 from instructor_portal.organiser.services import get_organisation
 from instructor_portal.timezones import next_local_midnight
+
+log = logging.getLogger(__name__)
 
 #: Everything a catalogue page shows comes from these; a change to any of them bumps the version.
 SHOWN_IN_CATALOGUE: tuple[type, ...] = (
@@ -101,6 +105,15 @@ def next_change_at(now: datetime, timezone: str) -> datetime:
     return min([*moments, next_local_midnight(now, timezone), latest])
 
 
+def _quietly(call, *args, **kwargs):
+    """Use the cache if it answers; a cache server that is down only means pages are built afresh."""
+    try:
+        return call(*args, **kwargs)
+    except (RedisError, OSError):
+        log.warning("The page cache is not answering; serving pages without it", exc_info=True)
+        return None
+
+
 def cached_for_visitors(view):
     """Serve a public page to signed-out visitors from the cache while nothing it shows has changed."""
 
@@ -115,13 +128,13 @@ def cached_for_visitors(view):
             return view(*args, **kwargs)
         now = utcnow()
         key = f"catalogue:{version}:{request.full_path}"
-        stored = cache.get(key)
+        stored = _quietly(cache.get, key)
         if stored is not None and stored[0] > now:
             return stored[1]
         page = view(*args, **kwargs)
         if isinstance(page, str):
             until = next_change_at(now, get_organisation().timezone)
-            cache.set(key, (until, page), timeout=max(1, math.ceil((until - now).total_seconds())))
+            _quietly(cache.set, key, (until, page), timeout=max(1, math.ceil((until - now).total_seconds())))
         return page
 
     return cached_view

@@ -31,6 +31,10 @@ class OutboxEmail(db.Model):
     #: The sender skips a message until this time; pushed back after each failure.
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
+    #: Set while a sender has the email in hand; another sender takes it only once this has passed.
+    claimed_until: Mapped[datetime | None]
+    #: Which sender's claim it is, so a sender whose claim ran out cannot record over the next one's.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

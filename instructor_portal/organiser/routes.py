@@ -11,7 +11,9 @@ from instructor_portal.catalogue.models import Venue
 from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, form_values, show_domain_error
-from instructor_portal.organiser import services
+from instructor_portal.notifications.models import OutboxEmail
+from instructor_portal.notifications.services import recent_emails
+from instructor_portal.organiser import retention, services
 from instructor_portal.organiser.forms import InviteForm, SettingsForm, VenueForm, VoucherForm
 from instructor_portal.payments.models import Voucher
 from instructor_portal.payments.services import count_open_flags
@@ -222,3 +224,31 @@ def settings():
             flash("Settings saved.", "success")
             return redirect(url_for("organiser.settings"))
     return render_template("organiser/settings.html", form=form), form_status()
+
+
+@bp.get("/outbox")
+@organiser_required
+def outbox():
+    """List the latest emails with what became of each: sent, waiting to be tried again, or given up on, and why."""
+    return render_template("organiser/outbox.html", emails=recent_emails())
+
+
+@bp.get("/outbox/<int:email_id>")
+@organiser_required
+def outbox_email(email_id: int):
+    """Show one email as it was written, to read again what a family or colleague was sent."""
+    return render_template("organiser/outbox_email.html", email=get_or_404(OutboxEmail, email_id))
+
+
+@bp.route("/retention", methods=["GET", "POST"])
+@organiser_required
+def records_retention():
+    """Show whose records are past the retention period, and remove them when the organiser confirms."""
+    if request.method == "POST":
+        if request.form.get("confirm") != "yes":
+            flash("Tick the box to confirm that these records should be removed.", "error")
+            return redirect(url_for("organiser.records_retention"))
+        report = retention.purge_old_records(actor=current_user)
+        flash(report.summary(dry_run=False), "success")
+        return redirect(url_for("organiser.records_retention"))
+    return render_template("organiser/retention.html", report=retention.find_old_records())

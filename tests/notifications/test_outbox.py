@@ -94,12 +94,16 @@ def test_back_off_doubles_and_is_capped():
     assert retry_delay(30) == timedelta(hours=6)
 
 
-def test_without_a_mail_server_mail_is_logged_and_marked_sent(app, caplog):
-    queue_invitation()
-    caplog.set_level("INFO", logger="instructor_portal.notifications.services")
+def test_without_a_mail_server_each_email_is_shown_in_full_and_kept(app, caplog):
+    queued = queue_invitation()
+    caplog.set_level("INFO", logger="instructor_portal.mail")
     assert send_outbox() == {"sent": 1, "retrying": 0, "failed": 0}
-    assert "priya@example.org" in caplog.text
+    assert "To: priya@example.org" in caplog.text
+    assert "Subject: You have been invited to Instructor Portal" in caplog.text
+    assert queued.body_text.strip() in caplog.text  # the whole text, links and all
     assert "/welcome/" in caplog.text
+    db.session.refresh(queued)
+    assert queued.status == OutboxStatus.SENT
 
 
 def test_send_outbox_command_reports_what_it_did(app, runner, smtp_server):

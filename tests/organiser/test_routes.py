@@ -43,6 +43,8 @@ PAGES = [
     "/organiser/instructors",
     "/organiser/instructors/new",
     "/organiser/settings",
+    "/organiser/outbox",
+    "/organiser/retention",
 ]
 
 
