@@ -1,6 +1,7 @@
 """Configuration classes; every setting can be overridden from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -50,6 +51,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = False
+    #: How long "keep me signed in" lasts, and a sign-in without it (the server ends both then).
+    REMEMBER_COOKIE_DURATION = timedelta(days=_env_int("REMEMBER_DAYS", 30))
+    SIGN_IN_HOURS = _env_int("SIGN_IN_HOURS", 12)
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
@@ -70,12 +74,18 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True
     #: Sign-in attempts allowed per client address.
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    #: Wrong passwords allowed for any one email address, from wherever they come.
+    ACCOUNT_LOGIN_RATE_LIMIT = os.environ.get("ACCOUNT_LOGIN_RATE_LIMIT", "10 per 15 minutes;30 per day")
+    #: Sign-ups, and password-reset requests for any one address, allowed per client address.
+    SIGN_UP_RATE_LIMIT = os.environ.get("SIGN_UP_RATE_LIMIT", "5 per hour")
+    RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "3 per hour")
 
     #: Argon2id cost; testing lowers it so the suite stays fast.
     PASSWORD_HASH_TIME_COST = _env_int("PASSWORD_HASH_TIME_COST", 3)
     PASSWORD_HASH_MEMORY_COST = _env_int("PASSWORD_HASH_MEMORY_COST", 65536)
     PASSWORD_RESET_MAX_AGE = _env_int("PASSWORD_RESET_MAX_AGE", 3600)
     INVITATION_MAX_AGE = _env_int("INVITATION_MAX_AGE", 7 * 24 * 3600)
+    EMAIL_CONFIRMATION_MAX_AGE = _env_int("EMAIL_CONFIRMATION_MAX_AGE", 3 * 24 * 3600)
 
     #: No MAIL_SERVER means "print mail to the log" (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
@@ -155,6 +165,9 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    #: The __Host- prefix: browsers take these cookies only over HTTPS, for this host and path /, never a parent domain.
+    SESSION_COOKIE_NAME = "__Host-session"
+    REMEMBER_COOKIE_NAME = "__Host-remember_token"
     PREFERRED_URL_SCHEME = "https"
 
 

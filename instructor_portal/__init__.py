@@ -6,7 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import DEVELOPMENT_SECRET_KEY, config_for
-from instructor_portal.db import engine_options
+from instructor_portal.db import DatabaseIdConverter, engine_options
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,10 +20,12 @@ def create_app(config: str | type | dict | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     configure(app, config)
+    app.url_map.converters["int"] = DatabaseIdConverter
     register_extensions(app)
     register_queue(app)
     register_blueprints(app)
     register_error_handlers(app)
+    register_security_headers(app)
     register_template_helpers(app)
     register_commands(app)
     register_shell_context(app)
@@ -65,9 +67,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
 
-    from instructor_portal.accounts.services import load_user_from_session
+    from instructor_portal.accounts.sign_ins import load_user
 
-    login_manager.user_loader(load_user_from_session)
+    login_manager.user_loader(load_user)
 
 
 def register_queue(app: Flask) -> None:
@@ -102,6 +104,12 @@ def register_error_handlers(app: Flask) -> None:
     from instructor_portal.errors import register_error_handlers as register
 
     register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from instructor_portal import security
+
+    security.register(app)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import DateTime, Enum, MetaData, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
+from werkzeug.routing import IntegerConverter
 
 from instructor_portal.clock import utcnow
 
@@ -85,6 +86,14 @@ def engine_options(url: str, options: dict, *, lock_timeout: float) -> dict:
     elif backend == "sqlite":
         connect_args.setdefault("timeout", lock_timeout)  # SQLite's busy timeout
     return {**options, "connect_args": connect_args}
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` in every route: a number too large for any row's id matches no route, so it is a 404 like any unknown id."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def get_or_404(model, ident: int):

@@ -85,7 +85,8 @@ def register_error_handlers(app) -> None:
             return error
         message = None
         if error.code == 429:
-            message = "Please wait a minute before trying again."
+            limit = getattr(error, "limit", None)
+            message = error.description if limit is not None and limit.error_message else "Please wait a minute before trying again."
         if error.code == 413:
             from instructor_portal.uploads import format_size
 

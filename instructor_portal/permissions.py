@@ -1,14 +1,19 @@
 """Sign-in and role guards, named for the people in the domain."""
 
+import logging
 from functools import wraps
+from typing import NoReturn
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user
 
 from instructor_portal.accounts.models import Role
 from instructor_portal.catalogue.models import Course
 from instructor_portal.db import get_or_404
 from instructor_portal.extensions import login_manager
+
+#: Refused attempts at someone else's records, for whoever looks after the service to see.
+access_log = logging.getLogger("instructor_portal.access")
 
 
 def roles_required(*roles: Role):
@@ -38,9 +43,24 @@ def can_manage_course(user, course) -> bool:
     return user.is_authenticated and (user.role == Role.ORGANISER or course.instructor_id == user.id)
 
 
+def refuse_access(row) -> NoReturn:
+    """Answer 404 to someone asking for a record that is not theirs to see, and log who asked for which record."""
+    user = f"{current_user.role.value} {current_user.id}" if current_user.is_authenticated else "anonymous visitor"
+    access_log.warning("Refused %s access to %s %s (%s %s)", user, type(row).__name__, row.id, request.method, request.path)
+    abort(404)
+
+
 def get_managed_course(course_id: int) -> Course:
     """The course, if the signed-in user may manage it; otherwise 404, so others' ids reveal nothing."""
     course = get_or_404(Course, course_id)
     if not can_manage_course(current_user, course):
-        abort(404)
+        refuse_access(course)
     return course
+
+
+def get_own(model, ident: int, *, owner_id: str = "parent_id"):
+    """A record of the signed-in person's own family (their booking, their child); 404 and a log line for anyone else's."""
+    row = get_or_404(model, ident)
+    if getattr(row, owner_id) != current_user.id:
+        refuse_access(row)
+    return row

@@ -10,6 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from instructor_portal.clock import utcnow
 from instructor_portal.db import TimestampMixin, str_enum
 from instructor_portal.extensions import db
 
@@ -42,6 +43,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     #: Switched off by an organiser to stop someone signing in without deleting their history.
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
+    #: When the person followed a link sent to their address; a parent signs in only once it is set.
+    email_verified_at: Mapped[datetime | None]
 
     profile: Mapped[InstructorProfile | None] = relationship(
         back_populates="user", cascade="all, delete-orphan", uselist=False
@@ -58,12 +61,19 @@ class User(UserMixin, TimestampMixin, db.Model):
     def is_active(self) -> bool:
         return self.active
 
-    def get_id(self) -> str:
-        # The session carries a fingerprint of the password hash, so changing the
-        # password signs out every other session.
-        from instructor_portal.accounts.services import password_fingerprint
+    #: The sign-in (accounts.sign_ins) this request came with; its token is what the cookies carry. Not a column.
+    sign_in_token = None
+    # One person is one row: compare by identity, not Flask-Login's get_id (which names a sign-in).
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
 
-        return f"{self.id}:{password_fingerprint(self)}"
+    def get_id(self) -> str:
+        # Flask-Login keeps this in the session and the remember-me cookie: a server-side
+        # sign-in, so ending it there ends every copy of either cookie.
+        if self.sign_in_token is None:
+            raise RuntimeError("start a sign-in (accounts.sign_ins.start_sign_in) before signing the user in")
+        return self.sign_in_token
 
     @property
     def first_name(self) -> str:
@@ -71,6 +81,27 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
+
+
+class SignIn(db.Model):
+    """One signed-in browser. Its cookies carry only this row's token, so ending the row ends every copy of them."""
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: Whether "keep me signed in" was ticked, which decides how long it may last.
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    #: Set at sign-out, a password change or being switched off; the row is then refused.
+    ended_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<SignIn {self.id} user={self.user_id} ended={self.ended_at is not None}>"
 
 
 class InstructorProfile(db.Model):

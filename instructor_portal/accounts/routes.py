@@ -1,20 +1,25 @@
 """Sign-up, sign-in, sign-out, password reset and the account overview."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from instructor_portal.accounts import services
 from instructor_portal.accounts.forms import ChildForm, ForgotPasswordForm, LoginForm, SetPasswordForm, SignUpForm
-from instructor_portal.accounts.models import Role
+from instructor_portal.accounts.models import Child, Role
+from instructor_portal.accounts.sign_ins import end_sign_in, start_sign_in
 from instructor_portal.extensions import limiter
 from instructor_portal.forms import form_status, is_safe_next, show_domain_error
-from instructor_portal.permissions import parent_required
+from instructor_portal.permissions import get_own, parent_required
 
 bp = Blueprint("accounts", __name__)
 
 
 def _login_rate_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _sign_up_rate_limit() -> str:
+    return current_app.config["SIGN_UP_RATE_LIMIT"]
 
 
 def _home_for(user) -> str:
@@ -26,28 +31,62 @@ def _home_for(user) -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_sign_up_rate_limit, methods=["POST"])
 def sign_up():
-    """Let a parent or carer create their account."""
+    """Let a parent or carer create their account; it is ready once they follow the link emailed to them."""
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))
     form = SignUpForm()
+    target = request.args.get("next")
     if form.validate_on_submit():
         try:
-            user = services.sign_up_parent(
-                full_name=form.full_name.data, email=form.email.data, password=form.password.data, phone=form.phone.data
+            services.sign_up_parent(
+                full_name=form.full_name.data, email=form.email.data, password=form.password.data, phone=form.phone.data,
+                next_url=target if is_safe_next(target) else None,
             )
         except services.AccountError as error:
             show_domain_error(form, error)
         else:
-            login_user(user)
-            flash("Welcome! Your account is ready. Add your baby or child so we can show the classes that suit them.", "success")
-            target = request.args.get("next")
-            return redirect(url_for("accounts.new_child", next=target) if is_safe_next(target) else url_for("accounts.new_child"))
+            return render_template("accounts/check_email.html", email=services.normalise_email(form.email.data))
     return render_template("accounts/sign_up.html", form=form), form_status()
+
+
+@bp.get("/confirm/<token>")
+def confirm_email(token: str):
+    """Confirm the address a new account's link was sent to, and sign the new parent in."""
+    try:
+        user = services.confirm_email(token)
+    except services.AccountError as error:
+        return render_template("accounts/link_invalid.html", message=error.message), 400
+    login_user(start_sign_in(user))
+    flash("Your email is confirmed and your account is ready. Add your baby or child so we can show the classes that suit them.", "success")
+    target = request.args.get("next")
+    return redirect(url_for("accounts.new_child", next=target) if is_safe_next(target) else url_for("accounts.new_child"))
+
+
+def _account_rate_limit() -> str:
+    return current_app.config["ACCOUNT_LOGIN_RATE_LIMIT"]
+
+
+def _typed_account() -> str:
+    # The email as typed, so the limit holds whether or not it has an account, and says nothing about which.
+    return f"account:{services.normalise_email(request.form.get('email', ''))}"
+
+
+def _warn_account_owner(_limit) -> None:
+    services.warn_of_sign_in_attempts(request.form.get("email", ""))
+
+
+ACCOUNT_PAUSED = (
+    "Too many wrong passwords have been tried for this email address, so signing in with it is paused for a while "
+    "to keep the account safe. Try again later, or reset the password."
+)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(_account_rate_limit, methods=["POST"], key_func=_typed_account, deduct_when=lambda response: response.status_code != 302,
+               on_breach=_warn_account_owner, error_message=ACCOUNT_PAUSED)
 def login():
     """Sign in with email and password."""
     if current_user.is_authenticated:
@@ -59,7 +98,7 @@ def login():
         except services.AccountError as error:
             show_domain_error(form, error)
         else:
-            login_user(user, remember=form.remember.data)
+            login_user(start_sign_in(user, remember=form.remember.data), remember=form.remember.data)
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else _home_for(user))
     return render_template("accounts/login.html", form=form), form_status()
@@ -67,14 +106,22 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST, so a link elsewhere cannot sign someone out)."""
+    """Sign out on this browser, ending its sign-in on the server (a POST, so a link elsewhere cannot sign someone out)."""
+    if current_user.is_authenticated:
+        end_sign_in(current_user.sign_in_token)
     logout_user()
     flash("You have signed out.", "info")
     return redirect(url_for("catalogue.index"))
 
 
+def _reset_rate_limit() -> str:
+    return current_app.config["RESET_RATE_LIMIT"]
+
+
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(_reset_rate_limit, methods=["POST"], key_func=_typed_account, error_message="Several reset links have just been sent "
+               "to this address. Please use the latest one, or wait an hour before asking again.")
 def forgot_password():
     """Email a password-reset link."""
     form = ForgotPasswordForm()
@@ -90,6 +137,8 @@ def forgot_password():
 
 
 def _set_password_page(token: str, purpose: str, template: str, success: str):
+    # Setting a password ends every sign-in and does not start one: the person signs in with it,
+    # so a reset link in someone else's hands does not hand them a signed-in session too.
     try:
         user = services.user_for_token(token, purpose)
     except services.AccountError as error:
@@ -102,22 +151,22 @@ def _set_password_page(token: str, purpose: str, template: str, success: str):
             show_domain_error(form, error)
         else:
             logout_user()
-            login_user(user)
             flash(success, "success")
-            return redirect(_home_for(user))
+            return redirect(url_for("accounts.login"))
     return render_template(template, form=form, user=user), form_status()
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     """Choose a new password from an emailed reset link."""
-    return _set_password_page(token, services.PASSWORD_RESET, "accounts/password_reset.html", "Your password has been changed.")
+    return _set_password_page(token, services.PASSWORD_RESET, "accounts/password_reset.html",
+                              "Your password has been changed, and you have been signed out everywhere. Sign in with your new password.")
 
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
     """Let an invited instructor or organiser set their first password."""
-    return _set_password_page(token, services.INVITATION, "accounts/accept_invitation.html", "Your password is set. Welcome!")
+    return _set_password_page(token, services.INVITATION, "accounts/accept_invitation.html", "Your password is set. Welcome! Sign in with it now.")
 
 
 @bp.get("/account")
@@ -164,7 +213,7 @@ def new_child():
 
 
 def _own_child(child_id: int):
-    return services.get_own_child(current_user, child_id) or abort(404)
+    return get_own(Child, child_id)
 
 
 @bp.route("/account/children/<int:child_id>/edit", methods=["GET", "POST"])

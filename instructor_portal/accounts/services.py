@@ -13,7 +13,9 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from instructor_portal import audit
+from instructor_portal.audit import AuditEntry
 from instructor_portal.accounts.models import FULL_TERM_WEEKS, Child, InstructorProfile, Role, User
+from instructor_portal.accounts.sign_ins import end_every_sign_in
 from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
@@ -29,6 +31,7 @@ COMMON_PASSWORDS = {
 }
 PASSWORD_RESET = "password-reset"
 INVITATION = "invitation"
+EMAIL_CONFIRMATION = "email-confirmation"
 
 
 class AccountError(DomainError):
@@ -74,17 +77,6 @@ def password_fingerprint(user: User) -> str:
     return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
 
 
-def load_user_from_session(session_id: str) -> User | None:
-    """Flask-Login's loader: the user, unless the password changed since this session began."""
-    user_id, _, fingerprint = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or fingerprint != password_fingerprint(user):
-        return None
-    return user
-
-
 def authenticate(email: str, password: str, *, now: datetime | None = None) -> User:
     """Return the user with these credentials or raise AccountError with one message for every failure."""
     user = db.session.scalars(db.select(User).where(User.email == normalise_email(email))).first()
@@ -99,6 +91,10 @@ def authenticate(email: str, password: str, *, now: datetime | None = None) -> U
         raise failure from None
     if not user.active:
         raise AccountError("This account has been switched off. Please contact the organiser.")
+    if user.email_verified_at is None:
+        _email_link(user, EMAIL_CONFIRMATION)
+        db.session.commit()
+        raise AccountError("Please confirm your email address first: we have just emailed you a new link to do so.")
     if _current_hasher().check_needs_rehash(user.password_hash):
         user.password_hash = _current_hasher().hash(password)
     user.last_login_at = now or utcnow()
@@ -110,15 +106,40 @@ def _email_taken(email: str) -> bool:
     return db.session.scalars(db.select(User.id).where(User.email == email)).first() is not None
 
 
-def sign_up_parent(*, full_name: str, email: str, password: str, phone: str | None = None) -> User:
-    """Create a parent or carer account."""
+def sign_up_parent(*, full_name: str, email: str, password: str, phone: str | None = None, next_url: str | None = None) -> None:
+    """Start a parent's or carer's account and email a link to confirm the address.
+
+    If the address has an account already, its owner is emailed instead, and the person
+    signing up is told the same either way, so nobody can learn here who has an account.
+    ``next_url`` (already checked to be ours) is where the confirmation link leads on to.
+    """
     email = normalise_email(email)
-    if _email_taken(email):
-        raise AccountError("An account with this email already exists. Sign in, or reset your password.", field="email")
+    check_password_strength(password, email=email, name=full_name)
+    existing = db.session.scalars(db.select(User).where(User.email == email)).first()
+    link_values = {"next": next_url} if next_url else {}
+    if existing is not None:
+        _current_hasher().hash(password)  # as long as making an account takes
+        enqueue_email(existing.email, "account_exists", subject=f"Your {get_organisation().name} account", user=existing,
+                      login_url=absolute_url("accounts.login", **link_values), reset_url=absolute_url("accounts.forgot_password"))
+        audit.record(None, "user.sign_up_for_existing_account", existing)
+        db.session.commit()
+        return
     user = User(full_name=full_name.strip(), email=email, phone=(phone or "").strip() or None, role=Role.PARENT)
     set_password(user, password)
     db.session.add(user)
+    db.session.flush()
+    _email_link(user, EMAIL_CONFIRMATION, **link_values)
     audit.record(user, "user.signed_up", user)
+    db.session.commit()
+
+
+def confirm_email(token: str, *, now: datetime | None = None) -> User:
+    """Mark the address a confirmation link was sent to as confirmed; raise AccountError if the link cannot be used."""
+    user = user_for_token(token, EMAIL_CONFIRMATION)
+    if user.email_verified_at is not None:
+        raise AccountError("Your email address is already confirmed. Please sign in.")
+    user.email_verified_at = now or utcnow()
+    audit.record(user, "user.email_confirmed", user)
     db.session.commit()
     return user
 
@@ -153,14 +174,16 @@ def resend_invitation(user: User, *, sent_by: User | None) -> None:
 _LINK_EMAILS = {
     INVITATION: ("invitation", "accounts.accept_invitation", "You have been invited to {organisation}"),
     PASSWORD_RESET: ("password_reset", "accounts.reset_password", "Reset your {organisation} password"),
+    EMAIL_CONFIRMATION: ("confirm_email", "accounts.confirm_email", "Confirm your email to finish your {organisation} account"),
 }
+_TOKEN_MAX_AGES = {INVITATION: "INVITATION_MAX_AGE", PASSWORD_RESET: "PASSWORD_RESET_MAX_AGE", EMAIL_CONFIRMATION: "EMAIL_CONFIRMATION_MAX_AGE"}
 
 
 def _token_max_age(purpose: str) -> int:
-    return current_app.config["INVITATION_MAX_AGE" if purpose == INVITATION else "PASSWORD_RESET_MAX_AGE"]
+    return current_app.config[_TOKEN_MAX_AGES[purpose]]
 
 
-def _email_link(user: User, purpose: str) -> None:
+def _email_link(user: User, purpose: str, **link_values) -> None:
     template, endpoint, subject = _LINK_EMAILS[purpose]
     seconds = _token_max_age(purpose)
     enqueue_email(
@@ -168,7 +191,7 @@ def _email_link(user: User, purpose: str) -> None:
         template,
         subject=subject.format(organisation=get_organisation().name),
         user=user,
-        link=absolute_url(endpoint, token=make_token(user, purpose)),
+        link=absolute_url(endpoint, token=make_token(user, purpose), **link_values),
         valid_for=f"{seconds // 86400} days" if seconds >= 2 * 86400 else f"{max(seconds // 60, 1)} minutes",
     )
 
@@ -179,6 +202,28 @@ def request_password_reset(email: str) -> None:
     if user is None or not user.active:
         return
     _email_link(user, PASSWORD_RESET)
+    db.session.commit()
+
+
+#: However many sign-ins are refused, the account's owner hears of it at most once in this time.
+SIGN_IN_WARNING_EVERY = timedelta(hours=1)
+
+
+def warn_of_sign_in_attempts(email: str, *, now: datetime | None = None) -> None:
+    """Tell an account's owner that signing in to it was paused after many wrong passwords (at most once an hour)."""
+    now = now or utcnow()
+    user = db.session.scalars(db.select(User).where(User.email == normalise_email(email))).first()
+    if user is None:
+        return
+    recent = db.select(AuditEntry.id).where(
+        AuditEntry.action == "user.sign_in_paused", AuditEntry.subject_type == "User", AuditEntry.subject_id == user.id,
+        AuditEntry.created_at > now - SIGN_IN_WARNING_EVERY,
+    )
+    if db.session.scalars(recent).first() is not None:
+        return
+    enqueue_email(user.email, "sign_in_attempts", subject=f"Someone is trying to sign in to your {get_organisation().name} account",
+                  user=user, reset_url=absolute_url("accounts.forgot_password"))
+    audit.record(None, "user.sign_in_paused", user)
     db.session.commit()
 
 
@@ -209,6 +254,8 @@ def set_password_from_token(token: str, purpose: str, password: str) -> User:
     """Set a new password through an emailed link; the link stops working afterwards."""
     user = user_for_token(token, purpose)
     set_password(user, password)
+    end_every_sign_in(user)  # a new password ends every sign-in, on every browser
+    user.email_verified_at = user.email_verified_at or utcnow()  # the link reached this address
     audit.record(user, "user.password_set", user, via=purpose)
     db.session.commit()
     return user
@@ -290,12 +337,6 @@ def update_child(child: Child, details: ChildDetails, *, today: date | None = No
     _apply_child(child, details)
     db.session.commit()
     return child
-
-
-def get_own_child(parent: User, child_id: int) -> Child | None:
-    """The parent's own child, or None (also for another family's child)."""
-    child = db.session.get(Child, child_id)
-    return child if child is not None and child.parent_id == parent.id else None
 
 
 def remove_child(child: Child) -> None:

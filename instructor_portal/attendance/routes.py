@@ -13,7 +13,7 @@ from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, show_domain_error
 from instructor_portal.organiser.services import list_staff, list_venues
-from instructor_portal.permissions import can_manage_course, instructor_required
+from instructor_portal.permissions import can_manage_course, instructor_required, refuse_access
 
 bp = Blueprint("attendance", __name__)
 
@@ -22,7 +22,7 @@ def _managed_session(session_id: int) -> CourseSession:
     """The session, if the signed-in user manages its course; otherwise 404, so others' ids reveal nothing."""
     session = get_or_404(CourseSession, session_id)
     if not can_manage_course(current_user, session.course):
-        abort(404)
+        refuse_access(session)
     return session
 
 
@@ -118,7 +118,7 @@ def withdraw_makeup(makeup_id: int):
     """Take back a make-up offered to a family who missed one of your sessions."""
     makeup = get_or_404(Makeup, makeup_id)
     if not can_manage_course(current_user, makeup.missed_session.course):
-        abort(404)
+        refuse_access(makeup)
     try:
         makeups.withdraw_makeup(makeup, by=current_user)
     except makeups.MakeupError as error:

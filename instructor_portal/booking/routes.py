@@ -10,7 +10,7 @@ from instructor_portal.attendance.services import family_attendance
 from instructor_portal.booking import services
 from instructor_portal.booking.forms import BookingForm, CancelBookingForm, PaymentChoiceForm
 from instructor_portal.booking.ical import course_calendar
-from instructor_portal.booking.models import BookingStatus
+from instructor_portal.booking.models import Booking, BookingStatus
 from instructor_portal.payments.providers import available_providers
 from instructor_portal.payments.services import PaymentError, booking_money, cancel_booking_and_refund
 from instructor_portal.catalogue.models import Course, CourseStatus
@@ -18,7 +18,7 @@ from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, show_domain_error
 from instructor_portal.handouts.services import family_handouts
-from instructor_portal.permissions import can_manage_course, instructor_required, parent_required
+from instructor_portal.permissions import can_manage_course, get_own, instructor_required, parent_required, refuse_access
 
 bp = Blueprint("booking", __name__)
 
@@ -79,7 +79,7 @@ def _after_booking(booking):
 
 
 def _own_booking(booking_id: int):
-    return services.get_parent_booking(current_user, booking_id) or abort(404)
+    return get_own(Booking, booking_id)
 
 
 @bp.route("/bookings/<int:booking_id>/pay", methods=["GET", "POST"])
@@ -145,7 +145,7 @@ def my_booking(booking_id: int):
 def _own_makeup(makeup_id: int) -> Makeup:
     makeup = get_or_404(Makeup, makeup_id)
     if not makeups.is_family_makeup(current_user, makeup):
-        abort(404)
+        refuse_access(makeup)
     return makeup
 
 
@@ -201,9 +201,9 @@ def cancel(booking_id: int):
 @instructor_required
 def cancel_for_family(booking_id: int):
     """Let the course's instructor (or an organiser) cancel a family's booking."""
-    booking = services.get_booking(booking_id)
-    if booking is None or not can_manage_course(current_user, booking.course):
-        abort(404)
+    booking = get_or_404(Booking, booking_id)
+    if not can_manage_course(current_user, booking.course):
+        refuse_access(booking)
     course_page = url_for("teaching.course", course_id=booking.course_id)
     return _cancel_page(booking, back=course_page, done=course_page)
 

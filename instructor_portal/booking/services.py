@@ -115,16 +115,6 @@ def next_session(course: Course, *, now: datetime):
     return next((s for s in course.scheduled_sessions if s.starts_at > now), None)
 
 
-def get_booking(booking_id: int) -> Booking | None:
-    return db.session.get(Booking, booking_id)
-
-
-def get_parent_booking(parent: User, booking_id: int) -> Booking | None:
-    """The parent's own booking, or None (also for another family's booking)."""
-    booking = db.session.get(Booking, booking_id)
-    return booking if booking is not None and booking.parent_id == parent.id else None
-
-
 def split_bookings(parent: User, *, now: datetime) -> tuple[list[Booking], list[Booking]]:
     """The parent's bookings: those for courses still to finish (soonest first), then finished ones."""
     bookings = db.session.scalars(

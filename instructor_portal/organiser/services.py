@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from instructor_portal import audit
 from instructor_portal.accounts.models import Role, User
+from instructor_portal.accounts.sign_ins import end_every_sign_in
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, SessionStatus, Venue
 from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
@@ -175,6 +176,8 @@ def set_user_active(user: User, *, active: bool, actor: User) -> User:
         raise OrganiserError("You cannot switch off your own account; ask another organiser.")
     if user.active != active:
         user.active = active
+        if not active:
+            end_every_sign_in(user)
         audit.record(actor, "user.activated" if active else "user.deactivated", user)
         db.session.commit()
     return user

@@ -8,6 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from instructor_portal.booking import services as booking_services
 from instructor_portal.booking.models import Booking, BookingStatus
+from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
 from instructor_portal.extensions import csrf
 from instructor_portal.forms import form_status, show_domain_error
@@ -16,7 +17,7 @@ from instructor_portal.payments import checkout, ledger, services, stripe_events
 from instructor_portal.payments.forms import LedgerFilterForm, RecordPaymentForm, RefundForm
 from instructor_portal.payments.models import PaymentFlag, Refund, RefundStatus
 from instructor_portal.payments.stripe_gateway import BadSignature, GatewayUnavailable, gateway
-from instructor_portal.permissions import can_manage_course, instructor_required, organiser_required, parent_required
+from instructor_portal.permissions import can_manage_course, get_own, instructor_required, organiser_required, parent_required, refuse_access
 
 bp = Blueprint("payments", __name__)
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ WEBHOOK_RETRY_AFTER = 30
 
 
 def _own_booking(booking_id: int):
-    return booking_services.get_parent_booking(current_user, booking_id) or abort(404)
+    return get_own(Booking, booking_id)
 
 
 @bp.get("/bookings/<int:booking_id>/paid")
@@ -40,15 +41,19 @@ def returned(booking_id: int):
     return render_template("payments/returned.html", booking=booking, outcome=outcome)
 
 
-@bp.get("/bookings/<int:booking_id>/payment-cancelled")
+@bp.route("/bookings/<int:booking_id>/payment-cancelled", methods=["GET", "POST"])
 @parent_required
 def cancelled(booking_id: int):
-    """The family went back from Stripe without paying: release the places they held."""
+    """The family came back from Stripe without paying: offer to pay again, or to let the places go (a POST, never a link)."""
     booking = _own_booking(booking_id)
-    checkout.abandon_checkout(booking)
+    released = False
+    if request.method == "POST":
+        checkout.abandon_checkout(booking)
+        released = booking.status != BookingStatus.AWAITING_PAYMENT
     if booking.status == BookingStatus.CONFIRMED:
         return redirect(url_for("booking.my_booking", booking_id=booking.id))
-    return render_template("payments/cancelled.html", booking=booking)
+    return render_template("payments/cancelled.html", booking=booking, released=released,
+                           live=booking_services.is_live(booking, now=utcnow()))
 
 
 @bp.post("/stripe/webhook")
@@ -78,7 +83,7 @@ def _managed_booking(booking_id: int) -> Booking:
     """The booking, if the signed-in user manages its course; otherwise 404, so others' ids reveal nothing."""
     booking = get_or_404(Booking, booking_id)
     if not can_manage_course(current_user, booking.course):
-        abort(404)
+        refuse_access(booking)
     return booking
 
 

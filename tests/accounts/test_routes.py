@@ -17,12 +17,27 @@ def user_count() -> int:
     return db.session.scalar(db.select(db.func.count(User.id)))
 
 
-def test_parent_signs_up_and_is_signed_in(client):
+def confirmation_link() -> str:
+    return latest_link("/confirm/")
+
+
+def test_parent_signs_up_confirms_the_address_and_is_signed_in(client):
     response = post_form(client, "/register", GOOD)
-    assert response.status_code == 302
-    assert client.get("/account").status_code == 200
-    assert "Amara Okafor" in client.get("/account").get_data(as_text=True)
+    assert response.status_code == 200
+    assert "We have sent a message to <strong>amara@example.org</strong>" in response.get_data(as_text=True)
+    assert client.get("/account").status_code == 302  # not until the address is confirmed
     assert db.session.scalars(db.select(User)).one().role == Role.PARENT
+    assert client.get(confirmation_link()).headers["Location"] == "/account/children/new"
+    assert "Amara Okafor" in client.get("/account").get_data(as_text=True)
+    assert client.get(confirmation_link()).status_code == 400  # once is enough
+
+
+def test_signing_in_before_confirming_sends_the_link_again(client, auth):
+    post_form(client, "/register", GOOD)
+    response = auth.login("amara@example.org", GOOD["password"])
+    assert response.status_code == 422
+    assert "Please confirm your email address first" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(OutboxEmail.id)).where(OutboxEmail.subject.startswith("Confirm your email"))) == 2
 
 
 @pytest.mark.parametrize(
@@ -42,12 +57,16 @@ def test_sign_up_shows_field_errors_and_creates_nothing(client, changes, message
     assert user_count() == 0
 
 
-def test_sign_up_with_a_taken_email_is_refused(client):
+def test_sign_up_with_a_taken_email_looks_the_same_and_tells_the_owner_instead(app, client):
+    fresh = post_form(client, "/register", {**GOOD, "email": "new.parent@example.org"})
     factories.make_user(email="amara@example.org")
-    response = post_form(client, "/register", {**GOOD, "email": "AMARA@example.org"})
-    assert response.status_code == 422
-    assert "An account with this email already exists" in response.get_data(as_text=True)
-    assert user_count() == 1
+    taken = post_form(app.test_client(), "/register", {**GOOD, "email": "AMARA@example.org"})
+    def page(response):
+        return response.get_data(as_text=True).replace("new.parent@example.org", "amara@example.org")
+    assert (taken.status_code, page(taken)) == (fresh.status_code, page(fresh))
+    assert user_count() == 2
+    owner = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.to_address == "amara@example.org")).one()
+    assert owner.subject.endswith("account") and "you already have one" in owner.body_text
 
 
 def test_form_without_csrf_token_is_refused_with_a_friendly_page(client):
@@ -142,7 +161,8 @@ def test_password_reset_by_email_link_works_once(client):
     link = latest_link("/password/reset/")
     assert client.get(link).status_code == 200
     response = post_form(client, link, {"password": "a fresh new passphrase", "confirm": "a fresh new passphrase"})
-    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"  # the link does not sign anyone in: the new password does
+    assert client.get("/account").status_code == 302
     assert services.authenticate(user.email, "a fresh new passphrase") == user
     used = client.get(link)
     assert used.status_code == 400
@@ -174,13 +194,15 @@ def test_garbage_token_gives_a_friendly_page(client):
     assert "not valid" in response.get_data(as_text=True)
 
 
-def test_invited_instructor_sets_a_password_and_lands_on_teaching(client):
+def test_invited_instructor_sets_a_password_then_signs_in_with_it_and_lands_on_teaching(client, auth):
     services.invite_user(full_name="Priya Shah", email="priya@example.org", role=Role.INSTRUCTOR, invited_by=None)
     link = latest_link("/welcome/")
     page = client.get(link).get_data(as_text=True)
     assert "Welcome, Priya" in page
     response = post_form(client, link, {"password": "soothing circles always", "confirm": "soothing circles always"})
-    assert response.headers["Location"] == "/teach"
+    assert response.headers["Location"] == "/login"
+    assert client.get("/teach").status_code == 302
+    assert auth.login("priya@example.org", "soothing circles always").headers["Location"] == "/teach"
     assert client.get("/teach").status_code == 200
 
 
@@ -201,7 +223,8 @@ def test_unknown_page_is_a_friendly_404(client):
 
 
 def test_after_signing_up_the_parent_adds_a_child_then_returns_to_booking(client):
-    response = post_form(client, "/register?next=/classes/7/book", GOOD)
+    post_form(client, "/register?next=/classes/7/book", GOOD)
+    response = client.get(confirmation_link())
     assert response.headers["Location"] == "/account/children/new?next=/classes/7/book"
     response = post_form(client, "/account/children/new?next=/classes/7/book",
                          {"first_name": "Ada", "last_name": "Okafor", "date_of_birth": (date.today() - timedelta(weeks=10)).isoformat()})
@@ -209,5 +232,5 @@ def test_after_signing_up_the_parent_adds_a_child_then_returns_to_booking(client
 
 
 def test_sign_up_ignores_an_external_next(client):
-    response = post_form(client, "/register?next=https://evil.example/", GOOD)
-    assert response.headers["Location"] == "/account/children/new"
+    post_form(client, "/register?next=https://evil.example/", GOOD)
+    assert client.get(confirmation_link()).headers["Location"] == "/account/children/new"

@@ -1,28 +1,32 @@
+from datetime import timedelta
+
 import pytest
 
-from instructor_portal.accounts import services
+from instructor_portal.accounts import services, sign_ins
 from instructor_portal.accounts.models import Role, User
 from instructor_portal.audit import AuditEntry
+from instructor_portal.clock import utcnow
 from instructor_portal.extensions import db
 from instructor_portal.notifications.models import OutboxEmail
 from tests import factories
 
 
-def test_sign_up_stores_a_parent_with_an_argon2_hash_and_lower_cased_email(app):
-    user = services.sign_up_parent(full_name=" Amara Okafor ", email=" Amara@Example.ORG ", password="gentle strokes daily")
-    assert user.role == Role.PARENT
+def test_sign_up_stores_an_unconfirmed_parent_with_an_argon2_hash_and_lower_cased_email(app):
+    services.sign_up_parent(full_name=" Amara Okafor ", email=" Amara@Example.ORG ", password="gentle strokes daily")
+    user = db.session.scalars(db.select(User)).one()
+    assert (user.role, user.email_verified_at) == (Role.PARENT, None)
     assert user.email == "amara@example.org"
     assert user.full_name == "Amara Okafor"
     assert user.password_hash.startswith("$argon2id$")
     assert "gentle strokes daily" not in user.password_hash
 
 
-def test_sign_up_refuses_a_duplicate_email_whatever_its_case(app):
+def test_sign_up_with_a_taken_email_whatever_its_case_makes_no_account_and_tells_the_owner(app):
     factories.make_user(email="sam@example.org")
-    with pytest.raises(services.AccountError, match="already exists") as caught:
-        services.sign_up_parent(full_name="Sam", email="SAM@example.org", password="gentle strokes daily")
-    assert caught.value.field == "email"
+    services.sign_up_parent(full_name="Sam", email="SAM@example.org", password="gentle strokes daily")
     assert db.session.scalar(db.select(db.func.count(User.id))) == 1
+    [email] = db.session.scalars(db.select(OutboxEmail)).all()
+    assert email.to_address == "sam@example.org" and "/password/forgot" in email.body_text
 
 
 @pytest.mark.parametrize(
@@ -123,12 +127,15 @@ def test_password_reset_is_queued_only_for_known_active_accounts(app):
     assert "/password/reset/" in emails[0].body_text
 
 
-def test_session_id_stops_working_after_a_password_change(app):
+def test_a_sign_in_works_until_it_ends_runs_out_or_its_password_changes(app):
     user = factories.make_user()
-    session_id = user.get_id()
-    assert services.load_user_from_session(session_id) == user
-    services.set_password(user, "a brand new passphrase")
-    db.session.commit()
-    assert services.load_user_from_session(session_id) is None
-    assert services.load_user_from_session(user.get_id()) == user
-    assert services.load_user_from_session("not-a-number:abc") is None
+    token = sign_ins.start_sign_in(user).sign_in_token
+    assert sign_ins.load_user(token) == user
+    assert sign_ins.load_user(token, now=utcnow() + timedelta(hours=13)) is None  # without "keep me signed in": 12 hours
+    sign_ins.end_sign_in(token)
+    assert sign_ins.load_user(token) is None
+    kept = sign_ins.start_sign_in(user, remember=True).sign_in_token
+    assert sign_ins.load_user(kept, now=utcnow() + timedelta(days=29)) == user
+    services.set_password_from_token(services.make_token(user, services.PASSWORD_RESET), services.PASSWORD_RESET, "a brand new passphrase")
+    assert sign_ins.load_user(kept) is None
+    assert sign_ins.load_user("") is None and sign_ins.load_user("x" * 500) is None

@@ -38,10 +38,13 @@ def test_parent_books_pays_by_card_and_sees_the_place_confirmed(phone, sign_in, 
     assert (booking.status, booking.payment_method, booking.amount_paid_pence) == (BookingStatus.CONFIRMED, PaymentMethod.CARD, 4500)
 
 
-def test_parent_goes_back_from_checkout_and_the_place_is_released(phone, sign_in, stripe_server):
+def test_parent_goes_back_from_checkout_then_lets_the_place_go(phone, sign_in, stripe_server):
     book_and_go_to_checkout(phone, sign_in, child_name="Mei", places=1)
     phone.get_by_role("button", name="Cancel").click()
 
     expect(phone.get_by_role("heading", name="You have not paid")).to_be_visible()
+    expect(phone.get_by_text("We are still holding your place until")).to_be_visible()
+    phone.get_by_role("button", name="Let my place go").click()
+    expect(phone.get_by_text("we have let your place go so another family can book")).to_be_visible()
     booking = db.session.scalars(db.select(Booking)).one()
     assert booking.status == BookingStatus.EXPIRED

@@ -257,13 +257,17 @@ def test_returning_from_stripe_confirms_before_the_webhook(client, login_as, str
     assert booking.status == BookingStatus.CONFIRMED
 
 
-def test_going_back_from_stripe_releases_the_place_and_expires_the_session(client, login_as, stripe_server):
+def test_going_back_from_stripe_keeps_the_place_until_the_family_lets_it_go(client, login_as, stripe_server):
     parent = login_as("parent")
     course = factories.make_course(price_pence=4500, places=1)
     booking = booking_services.book_places(parent, course, [factories.make_child(parent)], accept_terms=True)
     post_form(client, f"/bookings/{booking.id}/pay", {"method": "card"})
-    page = client.get(f"/bookings/{booking.id}/payment-cancelled").get_data(as_text=True)
-    assert "Nothing was taken from your card" in page
+    back = client.get(f"/bookings/{booking.id}/payment-cancelled").get_data(as_text=True)
+    assert "We are still holding your place until" in back and "Let my place go" in back
+    assert booking_services.places_left(course) == 0  # a link (even from another site) changes nothing
+    assert stripe_server.objects("checkout.session")[0]["status"] == "open"
+    page = post_form(client, f"/bookings/{booking.id}/payment-cancelled").get_data(as_text=True)
+    assert "Nothing was taken from your card, and we have let your place go" in page
     assert stripe_server.objects("checkout.session")[0]["status"] == "expired"
     db.session.refresh(booking)
     assert booking.status == BookingStatus.EXPIRED
