@@ -123,8 +123,9 @@ class Bench:
             "BASE_URL": self.base, "RATELIMIT_ENABLED": "0",  # every family signs in from 127.0.0.1
         }
         gunicorn = Path(sys.executable).with_name("gunicorn")
+        # --config /dev/null: gunicorn's own defaults, not gunicorn.conf.py's production threads and access log.
         self.server = subprocess.Popen(
-            [str(gunicorn), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}", "--log-level", "error",
+            [str(gunicorn), "--config", "/dev/null", "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}", "--log-level", "error",
              "--pythonpath", str(ROOT), "instructor_portal:create_app()"],
             cwd=ROOT, env=env,
         )

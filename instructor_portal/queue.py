@@ -129,6 +129,10 @@ def last_heartbeat() -> datetime | None:
 def run_worker(*, threads: int, schedule: bool) -> None:
     """Run the queue's own consumer here until Ctrl-C or SIGTERM: queued jobs, and the schedule unless told not to."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    # Start and stop, email shown in development and every problem, but not a line for each job run every minute.
+    logging.getLogger("huey").setLevel(logging.WARNING)
+    logging.getLogger("huey.consumer").setLevel(logging.INFO)
+    logging.getLogger("huey.consumer.Scheduler").setLevel(logging.WARNING)
     where = _app.config["TASK_QUEUE_URL"]
     print(f"Worker: queue at {where}; {threads} {'thread' if threads == 1 else 'threads'}; schedule {'on' if schedule else 'off (another worker runs it)'}.", flush=True)
     consumer = huey.create_consumer(workers=threads, worker_type="thread", periodic=schedule, initial_delay=0.1, max_delay=1.0)
