@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from io import BytesIO
 from typing import Any
 
-from instructor_portal.accounts.models import Child, InstructorProfile, Role, User
+from instructor_portal.accounts.models import CARE_NOTES_CONSENT_VERSION, Child, InstructorProfile, Role, User
 from instructor_portal.accounts.services import set_password
 from instructor_portal.attendance.models import AttendanceChange, AttendanceMark, AttendanceStatus, Makeup, MakeupStatus
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
@@ -435,6 +435,8 @@ def _seed_child(details: dict[str, Any], users: dict[str, User], today: date) ->
     if any(child.first_name == details["first_name"] for child in parent.children):
         return f"Child {details['first_name']} of {parent.email} already there."
     fields = {key: value for key, value in details.items() if key not in {"parent", "weeks_old"}}
+    if fields.get("care_notes"):  # as a parent agrees to them on the form
+        fields.update(care_notes_consent_at=utcnow(), care_notes_consent_version=CARE_NOTES_CONSENT_VERSION)
     parent.children.append(Child(**fields, date_of_birth=today - timedelta(weeks=details["weeks_old"])))
     return f"Created child {details['first_name']} for {parent.email}."
 

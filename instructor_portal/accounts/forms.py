@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 
+from instructor_portal.accounts.models import CARE_NOTES_CONSENT
 from instructor_portal.forms import LocalDateField, strip_whitespace
 
 EMAIL_VALIDATORS = [DataRequired("Enter your email address."), Email("Enter an email address like name@example.org."), Length(max=254)]
@@ -67,10 +68,12 @@ class ChildForm(FlaskForm):
         description="For example 32 for a baby born at 32 weeks. Only if you do not know the due date.",
     )
     care_notes = TextAreaField(
-        "Anything your instructor should know (optional)",
+        "Anything your instructor should know about your child's health (optional)",
         validators=[Optional(), Length(max=2000)],
-        description="For example medical considerations. Only the instructor of a course your child is booked on sees this.",
+        description="For example prematurity, reflux, a heart condition or recent immunisations. "
+        "Only the instructor of a course your child is booked on and the organiser see this.",
     )
+    care_notes_consent = BooleanField(CARE_NOTES_CONSENT)
     relationship_to_carer = StringField(
         "Your relationship to the child (optional)",
         validators=[Optional(), Length(max=60)],

@@ -126,6 +126,14 @@ class InstructorProfile(db.Model):
         return f"<InstructorProfile {self.user_id}>"
 
 
+#: What a parent agrees to before care notes are kept. A change of wording is a new version.
+CARE_NOTES_CONSENT_VERSION = "2026-12-01"
+CARE_NOTES_CONSENT = (
+    "I agree to these notes about my child's health being kept so my child can be looked after safely in class. "
+    "Only the instructor of a course my child is booked on and the organiser can see them. "
+    "I can withdraw this at any time, which deletes the notes."
+)
+
 #: A full-term pregnancy, from which weeks born early are counted.
 FULL_TERM_WEEKS = 40
 
@@ -149,8 +157,12 @@ class Child(TimestampMixin, db.Model):
     due_date: Mapped[date | None]
     #: Weeks of pregnancy at birth, when the parent knows that rather than the due date.
     gestation_weeks: Mapped[int | None]
-    #: Medical or other considerations; shown only to the instructor of a course the child is booked on.
+    #: Medical or other considerations (special-category data): kept only with the parent's consent, and seen only
+    #: by the instructor of a course the child is booked on and by organisers (CARE_NOTES_CONSENT says so).
     care_notes: Mapped[str] = mapped_column(Text, default="")
+    #: When the parent agreed to the notes being kept, and which wording (CARE_NOTES_CONSENT_VERSION) they agreed to.
+    care_notes_consent_at: Mapped[datetime | None]
+    care_notes_consent_version: Mapped[str | None] = mapped_column(String(20))
     #: How the carer is related, only if the family chooses to say (adoptive, foster, kinship).
     relationship_to_carer: Mapped[str] = mapped_column(String(60), default="")
 

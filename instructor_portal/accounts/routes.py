@@ -191,6 +191,7 @@ def _child_details(form: ChildForm) -> services.ChildDetails:
         due_date=form.due_date.data,
         gestation_weeks=form.gestation_weeks.data,
         care_notes=form.care_notes.data or "",
+        care_notes_consent=bool(form.care_notes_consent.data),
         relationship_to_carer=form.relationship_to_carer.data or "",
     )
 
@@ -221,7 +222,7 @@ def _own_child(child_id: int):
 def edit_child(child_id: int):
     """Change a child's details."""
     child = _own_child(child_id)
-    form = ChildForm(obj=child)
+    form = ChildForm(obj=child, care_notes_consent=child.care_notes_consent_at is not None)
     if form.validate_on_submit():
         try:
             services.update_child(child, _child_details(form))
@@ -231,6 +232,16 @@ def edit_child(child_id: int):
             flash(f"{child.first_name}'s details have been saved.", "success")
             return redirect(url_for("accounts.children"))
     return render_template("accounts/child_form.html", form=form, child=child), form_status()
+
+
+@bp.post("/account/children/<int:child_id>/care-notes/withdraw")
+@parent_required
+def withdraw_care_notes(child_id: int):
+    """Withdraw consent to a child's care notes, which deletes them."""
+    child = _own_child(child_id)
+    services.withdraw_care_notes_consent(child)
+    flash(f"{child.first_name}'s care notes are deleted, and will not be kept unless you add them again.", "success")
+    return redirect(url_for("accounts.edit_child", child_id=child.id))
 
 
 @bp.post("/account/children/<int:child_id>/remove")

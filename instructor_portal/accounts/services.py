@@ -14,7 +14,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from instructor_portal import audit
 from instructor_portal.audit import AuditEntry
-from instructor_portal.accounts.models import FULL_TERM_WEEKS, Child, InstructorProfile, Role, User
+from instructor_portal.accounts.models import CARE_NOTES_CONSENT_VERSION, FULL_TERM_WEEKS, Child, InstructorProfile, Role, User
 from instructor_portal.accounts.sign_ins import end_every_sign_in
 from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
@@ -282,10 +282,14 @@ class ChildDetails:
     due_date: date | None = None
     gestation_weeks: int | None = None
     care_notes: str = ""
+    #: Whether the parent ticked agreement to CARE_NOTES_CONSENT; needed for any care notes.
+    care_notes_consent: bool = False
     relationship_to_carer: str = ""
 
 
 def _validate_child(details: ChildDetails, today: date) -> None:
+    if details.care_notes.strip() and not details.care_notes_consent:
+        raise AccountError("Tick the box to agree to these notes being kept, or leave the notes empty.", field="care_notes_consent")
     if not details.first_name.strip():
         raise AccountError("Enter your child's first name.", field="first_name")
     if not details.last_name.strip():
@@ -311,21 +315,24 @@ def _validate_child(details: ChildDetails, today: date) -> None:
         raise AccountError("The due date should be within 4 weeks before and 18 weeks after the date of birth. Please check it.", field="due_date")
 
 
-def _apply_child(child: Child, details: ChildDetails) -> None:
+def _apply_child(child: Child, details: ChildDetails, *, now: datetime) -> None:
     child.first_name = details.first_name.strip()
     child.last_name = details.last_name.strip()
     child.date_of_birth = details.date_of_birth
     child.due_date = details.due_date
     child.gestation_weeks = details.gestation_weeks if details.date_of_birth else None
-    child.care_notes = details.care_notes.strip()
+    notes = details.care_notes.strip()
+    if notes != child.care_notes:  # new or changed notes, agreed to now in the current wording
+        child.care_notes_consent_at, child.care_notes_consent_version = (now, CARE_NOTES_CONSENT_VERSION) if notes else (None, None)
+    child.care_notes = notes
     child.relationship_to_carer = details.relationship_to_carer.strip()
 
 
 def add_child(parent: User, details: ChildDetails, *, today: date | None = None) -> Child:
     """Add a child to the parent's family."""
     _validate_child(details, today or utcnow().date())
-    child = Child(parent=parent)
-    _apply_child(child, details)
+    child = Child(parent=parent, care_notes="")
+    _apply_child(child, details, now=utcnow())
     db.session.add(child)
     db.session.commit()
     return child
@@ -334,7 +341,15 @@ def add_child(parent: User, details: ChildDetails, *, today: date | None = None)
 def update_child(child: Child, details: ChildDetails, *, today: date | None = None) -> Child:
     """Change a child's details."""
     _validate_child(details, today or utcnow().date())
-    _apply_child(child, details)
+    _apply_child(child, details, now=utcnow())
+    db.session.commit()
+    return child
+
+
+def withdraw_care_notes_consent(child: Child, *, now: datetime | None = None) -> Child:
+    """Withdraw the parent's consent to the child's care notes, which deletes them."""
+    child.care_notes, child.care_notes_consent_at, child.care_notes_consent_version = "", None, None
+    audit.record(child.parent, "child.care_notes_withdrawn", child)
     db.session.commit()
     return child
 

@@ -527,6 +527,9 @@ def export_registers(filters: RegisterFilters, fmt: str, *, by: User, care_notes
     """
     if fmt not in FORMATS:
         raise RegisterExportError("Choose CSV, Excel or PDF.")
+    if care_notes and by.role != Role.ORGANISER:
+        # Special-category data leaves the app only in an organiser's hands, and every time in the export log.
+        raise RegisterExportError("Only organisers can export care notes. Download the registers without them.")
     count = count_register_rows(filters, by=by)
     if fmt == "pdf" and count.sessions > PDF_MAX_SESSIONS:
         raise RegisterExportError(

@@ -15,7 +15,7 @@ from email.utils import make_msgid
 
 from flask import current_app, render_template, url_for
 from jinja2 import TemplateError
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from instructor_portal.clock import utcnow
@@ -84,7 +84,15 @@ def send_outbox(*, now: datetime | None = None, limit: int = 100) -> dict[str, i
     """
     now = now or utcnow()
     counts = {"sent": 0, "retrying": 0, "failed": 0}
-    mail = _Connection(current_app.config)
+    config = current_app.config
+    if not config["MAIL_SERVER"] and config["ENV_NAME"] == "production":
+        # Showing mail in the log is for development: in production it would put sign-in links in logs.
+        waiting = db.session.scalar(select(func.count(OutboxEmail.id)).where(OutboxEmail.status == OutboxStatus.PENDING))
+        if waiting:
+            log.warning("MAIL_SERVER is not set, so the outbox keeps %s %s waiting; set it to send them.", waiting,
+                        "email" if waiting == 1 else "emails")
+        return counts
+    mail = _Connection(config)
     try:
         while (left := limit - sum(counts.values())) > 0:
             token, emails = _claim(now=now, size=min(BATCH, left))

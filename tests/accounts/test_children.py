@@ -77,7 +77,8 @@ def test_parent_adds_edits_and_removes_a_child_through_the_pages(client, login_a
     assert response.headers["Location"] == "/account/children"
     child = db.session.scalars(db.select(Child)).one()
     assert "Ada Lovelace" in client.get("/account/children").get_data(as_text=True)
-    post_form(client, f"/account/children/{child.id}/edit", {"first_name": "Ada", "last_name": "King", "date_of_birth": born, "care_notes": "Reflux"})
+    post_form(client, f"/account/children/{child.id}/edit", {"first_name": "Ada", "last_name": "King", "date_of_birth": born, "care_notes": "Reflux",
+                                                               "care_notes_consent": "y"})
     db.session.refresh(child)
     assert (child.last_name, child.care_notes) == ("King", "Reflux")
     post_form(client, f"/account/children/{child.id}/remove", page="/account/children")

@@ -118,3 +118,17 @@ def test_the_outbox_page_lists_email_with_status_and_error_for_organisers_only(a
     detail = client.get(f"/organiser/outbox/{failed.id}").get_data(as_text=True)
     assert "Hello nobody@example.org" in detail
     assert client.get("/organiser/outbox/999999").status_code == 404
+
+
+def test_in_production_without_a_mail_server_email_waits_and_no_link_reaches_the_log(app, caplog):
+    from instructor_portal.accounts.services import request_password_reset
+
+    user = factories.make_user()
+    request_password_reset(user.email)
+    app.config["ENV_NAME"] = "production"
+    caplog.set_level("INFO")
+    assert services.send_outbox() == {"sent": 0, "retrying": 0, "failed": 0}
+    [email] = db.session.scalars(db.select(OutboxEmail)).all()
+    assert email.status == OutboxStatus.PENDING
+    assert "MAIL_SERVER is not set, so the outbox keeps 1 email waiting" in caplog.text
+    assert "/password/reset/" not in caplog.text
