@@ -16,7 +16,7 @@ from instructor_portal.catalogue.models import (
 )
 from instructor_portal.handouts.models import Handout, ReleaseRule
 from instructor_portal.notifications.models import OutboxAttachment, OutboxEmail, OutboxStatus
-from instructor_portal.organiser.models import Organisation
+from instructor_portal.organiser.models import ErasureRequest, Organisation
 from instructor_portal.payments.models import (
     FlagKind,
     Payment,
@@ -47,6 +47,7 @@ __all__ = [
     "FlagKind",
     "CourseSession",
     "CourseStatus",
+    "ErasureRequest",
     "Handout",
     "InstructorProfile",
     "Makeup",

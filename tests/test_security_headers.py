@@ -3,6 +3,7 @@
 import pytest
 
 from instructor_portal import create_app
+from instructor_portal.extensions import db
 from tests import factories
 from tests.conftest import FreshContextClient
 
@@ -78,6 +79,8 @@ def test_production_over_https_adds_hsts_and_its_policy_lets_forms_reach_only_us
     with app.app_context():
         secure = app.test_client().get("/classes", base_url="https://portal.test")
         plain = app.test_client().get("/classes")
+        db.session.remove()
+        db.engine.dispose()
     assert secure.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     assert "Strict-Transport-Security" not in plain.headers
     assert secure.headers["Content-Security-Policy"].endswith("form-action 'self' https://checkout.stripe.com")

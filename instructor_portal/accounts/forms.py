@@ -49,6 +49,13 @@ class SetPasswordForm(NewPasswordMixin, FlaskForm):
     pass
 
 
+class EraseAccountForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired("Enter your password to confirm.")])
+    note = TextAreaField("Anything you would like us to know (optional)", validators=[Optional(), Length(max=2000)])
+    confirm = BooleanField("I understand that my bookings still to come will be cancelled, and my family's details deleted.",
+                           validators=[DataRequired("Tick the box to confirm.")])
+
+
 class ChildForm(FlaskForm):
     first_name = StringField("First name", validators=[DataRequired("Enter your child's first name."), Length(max=60)], filters=[strip_whitespace])
     last_name = StringField("Last name", validators=[DataRequired("Enter your child's last name."), Length(max=60)], filters=[strip_whitespace])

@@ -1,13 +1,14 @@
 """Sign-up, sign-in, sign-out, password reset and the account overview."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from instructor_portal.accounts import services
-from instructor_portal.accounts.forms import ChildForm, ForgotPasswordForm, LoginForm, SetPasswordForm, SignUpForm
+from instructor_portal.accounts.forms import ChildForm, EraseAccountForm, ForgotPasswordForm, LoginForm, SetPasswordForm, SignUpForm
 from instructor_portal.accounts.models import Child, Role
 from instructor_portal.accounts.sign_ins import end_sign_in, start_sign_in
 from instructor_portal.extensions import limiter
+from instructor_portal.organiser import family_data
 from instructor_portal.forms import form_status, is_safe_next, show_domain_error
 from instructor_portal.permissions import get_own, parent_required
 
@@ -257,3 +258,27 @@ def remove_child(child_id: int):
     else:
         flash(f"{name} has been removed.", "success")
     return redirect(url_for("accounts.children"))
+
+
+@bp.route("/account/data", methods=["GET", "POST"])
+@parent_required
+def my_data():
+    """Show what is held about the family and who sees it; download it all, or ask for the account to be erased."""
+    form = EraseAccountForm()
+    if form.validate_on_submit():
+        if not services.is_own_password(current_user, form.password.data):
+            form.password.errors.append("That is not your password.")
+        else:
+            family_data.request_erasure(current_user, note=form.note.data or "")
+            flash("We have your request. The organiser will erase your account and your family's details within a month, "
+                  "and cancel any bookings still to come.", "success")
+            return redirect(url_for("accounts.my_data"))
+    return render_template("accounts/my_data.html", form=form, pending=family_data.pending_erasure(current_user)), form_status()
+
+
+@bp.post("/account/data.zip")
+@parent_required
+def download_my_data():
+    """Download everything held about the family: a page to read and the same facts as JSON, in one ZIP."""
+    copy = family_data.export_family_data(current_user, by=current_user)
+    return Response(copy.content, mimetype="application/zip", headers={"Content-Disposition": f'attachment; filename="{copy.filename}"'})

@@ -102,6 +102,19 @@ def authenticate(email: str, password: str, *, now: datetime | None = None) -> U
     return user
 
 
+def find_parent(email: str) -> User | None:
+    """The parent or carer with this email address, if there is one."""
+    return db.session.scalars(db.select(User).where(User.email == normalise_email(email), User.role == Role.PARENT)).first()
+
+
+def is_own_password(user: User, password: str) -> bool:
+    """Check the signed-in person's password again, before something that cannot be undone."""
+    try:
+        return user.password_hash is not None and _current_hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def _email_taken(email: str) -> bool:
     return db.session.scalars(db.select(User.id).where(User.email == email)).first() is not None
 

@@ -1,9 +1,9 @@
 """Organiser pages: overview, venues, instructors, vouchers, register exports and settings."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from instructor_portal.accounts.services import AccountError, invite_user, resend_invitation
+from instructor_portal.accounts.services import AccountError, find_parent, invite_user, resend_invitation
 from instructor_portal.accounts.models import Role, User
 from instructor_portal.attendance.exports import register_export_log
 from instructor_portal.attendance.routes import download_registers, show_registers
@@ -12,8 +12,9 @@ from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, form_values, show_domain_error
 from instructor_portal.notifications.models import OutboxEmail
+from instructor_portal.organiser.models import ErasureRequest
 from instructor_portal.notifications.services import recent_emails
-from instructor_portal.organiser import retention, services
+from instructor_portal.organiser import family_data, retention, services
 from instructor_portal.organiser.forms import InviteForm, SettingsForm, VenueForm, VoucherForm
 from instructor_portal.payments.models import Voucher
 from instructor_portal.payments.services import count_open_flags
@@ -252,3 +253,37 @@ def records_retention():
         flash(report.summary(dry_run=False), "success")
         return redirect(url_for("organiser.records_retention"))
     return render_template("organiser/retention.html", report=retention.find_old_records())
+
+
+@bp.get("/families")
+@organiser_required
+def families():
+    """List families' requests to be erased, and export a family's data for a subject access request."""
+    return render_template("organiser/families.html", requests=family_data.open_erasure_requests())
+
+
+@bp.post("/families/data.zip")
+@organiser_required
+def export_family():
+    """Download everything held about the parent with this email, to answer their request for it; audited."""
+    parent = find_parent(request.form.get("email", ""))
+    if parent is None:
+        flash("No parent or carer has an account with that email address.", "error")
+        return redirect(url_for("organiser.families"))
+    copy = family_data.export_family_data(parent, by=current_user)
+    return Response(copy.content, mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="family-{parent.id}-{copy.filename}"'})
+
+
+@bp.post("/families/erasures/<int:request_id>/erase")
+@organiser_required
+def erase_family(request_id: int):
+    """Carry out a family's request to be erased."""
+    erasure = get_or_404(ErasureRequest, request_id)
+    try:
+        family_data.erase_family(erasure, by=current_user)
+    except family_data.FamilyDataError as error:
+        flash(error.message, "error")
+    else:
+        flash("The family's account and details are erased; bookings still to come were cancelled.", "success")
+    return redirect(url_for("organiser.families"))

@@ -4,6 +4,7 @@ import pytest
 
 from instructor_portal import create_app
 from instructor_portal.accounts.models import Role
+from instructor_portal.extensions import db
 from tests import factories
 from tests.conftest import FreshContextClient, csrf_token_from, post_form
 
@@ -85,3 +86,5 @@ def test_production_cookies_carry_the_host_prefix(app, database_url, tmp_path):
         for name in ("__Host-session", "__Host-remember_token"):
             [cookie] = [c for c in cookies if c.startswith(f"{name}=")]
             assert "Secure" in cookie and "Path=/" in cookie and "Domain" not in cookie
+        db.session.remove()
+        db.engine.dispose()
