@@ -75,6 +75,9 @@ PEOPLE: list[dict[str, Any]] = [
     {"email": "chris.doyle@example.org", "full_name": "Chris Doyle", "role": Role.PARENT},
 ]
 
+#: The demo staff's authenticator secret: `pyotp.TOTP(DEMO_TWO_STEP_SECRET).now()` is their current code (README).
+DEMO_TWO_STEP_SECRET = "DEMOPORTALSTAFFCODESJBSWY3DPEHPK"
+
 #: Children by parent; ages are in weeks before today so the demo stays current.
 CHILDREN: list[dict[str, Any]] = [
     # Twins born at 31 weeks: 16 weeks old, but a corrected age of 7 weeks.
@@ -382,6 +385,8 @@ def _seed_person(details: dict[str, Any]) -> tuple[User, str]:
         return user, f"{user.role.label} {user.email} already there."
     user = User(email=details["email"], full_name=details["full_name"], role=details["role"], phone=details.get("phone"),
                 email_verified_at=utcnow())
+    if details["role"] != Role.PARENT:  # staff sign in with two steps; the README says how to get the demo's codes
+        user.totp_secret, user.totp_enabled_at = DEMO_TWO_STEP_SECRET, utcnow()
     set_password(user, PASSWORD)
     if "profile" in details:
         user.profile = InstructorProfile(**details["profile"])

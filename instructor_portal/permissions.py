@@ -4,9 +4,10 @@ import logging
 from functools import wraps
 from typing import NoReturn
 
-from flask import abort, request
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
+from instructor_portal.accounts import two_step
 from instructor_portal.accounts.models import Role
 from instructor_portal.catalogue.models import Course
 from instructor_portal.db import get_or_404
@@ -26,6 +27,10 @@ def roles_required(*roles: Role):
                 return login_manager.unauthorized()
             if current_user.role not in roles:
                 abort(403)
+            if two_step.is_required(current_user) and not current_user.has_two_step:
+                # Families' details are only for staff who sign in with two steps.
+                flash("Set up two-step sign-in first: instructors and organisers need it to see families' details.", "info")
+                return redirect(url_for("accounts.two_step_setup"))
             return view(*args, **kwargs)
 
         return wrapped

@@ -20,6 +20,7 @@ from flask.testing import FlaskCliRunner, FlaskClient
 from flask_migrate import upgrade
 
 from instructor_portal import create_app
+from instructor_portal.accounts.models import User
 from instructor_portal.extensions import db, limiter
 from tests import factories
 
@@ -237,9 +238,14 @@ class AuthActions:
     def __init__(self, client):
         self._client = client
 
-    def login(self, user_or_email, password: str = factories.PASSWORD):
+    def login(self, user_or_email, password: str = factories.PASSWORD, *, remember: bool = False):
+        """Sign in through the form, answering the second step with the app's code where the person has one."""
         email = getattr(user_or_email, "email", user_or_email)
-        return post_form(self._client, "/login", {"email": email, "password": password})
+        response = post_form(self._client, "/login", {"email": email, "password": password, **({"remember": "y"} if remember else {})})
+        if response.status_code == 302 and response.headers["Location"] == "/login/two-step":
+            user = db.session.scalars(db.select(User).where(User.email == email.lower())).one()
+            response = post_form(self._client, "/login/two-step", {"code": factories.two_step_code(user)})
+        return response
 
     def logout(self):
         return post_form(self._client, "/logout", page="/")

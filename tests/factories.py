@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, date, datetime, timedelta
 
+import pyotp
+
 from instructor_portal.accounts.models import Child, InstructorProfile, Role, User
 from instructor_portal.accounts.services import set_password
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
@@ -21,15 +23,17 @@ def _next() -> int:
 
 
 def make_user(*, role: Role | str = Role.PARENT, email: str | None = None, full_name: str | None = None,
-              password: str | None = PASSWORD, active: bool = True, **extra) -> User:
+              password: str | None = PASSWORD, active: bool = True, two_step: bool = True, **extra) -> User:
     role = Role(role)
     n = _next()
+    # Staff have two-step sign-in set up, as they must before seeing families' details; two_step=False leaves it off.
+    staff_two_step = {"totp_secret": pyotp.random_base32(), "totp_enabled_at": datetime.now(UTC)} if two_step and role != Role.PARENT else {}
     user = User(
         email=email or f"{role.value}{n}@example.org",
         full_name=full_name or f"{role.label.split()[0]} Person{n}",
         role=role,
         active=active,
-        **{"email_verified_at": datetime.now(UTC), **extra},
+        **{"email_verified_at": datetime.now(UTC), **staff_two_step, **extra},
     )
     if password is not None:
         set_password(user, password)
@@ -38,6 +42,13 @@ def make_user(*, role: Role | str = Role.PARENT, email: str | None = None, full_
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def two_step_code(user: User) -> str:
+    """The code the user's authenticator app shows now, as if 30 seconds had passed since their last (each code works once)."""
+    user.totp_last_step = None
+    db.session.commit()
+    return pyotp.TOTP(user.totp_secret).now()
 
 
 def make_venue(**overrides) -> Venue:

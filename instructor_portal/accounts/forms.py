@@ -49,6 +49,16 @@ class SetPasswordForm(NewPasswordMixin, FlaskForm):
     pass
 
 
+class TwoStepForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired("Type the code from your app, or a recovery code."), Length(max=20)],
+                       filters=[strip_whitespace], description="The 6 digits your authenticator app shows now, or one of your recovery codes.")
+
+
+class TwoStepSetupForm(FlaskForm):
+    code = StringField("The 6 digits your app shows", validators=[DataRequired("Type the 6 digits your app shows."), Length(max=10)],
+                       filters=[strip_whitespace])
+
+
 class EraseAccountForm(FlaskForm):
     password = PasswordField("Your password", validators=[DataRequired("Enter your password to confirm.")])
     note = TextAreaField("Anything you would like us to know (optional)", validators=[Optional(), Length(max=2000)])

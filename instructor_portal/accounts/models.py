@@ -45,6 +45,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None]
     #: When the person followed a link sent to their address; a parent signs in only once it is set.
     email_verified_at: Mapped[datetime | None]
+    #: Two-step sign-in (accounts.two_step): the authenticator app's shared secret, when it was set up, and the
+    #: last 30-second step whose code was used, so a code overheard cannot be used again.
+    totp_secret: Mapped[str | None] = mapped_column(String(32))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]
 
     profile: Mapped[InstructorProfile | None] = relationship(
         back_populates="user", cascade="all, delete-orphan", uselist=False
@@ -81,6 +86,24 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
+
+    @property
+    def has_two_step(self) -> bool:
+        return self.totp_enabled_at is not None
+
+
+class RecoveryCode(db.Model):
+    """A one-time code to sign in with when the authenticator app is lost; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<RecoveryCode {self.id} user={self.user_id} used={self.used_at is not None}>"
 
 
 class SignIn(db.Model):

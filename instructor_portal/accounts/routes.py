@@ -1,14 +1,26 @@
 """Sign-up, sign-in, sign-out, password reset and the account overview."""
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+import time
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from instructor_portal.accounts import services
-from instructor_portal.accounts.forms import ChildForm, EraseAccountForm, ForgotPasswordForm, LoginForm, SetPasswordForm, SignUpForm
-from instructor_portal.accounts.models import Child, Role
+from instructor_portal.accounts import services, two_step
+from instructor_portal.accounts.forms import (
+    ChildForm,
+    EraseAccountForm,
+    ForgotPasswordForm,
+    LoginForm,
+    SetPasswordForm,
+    SignUpForm,
+    TwoStepForm,
+    TwoStepSetupForm,
+)
+from instructor_portal.accounts.models import Child, Role, User
 from instructor_portal.accounts.sign_ins import end_sign_in, start_sign_in
-from instructor_portal.extensions import limiter
+from instructor_portal.extensions import db, limiter
 from instructor_portal.organiser import family_data
+from instructor_portal.organiser.services import get_organisation
 from instructor_portal.forms import form_status, is_safe_next, show_domain_error
 from instructor_portal.permissions import get_own, parent_required
 
@@ -99,10 +111,45 @@ def login():
         except services.AccountError as error:
             show_domain_error(form, error)
         else:
-            login_user(start_sign_in(user, remember=form.remember.data), remember=form.remember.data)
             target = request.args.get("next")
-            return redirect(target if is_safe_next(target) else _home_for(user))
+            target = target if is_safe_next(target) else None
+            if user.has_two_step:
+                # The password was right; the sign-in starts once the second step is done too.
+                session[TWO_STEP] = {"user": user.id, "remember": bool(form.remember.data), "next": target, "at": time.time()}
+                return redirect(url_for("accounts.two_step_sign_in"))
+            login_user(start_sign_in(user, remember=form.remember.data), remember=form.remember.data)
+            return redirect(target or _home_for(user))
     return render_template("accounts/login.html", form=form), form_status()
+
+
+#: The session key holding a sign-in whose password was right, waiting for its second step, and for how long.
+TWO_STEP = "two_step_pending"
+TWO_STEP_SECONDS = 300
+
+
+def _two_step_key() -> str:
+    return f"two-step:{(session.get(TWO_STEP) or {}).get('user')}"
+
+
+@bp.route("/login/two-step", methods=["GET", "POST"])
+@limiter.limit("5 per 5 minutes", methods=["POST"], key_func=_two_step_key, deduct_when=lambda response: response.status_code != 302)
+def two_step_sign_in():
+    """Finish signing in with the authenticator app's code, or a recovery code."""
+    pending = session.get(TWO_STEP)
+    user = db.session.get(User, pending["user"]) if pending and time.time() - pending["at"] < TWO_STEP_SECONDS else None
+    if user is None or not user.active:
+        session.pop(TWO_STEP, None)
+        flash("Please sign in again.", "info")
+        return redirect(url_for("accounts.login"))
+    form = TwoStepForm()
+    if form.validate_on_submit():
+        if two_step.check_code(user, form.code.data):
+            session.pop(TWO_STEP, None)
+            login_user(start_sign_in(user, remember=pending["remember"]), remember=pending["remember"])
+            return redirect(pending["next"] or _home_for(user))
+        form.code.errors.append("That code is not right, or has been used already. Type the 6 digits your app shows now, "
+                                "or one of your recovery codes.")
+    return render_template("accounts/two_step_sign_in.html", form=form), form_status()
 
 
 @bp.post("/logout")
@@ -282,3 +329,42 @@ def download_my_data():
     """Download everything held about the family: a page to read and the same facts as JSON, in one ZIP."""
     copy = family_data.export_family_data(current_user, by=current_user)
     return Response(copy.content, mimetype="application/zip", headers={"Content-Disposition": f'attachment; filename="{copy.filename}"'})
+
+
+@bp.route("/account/two-step", methods=["GET", "POST"])
+@login_required
+def two_step_setup():
+    """Set up two-step sign-in with an authenticator app (instructors and organisers must; parents may), or manage it."""
+    user = current_user
+    if user.has_two_step:
+        return render_template("accounts/two_step_manage.html", left=two_step.recovery_codes_left(user))
+    if user.totp_secret is None:
+        two_step.start_setup(user)
+    form = TwoStepSetupForm()
+    if form.validate_on_submit():
+        try:
+            codes = two_step.turn_on(user, user.totp_secret, form.code.data)
+        except two_step.TwoStepError as error:
+            show_domain_error(form, error)
+        else:
+            return render_template("accounts/recovery_codes.html", codes=codes, first_time=True)
+    qr = two_step.setup_qr(user, user.totp_secret, get_organisation().name)
+    return render_template("accounts/two_step_setup.html", form=form, qr=qr, secret=user.totp_secret), form_status()
+
+
+@bp.post("/account/two-step/recovery-codes")
+@login_required
+def renew_recovery_codes():
+    """Replace the recovery codes with new ones, shown once."""
+    if not current_user.has_two_step:
+        return redirect(url_for("accounts.two_step_setup"))
+    return render_template("accounts/recovery_codes.html", codes=two_step.new_recovery_codes(current_user), first_time=False)
+
+
+@bp.post("/account/two-step/off")
+@parent_required
+def turn_off_two_step():
+    """Turn off two-step sign-in, for a parent who opted in."""
+    two_step.turn_off(current_user, by=current_user)
+    flash("Two-step sign-in is off. Sign in again with your password.", "info")
+    return redirect(url_for("accounts.login"))

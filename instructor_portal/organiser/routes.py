@@ -4,6 +4,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from instructor_portal.accounts.services import AccountError, find_parent, invite_user, resend_invitation
+from instructor_portal.accounts import two_step
 from instructor_portal.accounts.models import Role, User
 from instructor_portal.attendance.exports import register_export_log
 from instructor_portal.attendance.routes import download_registers, show_registers
@@ -178,6 +179,20 @@ def deactivate(user_id: int):
 def activate(user_id: int):
     """Let someone who was switched off sign in again."""
     return _set_active(_staff_member(user_id), active=True)
+
+
+@bp.post("/instructors/<int:user_id>/reset-two-step")
+@organiser_required
+def reset_two_step(user_id: int):
+    """Reset a colleague's two-step sign-in when they have lost their phone; they set it up again when next signing in."""
+    user = _staff_member(user_id)
+    try:
+        two_step.turn_off(user, by=current_user)
+    except two_step.TwoStepError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"{user.full_name}'s two-step sign-in is reset. They will set it up again when they next sign in.", "success")
+    return redirect(url_for("organiser.instructors"))
 
 
 def _set_active(user: User, *, active: bool):

@@ -1,6 +1,7 @@
 import re
 from datetime import date, timedelta
 
+import pyotp
 import pytest
 
 from instructor_portal.accounts import services
@@ -203,6 +204,10 @@ def test_invited_instructor_sets_a_password_then_signs_in_with_it_and_lands_on_t
     assert response.headers["Location"] == "/login"
     assert client.get("/teach").status_code == 302
     assert auth.login("priya@example.org", "soothing circles always").headers["Location"] == "/teach"
+    assert client.get("/teach").headers["Location"] == "/account/two-step"  # families' details wait for two-step sign-in
+    client.get("/account/two-step")
+    secret = db.session.scalars(db.select(User.totp_secret).where(User.email == "priya@example.org")).one()
+    post_form(client, "/account/two-step", {"code": pyotp.TOTP(secret).now()})
     assert client.get("/teach").status_code == 200
 
 

@@ -6,7 +6,7 @@ from instructor_portal import create_app
 from instructor_portal.accounts.models import Role
 from instructor_portal.extensions import db
 from tests import factories
-from tests.conftest import FreshContextClient, csrf_token_from, post_form
+from tests.conftest import AuthActions, FreshContextClient, csrf_token_from, post_form
 
 COOKIES = ("session", "remember_token")
 
@@ -14,7 +14,7 @@ COOKIES = ("session", "remember_token")
 def signed_in(app, user, *, remember: bool = False):
     """A browser signed in as ``user``, and a copy of its cookies as an attacker might take them."""
     browser = app.test_client()
-    response = post_form(browser, "/login", {"email": user.email, "password": factories.PASSWORD, **({"remember": "y"} if remember else {})})
+    response = AuthActions(browser).login(user, remember=remember)
     assert response.status_code == 302
     return browser, {name: browser.get_cookie(name).value for name in COOKIES if browser.get_cookie(name)}
 

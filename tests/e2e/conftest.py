@@ -63,6 +63,9 @@ def sign_in(live_server):
         page.get_by_label("Email address").fill(getattr(user_or_email, "email", user_or_email))
         page.get_by_label("Password").fill(factories.PASSWORD)
         page.get_by_role("button", name="Sign in").click()
+        if getattr(user_or_email, "has_two_step", False):
+            page.get_by_label("Code").fill(factories.two_step_code(user_or_email))
+            page.get_by_role("button", name="Sign in").click()
 
     return _sign_in
 

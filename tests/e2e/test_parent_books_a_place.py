@@ -1,11 +1,14 @@
 """A parent on a phone signs up, adds their baby, finds a class and books it, in a real browser."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from instructor_portal.booking.models import Booking, BookingStatus
 from instructor_portal.extensions import db
+from instructor_portal.notifications.models import OutboxEmail
 from tests import factories
 
 pytestmark = pytest.mark.e2e
@@ -24,6 +27,10 @@ def test_parent_signs_up_adds_a_baby_and_books_a_free_course(live_server, phone)
     phone.get_by_label("Confirm password").fill("soothing strokes daily")
     phone.get_by_role("button", name="Create account").click()
 
+    # The parent follows the link emailed to confirm the address, and is signed in.
+    expect(phone.get_by_role("heading", name="Check your email")).to_be_visible()
+    email = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.to_address == "priya@example.org")).one()
+    phone.goto(re.search(r"http://\S+/confirm/\S+", email.body_text).group(0))
     phone.get_by_label("First name").fill("Asha")
     phone.get_by_label("Last name").fill("Patel")
     phone.get_by_label("Date of birth").fill(born.isoformat())
