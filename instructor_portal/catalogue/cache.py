@@ -119,9 +119,9 @@ def cached_for_visitors(view):
 
     @wraps(view)
     def cached_view(*args, **kwargs):
-        # Signed-in people see their own navigation and flashed messages carry one reader's news,
-        # so their pages are never cached and cost no version read.
-        if current_user.is_authenticated or "_flashes" in session:
+        # Signed-in people see their own navigation, flashed messages carry one reader's news, and a
+        # baby's dates make the page one family's, so those are never cached and cost no version read.
+        if current_user.is_authenticated or "_flashes" in session or "child_age" in session or request.method != "GET":
             return view(*args, **kwargs)
         version = catalogue_version()
         if version is None:

@@ -1,4 +1,4 @@
-"""The catalogue's search filters and the "is my baby old enough?" check, both sent by GET."""
+"""The catalogue's search filters (sent by GET) and the "is my baby old enough?" check (its dates sent by POST, kept in the session)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class ChildAgeForm(FlaskForm):
     """A child's date of birth (or due date) and, for a baby born early, their due date."""
 
     class Meta:
-        csrf = False  # a GET form that changes nothing
+        csrf = False  # it changes nothing but this visitor's own filters, and cached public pages must not carry one visitor's token
 
     born = LocalDateField(
         "Your baby's date of birth",
