@@ -70,7 +70,7 @@ def test_a_slow_stripe_keeps_nobody_else_waiting_and_the_family_is_told_their_pl
     started = time.monotonic()
     other = factories.make_child()
     booking_services.book_places(other.parent, booking.course, [other], accept_terms=True)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.0  # well short of the 2.5 s Stripe takes: nothing waited for it
     paying.join(timeout=30)
 
     [message] = refused
