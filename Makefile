@@ -6,14 +6,18 @@ FLASK := $(BIN)/flask --app instructor_portal
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
+#: pytest-xdist workers: one per core by default.
+TEST_WORKERS ?= auto
 
 .PHONY: run test install db clean browser
 
 run: db  ## Install, create the database, load demo data, and run the app and its worker together (Ctrl-C stops both).
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
-test: $(STAMP) browser  ## Install and run the whole test suite.
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: $(STAMP) browser  ## Install, check the code's form, and run the whole test suite on every core.
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # End-to-end tests drive Debian's Chromium (never a downloaded browser); install it when we can.
 browser:

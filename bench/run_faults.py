@@ -209,8 +209,8 @@ def last_places_race(bench: Bench, tally: Tally) -> list[int]:
 
 def late_payments_meet_the_sweeper(bench: Bench, tally: Tally) -> list[int]:
     """Eight families pay after their holds on eight places ran out, while the sweeper runs and six others book."""
+    from instructor_portal.booking.holds import expire_holds
     from instructor_portal.booking.models import Booking
-    from instructor_portal.booking.services import expire_holds
     from instructor_portal.extensions import db
 
     course_id = bench.course(places=8, price_pence=4500)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -41,3 +42,12 @@ def record(actor, action: str, subject, **data: Any) -> AuditEntry:
     )
     db.session.add(entry)
     return entry
+
+
+def record_changes(actor, action: str, subject, values: Mapping[str, Any]) -> list[str]:
+    """Set each of ``values`` that differs on ``subject`` and audit which fields changed; the caller commits."""
+    changed = sorted(name for name, value in values.items() if getattr(subject, name) != value)
+    for name in changed:
+        setattr(subject, name, values[name])
+    record(actor, action, subject, changed=changed)
+    return changed

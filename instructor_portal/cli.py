@@ -44,7 +44,7 @@ def send_outbox(limit: int) -> None:
 @click.command("expire-holds")
 def expire_holds() -> None:
     """Release places held for bookings whose payment time ran out (safe to run from cron at any time)."""
-    from instructor_portal.booking.services import expire_holds as expire
+    from instructor_portal.booking.holds import expire_holds as expire
 
     count = expire()
     click.echo(f"Released {count} expired {'hold' if count == 1 else 'holds'}.")

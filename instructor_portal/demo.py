@@ -14,14 +14,14 @@ from typing import Any
 from instructor_portal.accounts.models import CARE_NOTES_CONSENT_VERSION, Child, InstructorProfile, Role, User
 from instructor_portal.accounts.services import set_password
 from instructor_portal.attendance.models import AttendanceChange, AttendanceMark, AttendanceStatus, Makeup, MakeupStatus
-from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
+from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod, Voucher, VoucherKind
 from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, Track, Venue
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import db
 from instructor_portal.handouts.models import Handout
 from instructor_portal.handouts.services import upload_handout
-from instructor_portal.organiser.models import DEFAULTS, Organisation
-from instructor_portal.payments.models import Payment, PaymentStatus, Voucher, VoucherKind
+from instructor_portal.organisation import DEFAULTS, Organisation
+from instructor_portal.payments.models import Payment, PaymentStatus
 from instructor_portal.timezones import local_date, local_to_utc
 
 PASSWORD = "demo-pass-123"

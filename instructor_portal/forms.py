@@ -1,18 +1,17 @@
 """Form helpers shared by every feature."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import request
-
 from flask_wtf import FlaskForm
-from wtforms import DateField, DateTimeLocalField, DecimalField, TimeField
-from wtforms.validators import NumberRange, Optional, ValidationError
-
-from instructor_portal.timezones import local_to_utc
+from wtforms import DateField, DateTimeLocalField, DecimalField, IntegerField, TimeField
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from instructor_portal.errors import DomainError
+from instructor_portal.timezones import local_to_utc
 
 
 def show_domain_error(form: FlaskForm, error: DomainError) -> None:
@@ -63,6 +62,23 @@ INVALID_DATETIME = "Enter a real date and time."
 WHOLE_NUMBER = "Enter a whole number."
 #: Earliest and latest years anyone means to type; others are slips that would overflow date sums.
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+
+
+def whole_number(
+    label: str, *, low: int, high: int, out_of_range: str, required: str | Callable | None = None, **kwargs: Any
+) -> IntegerField:
+    """A whole-number field from ``low`` to ``high``, with one message for anything that is not a whole number.
+
+    ``required`` is the message for a missing value, or a validator that decides when one is needed;
+    None makes the field optional. The range is checked only on a number.
+    """
+    first = InputRequired(required) if isinstance(required, str) else required or Optional()
+    return IntegerField(
+        label,
+        validators=[first, Between(min=low, max=high, message=out_of_range)],
+        invalid_value_message=WHOLE_NUMBER,
+        **kwargs,
+    )
 
 
 class PoundsField(DecimalField):

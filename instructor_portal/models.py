@@ -3,7 +3,15 @@
 from instructor_portal.accounts.models import Child, InstructorProfile, Role, User
 from instructor_portal.attendance.models import AttendanceChange, AttendanceMark, AttendanceStatus, Makeup, MakeupStatus
 from instructor_portal.audit import AuditEntry
-from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
+from instructor_portal.booking.models import (
+    Booking,
+    BookingPlace,
+    BookingStatus,
+    PaymentMethod,
+    Voucher,
+    VoucherKind,
+    VoucherRedemption,
+)
 from instructor_portal.catalogue.models import (
     AgeUnit,
     CatalogueVersion,
@@ -16,7 +24,8 @@ from instructor_portal.catalogue.models import (
 )
 from instructor_portal.handouts.models import Handout, ReleaseRule
 from instructor_portal.notifications.models import OutboxAttachment, OutboxEmail, OutboxStatus
-from instructor_portal.organiser.models import ErasureRequest, Organisation
+from instructor_portal.organisation import Organisation
+from instructor_portal.organiser.models import ErasureRequest
 from instructor_portal.payments.models import (
     FlagKind,
     Payment,
@@ -25,9 +34,6 @@ from instructor_portal.payments.models import (
     Refund,
     RefundStatus,
     StripeEvent,
-    Voucher,
-    VoucherKind,
-    VoucherRedemption,
 )
 from instructor_portal.queue import QueueHeartbeat
 from instructor_portal.uploads import StoredFile

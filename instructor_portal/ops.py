@@ -1,7 +1,6 @@
 """Operational endpoints for load balancers and monitoring."""
 
 import logging
-
 from datetime import timedelta
 
 import redis
@@ -9,8 +8,8 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import select
 
 from instructor_portal.catalogue.models import CatalogueVersion
-from instructor_portal.errors import DATABASE_UNAVAILABLE, forget_failed_transaction, is_busy
 from instructor_portal.clock import utcnow
+from instructor_portal.errors import DATABASE_UNAVAILABLE, forget_failed_transaction, is_busy
 from instructor_portal.extensions import db
 from instructor_portal.queue import last_heartbeat
 from instructor_portal.uploads import get_storage

@@ -7,7 +7,6 @@ from typing import NoReturn
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from instructor_portal.accounts import two_step
 from instructor_portal.accounts.models import Role
 from instructor_portal.catalogue.models import Course
 from instructor_portal.db import get_or_404
@@ -27,7 +26,7 @@ def roles_required(*roles: Role):
                 return login_manager.unauthorized()
             if current_user.role not in roles:
                 abort(403)
-            if two_step.is_required(current_user) and not current_user.has_two_step:
+            if current_user.needs_two_step and not current_user.has_two_step:
                 # Families' details are only for staff who sign in with two steps.
                 flash("Set up two-step sign-in first: instructors and organisers need it to see families' details.", "info")
                 return redirect(url_for("accounts.two_step_setup"))
@@ -55,12 +54,12 @@ def refuse_access(row) -> NoReturn:
     abort(404)
 
 
-def get_managed_course(course_id: int) -> Course:
-    """The course, if the signed-in user may manage it; otherwise 404, so others' ids reveal nothing."""
-    course = get_or_404(Course, course_id)
-    if not can_manage_course(current_user, course):
-        refuse_access(course)
-    return course
+def get_managed(model, ident: int):
+    """A course, or a record on one (a session, a booking), if the signed-in user manages that course; otherwise 404, so others' ids reveal nothing."""
+    row = get_or_404(model, ident)
+    if not can_manage_course(current_user, row if isinstance(row, Course) else row.course):
+        refuse_access(row)
+    return row
 
 
 def get_own(model, ident: int, *, owner_id: str = "parent_id"):

@@ -7,7 +7,7 @@ from werkzeug.local import LocalProxy
 
 from instructor_portal.markdown import render_markdown
 from instructor_portal.money import format_money
-from instructor_portal.organiser.services import get_organisation
+from instructor_portal.organisation import get_organisation
 from instructor_portal.timezones import to_local
 
 

@@ -28,7 +28,6 @@ from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError, forget_failed_transaction
 from instructor_portal.extensions import db
 
-
 log = logging.getLogger(__name__)
 
 

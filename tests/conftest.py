@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 from flask import has_app_context
-from flask.testing import FlaskCliRunner, FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 
 from instructor_portal import create_app

@@ -9,10 +9,10 @@ import pyotp
 
 from instructor_portal.accounts.models import Child, InstructorProfile, Role, User
 from instructor_portal.accounts.services import set_password
-from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
+from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod, Voucher, VoucherKind
 from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, Track, Venue
 from instructor_portal.extensions import db
-from instructor_portal.payments.models import Payment, PaymentStatus, Refund, RefundStatus, Voucher, VoucherKind
+from instructor_portal.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 
 PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)

@@ -4,14 +4,13 @@ import pytest
 
 from instructor_portal.accounts.models import Child, InstructorProfile, User
 from instructor_portal.attendance.models import AttendanceMark, Makeup
-from instructor_portal.booking.models import Booking, BookingPlace
+from instructor_portal.booking.models import Booking, BookingPlace, Voucher
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, Venue
 from instructor_portal.demo import COURSES, FRIDAY_COURSE, PASSWORD
 from instructor_portal.extensions import db
 from instructor_portal.handouts.models import Handout
+from instructor_portal.organisation import Organisation
 from instructor_portal.uploads import StoredFile
-from instructor_portal.organiser.models import Organisation
-from instructor_portal.payments.models import Voucher
 
 MODELS = (
     Organisation, User, InstructorProfile, Venue, Course, CourseSession, Child, Booking, BookingPlace, Voucher, AttendanceMark,
@@ -75,7 +74,7 @@ def test_catalogue_lists_the_published_demo_courses_but_not_the_draft(runner, cl
 
 
 def test_demo_twins_are_booked_with_their_corrected_age_on_the_roster(runner):
-    from instructor_portal.booking.services import build_roster
+    from instructor_portal.booking.roster import build_roster
 
     runner.invoke(args=["seed-demo"])
     course = db.session.scalars(db.select(Course).where(Course.uses_corrected_age)).one()
@@ -85,7 +84,7 @@ def test_demo_twins_are_booked_with_their_corrected_age_on_the_roster(runner):
 
 
 def test_demo_foster_child_appears_by_first_name_and_initial(runner):
-    from instructor_portal.booking.services import build_roster
+    from instructor_portal.booking.roster import build_roster
     from instructor_portal.catalogue.models import Track
 
     runner.invoke(args=["seed-demo"])

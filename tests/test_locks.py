@@ -6,11 +6,10 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from instructor_portal import locks
-from instructor_portal.booking.models import Booking
+from instructor_portal.booking.models import Booking, Voucher
 from instructor_portal.catalogue.models import Course
 from instructor_portal.errors import is_busy
 from instructor_portal.extensions import db
-from instructor_portal.payments.models import Voucher
 from tests import factories
 from tests.conftest import lock_held_elsewhere
 

@@ -8,7 +8,7 @@ from flask_migrate import downgrade, upgrade
 
 from instructor_portal import create_app
 from instructor_portal.extensions import db
-from tests.conftest import _postgres_skip_reason, _private_postgres_database, POSTGRES_URL
+from tests.conftest import POSTGRES_URL, _postgres_skip_reason, _private_postgres_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -1,11 +1,11 @@
 """Sign-up, sign-in and password forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, StringField, TelField, TextAreaField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField, TextAreaField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from instructor_portal.accounts.models import CARE_NOTES_CONSENT
-from instructor_portal.forms import LocalDateField, strip_whitespace
+from instructor_portal.forms import LocalDateField, strip_whitespace, whole_number
 
 EMAIL_VALIDATORS = [DataRequired("Enter your email address."), Email("Enter an email address like name@example.org."), Length(max=254)]
 
@@ -79,9 +79,11 @@ class ChildForm(FlaskForm):
         [Optional()],
         description="For a baby born early we use the due date to work out corrected age.",
     )
-    gestation_weeks = IntegerField(
+    gestation_weeks = whole_number(
         "Or: weeks of pregnancy at birth",
-        validators=[Optional(), NumberRange(22, 42, "Weeks of pregnancy at birth must be between 22 and 42.")],
+        low=22,
+        high=42,
+        out_of_range="Weeks of pregnancy at birth must be between 22 and 42.",
         description="For example 32 for a baby born at 32 weeks. Only if you do not know the due date.",
     )
     care_notes = TextAreaField(

@@ -91,6 +91,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     def has_two_step(self) -> bool:
         return self.totp_enabled_at is not None
 
+    @property
+    def needs_two_step(self) -> bool:
+        """Staff see families' details, so they must sign in with two steps; for parents it is a choice."""
+        return self.role in (Role.INSTRUCTOR, Role.ORGANISER)
+
 
 class RecoveryCode(db.Model):
     """A one-time code to sign in with when the authenticator app is lost; only its hash is kept."""

@@ -19,9 +19,9 @@ from instructor_portal.accounts.forms import (
 from instructor_portal.accounts.models import Child, Role, User
 from instructor_portal.accounts.sign_ins import end_sign_in, start_sign_in
 from instructor_portal.extensions import db, limiter
-from instructor_portal.organiser import family_data
-from instructor_portal.organiser.services import get_organisation
 from instructor_portal.forms import form_status, is_safe_next, show_domain_error
+from instructor_portal.organisation import get_organisation
+from instructor_portal.organiser import family_data
 from instructor_portal.permissions import get_own, parent_required
 
 bp = Blueprint("accounts", __name__)
@@ -261,15 +261,11 @@ def new_child():
     return render_template("accounts/child_form.html", form=form, child=None), form_status()
 
 
-def _own_child(child_id: int):
-    return get_own(Child, child_id)
-
-
 @bp.route("/account/children/<int:child_id>/edit", methods=["GET", "POST"])
 @parent_required
 def edit_child(child_id: int):
     """Change a child's details."""
-    child = _own_child(child_id)
+    child = get_own(Child, child_id)
     form = ChildForm(obj=child, care_notes_consent=child.care_notes_consent_at is not None)
     if form.validate_on_submit():
         try:
@@ -286,7 +282,7 @@ def edit_child(child_id: int):
 @parent_required
 def withdraw_care_notes(child_id: int):
     """Withdraw consent to a child's care notes, which deletes them."""
-    child = _own_child(child_id)
+    child = get_own(Child, child_id)
     services.withdraw_care_notes_consent(child)
     flash(f"{child.first_name}'s care notes are deleted, and will not be kept unless you add them again.", "success")
     return redirect(url_for("accounts.edit_child", child_id=child.id))
@@ -296,7 +292,7 @@ def withdraw_care_notes(child_id: int):
 @parent_required
 def remove_child(child_id: int):
     """Remove a child from the family."""
-    child = _own_child(child_id)
+    child = get_own(Child, child_id)
     name = child.first_name
     try:
         services.remove_child(child)

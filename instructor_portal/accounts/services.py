@@ -13,14 +13,21 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from instructor_portal import audit
-from instructor_portal.audit import AuditEntry
-from instructor_portal.accounts.models import CARE_NOTES_CONSENT_VERSION, FULL_TERM_WEEKS, Child, InstructorProfile, Role, User
+from instructor_portal.accounts.models import (
+    CARE_NOTES_CONSENT_VERSION,
+    FULL_TERM_WEEKS,
+    Child,
+    InstructorProfile,
+    Role,
+    User,
+)
 from instructor_portal.accounts.sign_ins import end_every_sign_in
+from instructor_portal.audit import AuditEntry
 from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
 from instructor_portal.notifications.services import absolute_url, enqueue_email
-from instructor_portal.organiser.services import get_organisation
+from instructor_portal.organisation import get_organisation
 
 MIN_PASSWORD_LENGTH = 10
 #: Passwords that meet the length rule but appear at the top of every breach list.

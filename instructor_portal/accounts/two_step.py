@@ -22,8 +22,6 @@ from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
 
-#: The people who must sign in with two steps before they see any family's details.
-REQUIRED_FOR = (Role.INSTRUCTOR, Role.ORGANISER)
 RECOVERY_CODES = 10
 #: How many 30-second steps either side of now a code may come from, for a phone's clock a little out.
 CLOCK_DRIFT_STEPS = 1
@@ -31,10 +29,6 @@ CLOCK_DRIFT_STEPS = 1
 
 class TwoStepError(DomainError):
     """A code was not right, or two-step sign-in could not be changed; the message says which."""
-
-
-def is_required(user: User) -> bool:
-    return user.role in REQUIRED_FOR
 
 
 def start_setup(user: User) -> None:
@@ -130,7 +124,7 @@ def turn_off(user: User, *, by: User, now: datetime | None = None) -> None:
     """
     if by.id != user.id and by.role != Role.ORGANISER:
         raise TwoStepError("Only an organiser can reset someone else's two-step sign-in.")
-    if by.id == user.id and is_required(user):
+    if by.id == user.id and user.needs_two_step:
         raise TwoStepError("Instructors and organisers keep two-step sign-in on; ask another organiser to reset it if you lost your phone.")
     user.totp_secret, user.totp_enabled_at, user.totp_last_step = None, None, None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))

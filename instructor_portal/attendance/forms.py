@@ -9,11 +9,11 @@ from wtforms import BooleanField, IntegerField, RadioField, SelectChoice, Select
 from wtforms.validators import InputRequired, Length
 
 from instructor_portal.accounts.models import User
-from instructor_portal.attendance.exports import RegisterFilters
+from instructor_portal.attendance.export_filters import RegisterFilters
 from instructor_portal.attendance.models import NOTE_MAX, AttendanceStatus
+from instructor_portal.catalogue.forms import course_choices, track_choices
 from instructor_portal.catalogue.models import Course, Track, Venue
 from instructor_portal.forms import DateRangeFilterForm, strip_whitespace
-from instructor_portal.organiser.forms import course_label
 
 
 class MarkForm(FlaskForm):
@@ -43,7 +43,7 @@ class RegisterFilterForm(DateRangeFilterForm):
     venue = SelectField("Venue", invalid_choice_message="Choose a venue from the list.", default="")
     track = SelectField(
         "Track",
-        choices=[SelectChoice("", "Any track"), *(SelectChoice(track.value, track.label) for track in Track)],
+        choices=track_choices(),
         invalid_choice_message="Choose a track from the list.",
         default="",
     )
@@ -53,7 +53,7 @@ class RegisterFilterForm(DateRangeFilterForm):
         self._courses = {str(course.id): course for course in courses}
         self._instructors = {str(user.id): user for user in instructors or []}
         self._venues = {str(venue.id): venue for venue in venues}
-        self.course.choices = [SelectChoice("", "Any course"), *(SelectChoice(key, course_label(course)) for key, course in self._courses.items())]
+        self.course.choices = course_choices(self._courses)
         self.venue.choices = [SelectChoice("", "Any venue"), *(SelectChoice(key, venue.name) for key, venue in self._venues.items())]
         if instructors is None:  # an instructor exports only their own courses
             del self.instructor

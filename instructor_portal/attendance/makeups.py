@@ -17,16 +17,17 @@ from instructor_portal import audit, locks
 from instructor_portal.accounts.models import User
 from instructor_portal.attendance.models import LIVE_MAKEUP_STATUSES, AttendanceMark, Makeup, MakeupStatus
 from instructor_portal.booking import capacity
+from instructor_portal.booking.emails import calendar_attachment
 from instructor_portal.booking.ical import makeup_calendar
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus
-from instructor_portal.booking.services import calendar_attachment, child_eligibility
+from instructor_portal.booking.services import child_eligibility
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, SessionStatus
 from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
 from instructor_portal.locks import unit_of_work
 from instructor_portal.notifications.services import absolute_url, enqueue_email
-from instructor_portal.organiser.services import get_organisation
+from instructor_portal.organisation import get_organisation
 
 
 class MakeupError(DomainError):

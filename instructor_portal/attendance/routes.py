@@ -1,11 +1,11 @@
 """Taking the register on a phone in class, offering make-ups to families who missed a session, and exporting registers."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from instructor_portal.accounts.models import Role
-from instructor_portal.attendance import exports, makeups, services
-from instructor_portal.attendance.forms import MakeupOfferForm, MarkForm, RegisterExportForm, RegisterFilterForm
+from instructor_portal.attendance import makeups, register_pages, services
+from instructor_portal.attendance.forms import MakeupOfferForm, MarkForm
 from instructor_portal.attendance.models import Makeup
 from instructor_portal.booking.capacity import BookingError
 from instructor_portal.catalogue.models import CourseSession
@@ -13,17 +13,9 @@ from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, show_domain_error
 from instructor_portal.organiser.services import list_staff, list_venues
-from instructor_portal.permissions import can_manage_course, instructor_required, refuse_access
+from instructor_portal.permissions import can_manage_course, get_managed, instructor_required, refuse_access
 
 bp = Blueprint("attendance", __name__)
-
-
-def _managed_session(session_id: int) -> CourseSession:
-    """The session, if the signed-in user manages its course; otherwise 404, so others' ids reveal nothing."""
-    session = get_or_404(CourseSession, session_id)
-    if not can_manage_course(current_user, session.course):
-        refuse_access(session)
-    return session
 
 
 def _to_register(session: CourseSession, place_id: int | None = None):
@@ -35,7 +27,7 @@ def _to_register(session: CourseSession, place_id: int | None = None):
 @instructor_required
 def take_register(session_id: int):
     """Show the session's register, one large control per family."""
-    session = _managed_session(session_id)
+    session = get_managed(CourseSession, session_id)
     rows = services.build_register(session)
     forms = {
         row.place.id: MarkForm(data={"status": row.mark.status.value if row.mark else None, "note": row.mark.note if row.mark else ""})
@@ -53,7 +45,7 @@ def take_register(session_id: int):
 @instructor_required
 def mark(session_id: int, place_id: int):
     """Save one family's mark and go back to them on the register."""
-    session = _managed_session(session_id)
+    session = get_managed(CourseSession, session_id)
     form = MarkForm()
     if not form.validate():
         flash(" ".join(error for errors in form.errors.values() for error in errors), "error")
@@ -71,7 +63,7 @@ def mark(session_id: int, place_id: int):
 @instructor_required
 def mark_everyone_present(session_id: int):
     """Mark every family not yet marked as present, for a quick start."""
-    session = _managed_session(session_id)
+    session = get_managed(CourseSession, session_id)
     try:
         count = services.mark_everyone_present(session, by=current_user)
     except services.AttendanceError as error:
@@ -85,7 +77,7 @@ def mark_everyone_present(session_id: int):
 @instructor_required
 def offer_makeup(session_id: int, place_id: int):
     """List the sessions a family who missed this one could come to instead, and offer one."""
-    session = _managed_session(session_id)
+    session = get_managed(CourseSession, session_id)
     place = services.register_place(session, place_id) or abort(404)
     now = utcnow()
     form = MakeupOfferForm()
@@ -128,72 +120,23 @@ def withdraw_makeup(makeup_id: int):
     return redirect(url_for("attendance.offer_makeup", session_id=makeup.missed_session_id, place_id=makeup.place_id))
 
 
-# --- Register exports: these views also serve the organiser's pages -----------------------------
-
-#: The layout each blueprint's registers page sits in.
-REGISTERS_LAYOUTS = {"attendance": "teaching/_teaching_layout.html", "organiser": "organiser/_organiser_layout.html"}
+# --- Register exports: the organiser's pages serve the same page through register_pages ---------
 
 
-def _filter_choices() -> dict:
-    """Gather what the register filters offer: an organiser every course and instructor; an instructor only their own courses."""
-    organiser = current_user.role == Role.ORGANISER
-    return {
-        "courses": exports.register_courses(current_user),
-        "instructors": list_staff() if organiser else None,
-        "venues": list_venues(),
-    }
-
-
-def _registers_page(form: RegisterFilterForm, export_form: RegisterExportForm):
-    """Render the filters and, when they are sound, how many rows and sessions they match; 422 when anything was refused."""
-    count = None if form.errors else exports.count_register_rows(form.filters(), by=current_user)
-    refused = bool(form.errors or export_form.errors or export_form.form_errors)
-    return render_template(
-        "attendance/registers.html",
-        layout=REGISTERS_LAYOUTS[request.blueprint],
-        form=form,
-        export_form=export_form,
-        count=count,
-        query=form.query_args(),
-        formats=exports.FORMATS,
-        no_rows=exports.NO_ROWS,
-    ), 422 if refused else 200
-
-
-def show_registers():
-    """Show the register filters and how many rows and sessions match them."""
-    choices = _filter_choices()
-    form = RegisterFilterForm(request.args, **choices)
-    form.validate()
-    return _registers_page(form, RegisterExportForm(formdata=None, **choices))
-
-
-def download_registers(fmt: str):
-    """Audit-log and send the filtered registers as a file; refused filters show the page again with their errors."""
-    form = RegisterExportForm(**_filter_choices())
-    if form.validate():
-        try:
-            export = exports.export_registers(form.filters(), fmt, by=current_user, care_notes=form.include_care_notes.data)
-        except exports.RegisterExportError as error:
-            show_domain_error(form, error)
-        else:
-            return Response(
-                stream_with_context(export.chunks),
-                mimetype=export.mimetype,
-                headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
-            )
-    return _registers_page(form, form)
+def _register_choices() -> dict:
+    """Offer an organiser every instructor in the filters, and an instructor none: they export only their own courses."""
+    return {"instructors": list_staff() if current_user.role == Role.ORGANISER else None, "venues": list_venues()}
 
 
 @bp.get("/registers")
 @instructor_required
 def registers():
     """Show the filters for exporting the registers of the instructor's own courses, and how many rows match."""
-    return show_registers()
+    return register_pages.show_registers(**_register_choices())
 
 
 @bp.post("/registers.<any(csv, xlsx, pdf):fmt>")
 @instructor_required
 def export_registers(fmt: str):
     """Download the registers of the instructor's own courses that match the filters, as CSV, Excel or PDF."""
-    return download_registers(fmt)
+    return register_pages.download_registers(fmt, **_register_choices())

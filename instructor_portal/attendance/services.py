@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from instructor_portal import audit
@@ -21,11 +21,11 @@ from instructor_portal.attendance.models import (
 )
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus
 from instructor_portal.booking.services import describe_child_age
-from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, SessionStatus, Track
+from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, SessionStatus, staff_name
 from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
-from instructor_portal.organiser.services import get_organisation
+from instructor_portal.organisation import get_organisation
 from instructor_portal.timezones import local_date
 
 
@@ -76,7 +76,7 @@ def child_name(course: Course, place: BookingPlace) -> str:
     child = place.child
     if child is None:
         return removed_child(place.child_initial)
-    return child.private_name if course.track == Track.ADOPTIVE_FOSTER else child.first_name
+    return staff_name(course, child, full=False)
 
 
 def removed_child(initial: str | None) -> str:
@@ -84,13 +84,39 @@ def removed_child(initial: str | None) -> str:
     return f"{initial} (record removed)" if initial else "Child removed"
 
 
+def _confirmed_place() -> ColumnElement[bool]:
+    """True for a place kept for good: live, on a confirmed booking; a hold, even one still running, is not."""
+    return and_(BookingPlace.live, Booking.status == BookingStatus.CONFIRMED)
+
+
+def accepted_makeup_at(session: CourseSession | type[CourseSession]) -> ColumnElement[bool]:
+    """True for a make-up that brings its family to the session: accepted there (an offer holds no place yet)."""
+    return and_(Makeup.session_id == session.id, Makeup.status == MakeupStatus.ACCEPTED)
+
+
+def on_register(session: CourseSession | type[CourseSession]) -> ColumnElement[bool]:
+    """True for a place on the session's register: kept for good, and booked on its course or there for a make-up.
+
+    The one rule for who is on a register, which the register page and the exports both
+    filter by. ``session`` is a session, or ``CourseSession`` itself in a query over
+    sessions, for each row's own; the query joins ``BookingPlace`` and its ``Booking``. A
+    place whose child's record was removed stays on. Whether a cancelled session's
+    register is shown or exported is the caller's choice, not part of the rule.
+    """
+    # Never correlated to a make-up the outer query joins itself. IN rather than EXISTS: for
+    # one session the database reads its make-ups once, not once a place.
+    makeup_places = select(Makeup.place_id).where(accepted_makeup_at(session)).correlate_except(Makeup)
+    here = or_(BookingPlace.course_id == session.course_id, BookingPlace.id.in_(makeup_places))
+    return and_(_confirmed_place(), here)
+
+
 def _register_places(course: Course) -> list[BookingPlace]:
-    """Live places on the course's confirmed bookings, in booking order."""
+    """The places on the course kept for good, in booking order: the course's own families, at every session."""
     return list(
         db.session.scalars(
             select(BookingPlace)
             .join(Booking)
-            .where(BookingPlace.course_id == course.id, BookingPlace.live, Booking.status == BookingStatus.CONFIRMED)
+            .where(BookingPlace.course_id == course.id, _confirmed_place())
             .options(selectinload(BookingPlace.child), selectinload(BookingPlace.booking).selectinload(Booking.parent))
             .order_by(Booking.created_at, BookingPlace.id)
         )
@@ -111,21 +137,26 @@ def register_place(session: CourseSession, place_id: int) -> BookingPlace | None
     return next((place for place in _register_places(session.course) if place.id == place_id), None)
 
 
-def _makeup_places(session: CourseSession) -> list[tuple[BookingPlace, Makeup]]:
-    """Places of families from other courses who accepted a make-up at the session, in the order they accepted."""
-    makeups = db.session.scalars(
-        select(Makeup)
-        .where(Makeup.session_id == session.id, Makeup.status == MakeupStatus.ACCEPTED)
-        .options(selectinload(Makeup.place).selectinload(BookingPlace.child),
-                 selectinload(Makeup.place).selectinload(BookingPlace.booking).selectinload(Booking.parent))
+def _session_places(session: CourseSession) -> list[tuple[BookingPlace, Makeup | None]]:
+    """Everyone on the session's register: the course's own families in booking order, then make-ups as accepted."""
+    # The two ways onto a register read apart, as the export reads them, so each finds its rows by index.
+    loading = selectinload(BookingPlace.child), selectinload(BookingPlace.booking).selectinload(Booking.parent)
+    own = db.session.scalars(
+        select(BookingPlace)
+        .join(Booking, Booking.id == BookingPlace.booking_id)
+        .where(BookingPlace.course_id == session.course_id, on_register(session))
+        .options(*loading)
+        .order_by(Booking.created_at, BookingPlace.id)
+    )
+    made_up = db.session.execute(
+        select(BookingPlace, Makeup)
+        .join(Booking, Booking.id == BookingPlace.booking_id)
+        .join(Makeup, and_(Makeup.place_id == BookingPlace.id, accepted_makeup_at(session)))
+        .where(on_register(session))
+        .options(*loading)
         .order_by(Makeup.responded_at, Makeup.id)
     )
-    return [(makeup.place, makeup) for makeup in makeups]
-
-
-def _session_places(session: CourseSession) -> list[tuple[BookingPlace, Makeup | None]]:
-    """Everyone on the session's register: the course's own families, then those here for a make-up."""
-    return [(place, None) for place in _register_places(session.course)] + _makeup_places(session)
+    return [(place, None) for place in own] + [(place, makeup) for place, makeup in made_up]
 
 
 def build_register(session: CourseSession) -> list[RegisterRow]:

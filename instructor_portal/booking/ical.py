@@ -6,7 +6,7 @@ from flask import current_app
 from icalendar import Calendar, Event
 
 from instructor_portal.catalogue.models import Course, CourseSession, SessionStatus
-from instructor_portal.organiser.services import get_organisation
+from instructor_portal.organisation import get_organisation
 from instructor_portal.timezones import to_local
 
 

@@ -7,18 +7,25 @@ from instructor_portal.accounts.models import Role
 from instructor_portal.attendance import makeups
 from instructor_portal.attendance.models import Makeup, MakeupStatus
 from instructor_portal.attendance.services import family_attendance
-from instructor_portal.booking import services
+from instructor_portal.booking import cancellation, rules, services
 from instructor_portal.booking.forms import BookingForm, CancelBookingForm, PaymentChoiceForm
 from instructor_portal.booking.ical import course_calendar
 from instructor_portal.booking.models import Booking, BookingStatus
-from instructor_portal.payments.providers import available_providers
-from instructor_portal.payments.services import PaymentError, booking_money, cancel_booking_and_refund
 from instructor_portal.catalogue.models import Course, CourseStatus
 from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, show_domain_error
 from instructor_portal.handouts.services import family_handouts
-from instructor_portal.permissions import can_manage_course, get_own, instructor_required, parent_required, refuse_access
+from instructor_portal.payments.providers import available_providers
+from instructor_portal.payments.refunds import cancel_booking_and_refund
+from instructor_portal.payments.services import PaymentError, booking_money
+from instructor_portal.permissions import (
+    can_manage_course,
+    get_own,
+    instructor_required,
+    parent_required,
+    refuse_access,
+)
 
 bp = Blueprint("booking", __name__)
 
@@ -57,7 +64,7 @@ def book(course_id: int):
                     now=now,
                 )
                 return _after_booking(booking)
-        except (services.BookingError, PaymentError) as error:
+        except services.BookingError as error:
             show_domain_error(form, error)
     # A price check is not a refusal, so it answers 200 like the first showing of the form.
     return render_template(
@@ -66,8 +73,8 @@ def book(course_id: int):
         form=form,
         choices=choices,
         quote=quote,
-        closed=services.booking_closed_reason(course, now=now),
-        places_left=services.places_left(course, now=now),
+        closed=rules.booking_closed_reason(course, now=now),
+        places_left=rules.places_left(course, now=now),
     ), 200 if quote is not None else form_status()
 
 
@@ -78,15 +85,11 @@ def _after_booking(booking):
     return redirect(url_for("booking.pay", booking_id=booking.id))
 
 
-def _own_booking(booking_id: int):
-    return get_own(Booking, booking_id)
-
-
 @bp.route("/bookings/<int:booking_id>/pay", methods=["GET", "POST"])
 @parent_required
 def pay(booking_id: int):
     """Choose how to pay for a booking whose places are held."""
-    booking = _own_booking(booking_id)
+    booking = get_own(Booking, booking_id)
     if booking.status == BookingStatus.CONFIRMED:
         return redirect(url_for("booking.my_booking", booking_id=booking.id))
     providers = {provider.method.value: provider for provider in available_providers(booking.course)}
@@ -107,7 +110,7 @@ def pay(booking_id: int):
                 flash("Your place is confirmed. We have emailed you the details.", "success")
                 return redirect(url_for("booking.my_booking", booking_id=booking.id))
     return render_template(
-        "booking/pay.html", booking=booking, form=form, providers=providers, live=services.is_live(booking, now=utcnow())
+        "booking/pay.html", booking=booking, form=form, providers=providers, live=rules.is_live(booking, now=utcnow())
     ), form_status()
 
 
@@ -126,15 +129,15 @@ def my_bookings():
 @parent_required
 def my_booking(booking_id: int):
     """Show one of the parent's bookings in full."""
-    booking = _own_booking(booking_id)
+    booking = get_own(Booking, booking_id)
     now = utcnow()
     return render_template(
         "booking/my_booking.html",
         booking=booking,
         now=now,
-        live=services.is_live(booking, now=now),
-        next_session=services.next_session(booking.course, now=now),
-        cancellable=services.cancel_refusal(booking, by=current_user, now=now) is None,
+        live=rules.is_live(booking, now=now),
+        next_session=rules.next_session(booking.course, now=now),
+        cancellable=cancellation.cancel_refusal(booking, by=current_user, now=now) is None,
         money=booking_money(booking, for_family=True),
         attendance=family_attendance(booking),
         makeups=makeups.family_makeups(current_user, booking=booking),
@@ -178,7 +181,7 @@ def _answer_makeup(makeup_id: int, answer, done: str):
 @parent_required
 def booking_calendar(booking_id: int):
     """Download the booking's sessions, and the make-up sessions it has booked, as an iCalendar file."""
-    booking = _own_booking(booking_id)
+    booking = get_own(Booking, booking_id)
     cancelled = booking.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
     booked_makeups = [makeup.session for makeup in makeups.family_makeups(current_user, booking=booking)
                       if makeup.status == MakeupStatus.ACCEPTED]
@@ -193,7 +196,7 @@ def booking_calendar(booking_id: int):
 @parent_required
 def cancel(booking_id: int):
     """Let a parent cancel their booking, after seeing whether it is refundable."""
-    booking = _own_booking(booking_id)
+    booking = get_own(Booking, booking_id)
     return _cancel_page(booking, back=url_for("booking.my_booking", booking_id=booking.id), done=url_for("booking.my_booking", booking_id=booking.id))
 
 
@@ -211,7 +214,7 @@ def cancel_for_family(booking_id: int):
 def _cancel_page(booking, *, back: str, done: str):
     now = utcnow()
     form = CancelBookingForm()
-    refusal = services.cancel_refusal(booking, by=current_user, now=now)
+    refusal = cancellation.cancel_refusal(booking, by=current_user, now=now)
     if refusal is None and form.validate_on_submit():
         try:
             cancel_booking_and_refund(booking, by=current_user, reason=form.reason.data or "", now=now)
@@ -228,6 +231,6 @@ def _cancel_page(booking, *, back: str, done: str):
         booking=booking,
         form=form,
         refusal=refusal,
-        terms=services.cancellation_terms(booking, now=now),
+        terms=rules.cancellation_terms(booking, now=now),
         back=back,
     ), form_status()

@@ -1,6 +1,6 @@
 """The booking's scheduled job: let go of places whose hold ran out."""
 
-from instructor_portal.booking.services import expire_holds
+from instructor_portal.booking.holds import expire_holds
 from instructor_portal.queue import periodic
 
 

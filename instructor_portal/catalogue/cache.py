@@ -27,8 +27,7 @@ from instructor_portal.booking.models import Booking, BookingPlace, BookingStatu
 from instructor_portal.catalogue.models import CatalogueVersion, Course, CourseSession, SessionStatus, Venue
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import cache, db
-from instructor_portal.organiser.models import Organisation
-from instructor_portal.organiser.services import get_organisation
+from instructor_portal.organisation import Organisation, get_organisation
 from instructor_portal.timezones import next_local_midnight
 
 log = logging.getLogger(__name__)

@@ -9,14 +9,32 @@ from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectChoice, SelectField, StringField
 from wtforms.validators import AnyOf, Length, Optional, ValidationError
 
-from instructor_portal.catalogue.models import Track
-from instructor_portal.catalogue.services import CourseFilters, local_today
+from instructor_portal.catalogue.models import Course, Track
+from instructor_portal.catalogue.services import CourseFilters
 from instructor_portal.forms import LocalDateField, strip_whitespace
+from instructor_portal.organisation import local_today
+from instructor_portal.templating import format_date
 
 #: An expectant parent can search by a due date up to about ten months away.
 MAX_DAYS_UNTIL_BIRTH = 305
 #: A baby is born at most about 24 weeks before (or after) their due date.
 MAX_WEEKS_BETWEEN_BIRTH_AND_DUE = 24
+
+
+def course_label(course: Course) -> str:
+    """Name a course in a list by its title and first session, so courses run again can be told apart."""
+    sessions = course.scheduled_sessions
+    return f"{course.title}, from {format_date(sessions[0].starts_at)}" if sessions else course.title
+
+
+def course_choices(courses: dict[str, Course]) -> list[SelectChoice]:
+    """A course filter's choices: any course, then each by its label."""
+    return [SelectChoice("", "Any course"), *(SelectChoice(key, course_label(course)) for key, course in courses.items())]
+
+
+def track_choices(any_label: str = "Any track") -> list[SelectChoice]:
+    """A track filter's choices: any track, then each track by its name."""
+    return [SelectChoice("", any_label), *(SelectChoice(track.value, track.label) for track in Track)]
 
 
 def printable(value: str | None) -> str | None:
@@ -83,7 +101,7 @@ class CourseFilterForm(ChildAgeForm):
 
     track = SelectField(
         "Type of course",
-        choices=[SelectChoice("", "Any type of course"), *(SelectChoice(track.value, track.label) for track in Track)],
+        choices=track_choices("Any type of course"),
         validators=[AnyOf(["", *(track.value for track in Track)], "Choose a type of course from the list.")],
         validate_choice=False,
         default="",

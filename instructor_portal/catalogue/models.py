@@ -14,7 +14,7 @@ from instructor_portal.db import TimestampMixin, str_enum
 from instructor_portal.extensions import db
 
 if TYPE_CHECKING:
-    from instructor_portal.accounts.models import User
+    from instructor_portal.accounts.models import Child, User
 
 
 class Track(StrEnum):
@@ -177,3 +177,15 @@ class CatalogueVersion(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(default=0)
+
+
+def staff_name(course: Course, child: Child, *, full: bool) -> str:
+    """How staff name a child on a course's roster, register or export.
+
+    First name and last initial on adoptive and foster courses, whose children's identities are
+    kept private; otherwise in full (rosters, exports) or by first name (the register). Course and
+    child may be any rows with their fields, such as an export's named tuples.
+    """
+    if course.track == Track.ADOPTIVE_FOSTER:
+        return child.private_name
+    return child.full_name if full else child.first_name

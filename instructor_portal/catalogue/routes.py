@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, session, url_for
 from werkzeug.datastructures import MultiDict
 
-from instructor_portal.booking.services import booking_closed_reason
+from instructor_portal.booking.rules import booking_closed_reason
 from instructor_portal.catalogue import services
 from instructor_portal.catalogue.cache import cached_for_visitors
 from instructor_portal.catalogue.forms import ChildAgeForm, CourseFilterForm

@@ -3,31 +3,26 @@
 from __future__ import annotations
 
 import calendar
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from instructor_portal.accounts.models import InstructorProfile, Role, User
+from instructor_portal.booking.capacity import places_taken
 from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, SessionStatus, Track, Venue
 from instructor_portal.clock import utcnow
+from instructor_portal.db import MAX_ID
 from instructor_portal.extensions import db
-# A module import, not a name: organiser.services imports the catalogue's models, which load this module.
-from instructor_portal.booking.capacity import places_taken
-from instructor_portal.organiser.services import get_organisation
+from instructor_portal.organisation import get_organisation
+from instructor_portal.pagination import Page, page_bounds
 from instructor_portal.timezones import local_date, local_to_utc
 from instructor_portal.uploads import StoredFile
 
-T = TypeVar("T")
-
-#: Ids are 32-bit integers on every database; anything larger cannot exist (and would make
-#: PostgreSQL raise instead of finding nothing).
-MAX_ID = 2**31 - 1
 #: Most words of free text that are matched, so a pasted essay cannot build a huge query.
 MAX_SEARCH_WORDS = 8
 
@@ -220,30 +215,6 @@ class CourseListing:
     def is_upcoming(self) -> bool:
         # The same rule as _is_upcoming, for a listing already loaded.
         return self.course.status == CourseStatus.PUBLISHED and self.next_session_at is not None
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of results, with what the pagination macro needs."""
-
-    items: list[T]
-    number: int
-    pages: int
-    total: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-
-def page_bounds(requested: int, total: int, per_page: int) -> tuple[int, int]:
-    """Return the page to show (the one asked for, kept within range) and how many pages ``total`` items fill."""
-    pages = max(1, math.ceil(total / per_page))
-    return min(max(1, requested), pages), pages
 
 
 @dataclass(frozen=True)
@@ -470,6 +441,3 @@ def upcoming_courses(*, limit: int, now: datetime | None = None) -> list[CourseL
     return search_courses(CourseFilters(), page=1, per_page=limit, now=now).items
 
 
-def local_today(now: datetime | None = None) -> date:
-    """Return today's date in the organisation's time zone."""
-    return local_date(now or utcnow(), get_organisation().timezone)

@@ -14,7 +14,7 @@ from instructor_portal.forms import form_status, show_domain_error
 from instructor_portal.handouts import services
 from instructor_portal.handouts.forms import AttachForm, DetailsForm, EditForm, FileForm, LibraryUploadForm, UploadForm
 from instructor_portal.handouts.models import Handout
-from instructor_portal.permissions import get_managed_course, instructor_required, organiser_required
+from instructor_portal.permissions import get_managed, instructor_required, organiser_required, refuse_access
 from instructor_portal.uploads import format_size
 
 bp = Blueprint("handouts", __name__)
@@ -23,8 +23,10 @@ bp.add_app_template_filter(format_size, "file_size")
 
 def _managed_handout(handout_id: int) -> Handout:
     handout = services.get_handout(handout_id)
-    if handout is None or not services.can_manage_handout(current_user, handout):
+    if handout is None:
         abort(404)
+    if not services.can_manage_handout(current_user, handout):
+        refuse_access(handout)
     return handout
 
 
@@ -75,7 +77,7 @@ def _upload(course: Course | None, form, done: str, **release):
 @instructor_required
 def manage(course_id: int):
     """List a course's handouts with their release rules and downloads, and upload a new one."""
-    course = get_managed_course(course_id)
+    course = get_managed(Course, course_id)
     form = UploadForm(course=course)
     if form.validate_on_submit():
         uploaded = _upload(course, form, "uploaded", **form.release_fields())
@@ -88,7 +90,7 @@ def manage(course_id: int):
 @instructor_required
 def attach(course_id: int):
     """Put a standard handout from the organisers' library on the course."""
-    course = get_managed_course(course_id)
+    course = get_managed(Course, course_id)
     form = AttachForm(course=course, library=services.library_handouts(), prefix="attach")
     if form.validate_on_submit():
         try:

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from instructor_portal import audit
 from instructor_portal.accounts.models import Role, User
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus
-from instructor_portal.booking.services import last_session_end
+from instructor_portal.booking.rules import last_session_end
 from instructor_portal.catalogue.models import Course, CourseSession
 from instructor_portal.clock import utcnow
 from instructor_portal.db import MAX_ID
@@ -30,12 +30,12 @@ from instructor_portal.handouts.models import DESCRIPTION_MAX, TITLE_MAX, Handou
 from instructor_portal.permissions import can_manage_course
 from instructor_portal.uploads import (
     CONTROL_CHARACTERS,
-    FileKind,
     JPEG,
     PDF,
     PNG,
     TEXT,
     WEBP,
+    FileKind,
     UploadError,
     commit_upload,
     format_size,
@@ -208,10 +208,7 @@ def update_handout(handout: Handout, *, actor: User, title: str, description: st
     """Change a handout's title, description and when families can download it."""
     _refuse_if_retired(handout)
     fields = {**_details(title, description), **_release(handout.course, release_rule, session_id, release_session_id)}
-    changed = sorted(name for name, value in fields.items() if getattr(handout, name) != value)
-    for name in changed:
-        setattr(handout, name, fields[name])
-    audit.record(actor, "handout.updated", handout, changed=changed)
+    audit.record_changes(actor, "handout.updated", handout, fields)
     db.session.commit()
     return handout
 

@@ -26,15 +26,15 @@ from instructor_portal.accounts.services import forget_child
 from instructor_portal.accounts.sign_ins import end_every_sign_in
 from instructor_portal.attendance.models import AttendanceMark, Makeup
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus
-from instructor_portal.booking.services import last_session_end
+from instructor_portal.booking.rules import last_session_end
 from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
 from instructor_portal.notifications.models import OutboxEmail
+from instructor_portal.organisation import get_organisation
 from instructor_portal.organiser.models import ErasureRequest
-from instructor_portal.organiser.services import get_organisation
 from instructor_portal.payments.models import Payment
-from instructor_portal.payments.services import cancel_booking_and_refund
+from instructor_portal.payments.refunds import cancel_booking_and_refund
 
 
 class FamilyDataError(DomainError):

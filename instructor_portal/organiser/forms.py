@@ -10,7 +10,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -18,16 +17,15 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, StopValidation
+from wtforms.validators import DataRequired, Email, Length, Optional, StopValidation
 
 from instructor_portal.accounts.models import Role
+from instructor_portal.booking.models import Voucher, VoucherKind
+from instructor_portal.catalogue.forms import course_choices, track_choices
 from instructor_portal.catalogue.models import Course, Track
+from instructor_portal.forms import Between, LocalDateTimeField, PoundsField, strip_whitespace, whole_number
 from instructor_portal.money import to_pence, to_pounds
-from instructor_portal.forms import Between, LocalDateTimeField, PoundsField, WHOLE_NUMBER, strip_whitespace
-from instructor_portal.payments.models import Voucher, VoucherKind
-from instructor_portal.templating import format_date
 from instructor_portal.timezones import to_local
-
 
 
 class VenueForm(FlaskForm):
@@ -121,13 +119,12 @@ class SettingsForm(FlaskForm):
         validate_choice=False,
         description="Session times are entered and shown in this time zone.",
     )
-    default_cancellation_notice_days = IntegerField(
+    default_cancellation_notice_days = whole_number(
         "Default cancellation notice (days)",
-        validators=[
-            InputRequired("Enter the days of notice, or 0."),
-            Between(min=0, max=365, message="Enter between 0 and 365 days."),
-        ],
-        invalid_value_message=WHOLE_NUMBER,
+        low=0,
+        high=365,
+        out_of_range="Enter between 0 and 365 days.",
+        required="Enter the days of notice, or 0.",
         description="New courses start with this; each course can change it.",
     )
     bank_transfer_details = TextAreaField(
@@ -136,41 +133,37 @@ class SettingsForm(FlaskForm):
         filters=[strip_whitespace],
         description="Shown to families who choose to pay by bank transfer.",
     )
-    hold_minutes = IntegerField(
+    hold_minutes = whole_number(
         "Hold a place awaiting payment for (minutes)",
-        validators=[
-            InputRequired("Enter the number of minutes."),
-            Between(min=1, max=1440, message="Enter between 1 and 1,440 minutes."),
-        ],
-        invalid_value_message=WHOLE_NUMBER,
+        low=1,
+        high=1440,
+        out_of_range="Enter between 1 and 1,440 minutes.",
+        required="Enter the number of minutes.",
     )
-    makeup_cap = IntegerField(
+    makeup_cap = whole_number(
         "Make-up sessions allowed per booking",
-        validators=[
-            InputRequired("Enter the number of make-up sessions, or 0."),
-            Between(min=0, max=20, message="Enter between 0 and 20."),
-        ],
-        invalid_value_message=WHOLE_NUMBER,
+        low=0,
+        high=20,
+        out_of_range="Enter between 0 and 20.",
+        required="Enter the number of make-up sessions, or 0.",
     )
-    retention_months = IntegerField(
+    retention_months = whole_number(
         "Keep children's records after a course ends for (months)",
-        validators=[
-            InputRequired("Enter the number of months."),
-            Between(min=1, max=120, message="Enter between 1 and 120 months."),
-        ],
-        invalid_value_message=WHOLE_NUMBER,
+        low=1,
+        high=120,
+        out_of_range="Enter between 1 and 120 months.",
+        required="Enter the number of months.",
     )
     allow_instructor_refunds = BooleanField(
         "Instructors may refund bookings on their own courses",
         description="Organisers can always refund any booking.",
     )
-    corrected_age_cutoff_months = IntegerField(
+    corrected_age_cutoff_months = whole_number(
         "Use corrected age for children younger than (months)",
-        validators=[
-            InputRequired("Enter the number of months."),
-            Between(min=1, max=60, message="Enter between 1 and 60 months."),
-        ],
-        invalid_value_message=WHOLE_NUMBER,
+        low=1,
+        high=60,
+        out_of_range="Enter between 1 and 60 months.",
+        required="Enter the number of months.",
     )
 
 
@@ -205,13 +198,12 @@ class VoucherForm(FlaskForm):
         default=VoucherKind.PERCENT.value,
         invalid_choice_message="Choose a percentage off, an amount off or a funded place.",
     )
-    percent = IntegerField(
+    percent = whole_number(
         "Percentage off",
-        validators=[
-            needed_for_kind(VoucherKind.PERCENT, "Enter the percentage off, from 1 to 100."),
-            Between(min=1, max=100, message="Enter a percentage from 1 to 100."),
-        ],
-        invalid_value_message=WHOLE_NUMBER,
+        low=1,
+        high=100,
+        out_of_range="Enter a percentage from 1 to 100.",
+        required=needed_for_kind(VoucherKind.PERCENT, "Enter the percentage off, from 1 to 100."),
         description="For a percentage off: a whole number from 1 to 100.",
     )
     amount = PoundsField(
@@ -221,10 +213,11 @@ class VoucherForm(FlaskForm):
             Between(min=Decimal("0.01"), max=10000, message="Enter an amount from 0.01 up to 10,000."),
         ],
     )
-    max_uses = IntegerField(
+    max_uses = whole_number(
         "Bookings it can be used for (optional)",
-        validators=[Optional(), Between(min=1, max=100000, message="Enter 1 or more, or leave it blank for no limit.")],
-        invalid_value_message=WHOLE_NUMBER,
+        low=1,
+        high=100000,
+        out_of_range="Enter 1 or more, or leave it blank for no limit.",
         description="Leave blank for no limit. Twins or siblings booked together count as one booking.",
     )
     expires_at = LocalDateTimeField(
@@ -233,7 +226,7 @@ class VoucherForm(FlaskForm):
     course = SelectField("Only for this course (optional)", invalid_choice_message="Choose a course from the list.")
     track = SelectField(
         "Only for this track (optional)",
-        choices=[SelectChoice("", "Any track")] + [SelectChoice(track.value, track.label) for track in Track],
+        choices=track_choices(),
         invalid_choice_message="Choose a track from the list.",
     )
     referrer = StringField(
@@ -249,9 +242,7 @@ class VoucherForm(FlaskForm):
     def __init__(self, *args: Any, courses: list[Course], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._courses = {str(course.id): course for course in courses}
-        self.course.choices = [SelectChoice("", "Any course")] + [
-            SelectChoice(key, course_label(course)) for key, course in self._courses.items()
-        ]
+        self.course.choices = course_choices(self._courses)
 
     @staticmethod
     def data_for(voucher: Voucher, tz: str) -> dict[str, Any]:
@@ -289,9 +280,3 @@ class VoucherForm(FlaskForm):
             "referrer": self.referrer.data or "",
             "active": self.active.data,
         }
-
-
-def course_label(course: Course) -> str:
-    """Name a course in a list by its title and first session, so courses run again can be told apart."""
-    sessions = course.scheduled_sessions
-    return f"{course.title}, from {format_date(sessions[0].starts_at)}" if sessions else course.title

@@ -22,7 +22,7 @@ from instructor_portal.catalogue.models import Course, CourseSession
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import db
 from instructor_portal.locks import unit_of_work
-from instructor_portal.organiser.services import get_organisation
+from instructor_portal.organisation import get_organisation
 
 #: Records removed per transaction, so a first purge of years of records never holds a long lock.
 BATCH = 200

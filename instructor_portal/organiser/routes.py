@@ -3,22 +3,23 @@
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from instructor_portal.accounts.services import AccountError, find_parent, invite_user, resend_invitation
 from instructor_portal.accounts import two_step
 from instructor_portal.accounts.models import Role, User
+from instructor_portal.accounts.services import AccountError, find_parent, invite_user, resend_invitation
+from instructor_portal.attendance import register_pages
 from instructor_portal.attendance.exports import register_export_log
-from instructor_portal.attendance.routes import download_registers, show_registers
+from instructor_portal.booking.models import Voucher
 from instructor_portal.catalogue.models import Venue
 from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, form_values, show_domain_error
 from instructor_portal.notifications.models import OutboxEmail
-from instructor_portal.organiser.models import ErasureRequest
 from instructor_portal.notifications.services import recent_emails
+from instructor_portal.organisation import get_organisation
 from instructor_portal.organiser import family_data, retention, services
 from instructor_portal.organiser.forms import InviteForm, SettingsForm, VenueForm, VoucherForm
-from instructor_portal.payments.models import Voucher
-from instructor_portal.payments.services import count_open_flags
+from instructor_portal.organiser.models import ErasureRequest
+from instructor_portal.payments.flags import count_open_flags
 from instructor_portal.permissions import organiser_required
 from instructor_portal.teaching.services import list_courses
 
@@ -99,7 +100,7 @@ def new_voucher():
     """Add a voucher code for a discount or a funded place."""
     form = VoucherForm(courses=services.voucher_course_options())
     if form.validate_on_submit():
-        tz = services.get_organisation().timezone
+        tz = get_organisation().timezone
         try:
             voucher = services.create_voucher(actor=current_user, **form.voucher_fields(tz))
         except services.OrganiserError as error:
@@ -115,7 +116,7 @@ def new_voucher():
 def edit_voucher(voucher_id: int):
     """Change a voucher code's terms, or switch it off."""
     voucher = get_or_404(Voucher, voucher_id)
-    tz = services.get_organisation().timezone
+    tz = get_organisation().timezone
     form = VoucherForm(courses=services.voucher_course_options(voucher), data=VoucherForm.data_for(voucher, tz))
     if form.validate_on_submit():
         try:
@@ -209,14 +210,14 @@ def _set_active(user: User, *, active: bool):
 @organiser_required
 def registers():
     """Show the filters for exporting any course's registers, and how many rows match."""
-    return show_registers()
+    return register_pages.show_registers(instructors=services.list_staff(), venues=services.list_venues())
 
 
 @bp.post("/registers.<any(csv, xlsx, pdf):fmt>")
 @organiser_required
 def export_registers(fmt: str):
     """Download the registers that match the filters, as CSV, Excel or PDF sign-in sheets."""
-    return download_registers(fmt)
+    return register_pages.download_registers(fmt, instructors=services.list_staff(), venues=services.list_venues())
 
 
 @bp.get("/registers/exports")
@@ -230,7 +231,7 @@ def register_exports():
 @organiser_required
 def settings():
     """Edit the organisation's settings."""
-    form = SettingsForm(obj=services.get_organisation())
+    form = SettingsForm(obj=get_organisation())
     if form.validate_on_submit():
         try:
             services.update_settings(actor=current_user, **form_values(form))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import available_timezones
@@ -13,13 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from instructor_portal import audit
 from instructor_portal.accounts.models import Role, User
 from instructor_portal.accounts.sign_ins import end_every_sign_in
+from instructor_portal.booking.models import Voucher, VoucherKind
+from instructor_portal.booking.pricing import normalise_code, voucher_uses
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, SessionStatus, Venue
 from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
-from instructor_portal.organiser.models import DEFAULTS, Organisation
-from instructor_portal.payments.models import Voucher, VoucherKind
-from instructor_portal.payments.pricing import normalise_code, voucher_uses
+from instructor_portal.organisation import DEFAULTS, Organisation, saved_organisation
 
 VENUE_FIELDS = frozenset(
     {
@@ -59,19 +60,8 @@ class OrganiserError(DomainError):
     """A settings, venue or staff rule was not met."""
 
 
-def get_organisation() -> Organisation:
-    """Return the organisation's settings (cached for the request); defaults until an organiser saves them."""
-    if "organisation" not in g:
-        g.organisation = _saved_organisation() or Organisation(**DEFAULTS)
-    return g.organisation
-
-
-def _saved_organisation() -> Organisation | None:
-    return db.session.scalars(db.select(Organisation).order_by(Organisation.id).limit(1)).first()
-
-
 def update_settings(*, actor: User, **values: Any) -> Organisation:
-    """Save the organisation's settings (keys of organiser.models.DEFAULTS), creating the row the first time."""
+    """Save the organisation's settings (keys of organisation.DEFAULTS), creating the row the first time."""
     unknown = values.keys() - DEFAULTS.keys()
     if unknown:
         raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
@@ -81,14 +71,11 @@ def update_settings(*, actor: User, **values: Any) -> Organisation:
             raise OrganiserError("Enter the currency as a three-letter code, such as GBP.", field="currency")
     if "timezone" in values and values["timezone"] not in available_timezones():
         raise OrganiserError("Choose a time zone from the list, such as Europe/London.", field="timezone")
-    organisation = _saved_organisation()
+    organisation = saved_organisation()
     if organisation is None:
         organisation = Organisation(**DEFAULTS)
         db.session.add(organisation)
-    changed = sorted(name for name, value in values.items() if getattr(organisation, name) != value)
-    for name in changed:
-        setattr(organisation, name, values[name])
-    audit.record(actor, "settings.updated", organisation, changed=changed)
+    audit.record_changes(actor, "settings.updated", organisation, values)
     db.session.commit()
     g.organisation = organisation
     return organisation
@@ -145,10 +132,7 @@ def create_venue(*, actor: User, **fields: Any) -> Venue:
 def update_venue(venue: Venue, *, actor: User, **fields: Any) -> Venue:
     """Change a venue's details; retiring it keeps it on old courses but out of new ones."""
     values = _venue_values(fields)
-    changed = sorted(name for name, value in values.items() if getattr(venue, name) != value)
-    for name in changed:
-        setattr(venue, name, values[name])
-    audit.record(actor, "venue.updated", venue, changed=changed)
+    audit.record_changes(actor, "venue.updated", venue, values)
     db.session.commit()
     return venue
 
@@ -212,23 +196,21 @@ def create_voucher(*, actor: User, now: datetime | None = None, **fields: Any) -
         raise OrganiserError("Choose an expiry date and time in the future.", field="expires_at")
     voucher = Voucher(created_by_id=actor.id, **values)
     db.session.add(voucher)
-    _save_voucher(voucher, actor, "voucher.created", code=voucher.code, kind=voucher.kind.value, value=voucher.value)
+    _save_voucher(lambda: audit.record(actor, "voucher.created", voucher, code=voucher.code, kind=voucher.kind.value, value=voucher.value))
     return voucher
 
 
 def update_voucher(voucher: Voucher, *, actor: User, **fields: Any) -> Voucher:
     """Change the voucher's terms given (keys of VOUCHER_FIELDS); bookings already made keep their discount."""
     values = _voucher_values({name: getattr(voucher, name) for name in VOUCHER_FIELDS} | fields, current=voucher)
-    changed = sorted(name for name, value in values.items() if getattr(voucher, name) != value)
-    for name in changed:
-        setattr(voucher, name, values[name])
-    _save_voucher(voucher, actor, "voucher.updated", changed=changed)
+    _save_voucher(lambda: audit.record_changes(actor, "voucher.updated", voucher, values))
     return voucher
 
 
-def _save_voucher(voucher: Voucher, actor: User, action: str, **data: Any) -> None:
+def _save_voucher(write_audit: Callable[[], object]) -> None:
+    """Audit and commit a voucher; the audit entry's flush is where a code taken a moment ago shows."""
     try:
-        audit.record(actor, action, voucher, **data)
+        write_audit()
         db.session.commit()
     except IntegrityError:  # another organiser saved the same code a moment ago
         db.session.rollback()

@@ -13,12 +13,12 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
 
 from instructor_portal import audit
+from instructor_portal.booking import holds as booking_holds
 from instructor_portal.booking import services as booking_services
 from instructor_portal.booking.models import Booking, BookingStatus, PaymentMethod
 from instructor_portal.clock import utcnow
@@ -26,10 +26,11 @@ from instructor_portal.extensions import db
 from instructor_portal.locks import unit_of_work
 from instructor_portal.money import format_money
 from instructor_portal.notifications.services import absolute_url
-from instructor_portal.organiser.services import get_organisation
-from instructor_portal.payments import services, states
-from instructor_portal.payments.models import FlagKind, Payment, PaymentFlag, PaymentStatus
-from instructor_portal.payments.services import PaymentError, flag
+from instructor_portal.organisation import get_organisation
+from instructor_portal.payments import refunds, services, states
+from instructor_portal.payments.flags import flag
+from instructor_portal.payments.models import FlagKind, Outcome, Payment, PaymentFlag, PaymentStatus
+from instructor_portal.payments.services import PaymentError
 from instructor_portal.payments.stripe_gateway import GatewayError, GatewayUnavailable, StripeGateway, gateway
 from instructor_portal.timezones import to_local
 
@@ -41,27 +42,6 @@ CARD_HOLD = timedelta(minutes=31)
 REUSE_MARGIN = timedelta(minutes=2)
 #: Delayed methods (Bacs, SEPA) take days to settle; the places stay held meanwhile.
 DELAYED_PAYMENT_HOLD = timedelta(days=14)
-
-
-class Outcome(StrEnum):
-    """What applying Stripe's word did; stored on each Stripe event and shown on the return page."""
-
-    NONE = "none"
-    WAITING = "waiting"
-    UNCHANGED = "unchanged"
-    PROCESSING = "processing"
-    CONFIRMED = "confirmed"
-    CONFIRMED_LATE = "confirmed-late"
-    #: Paid, and the booking was confirmed already.
-    PAID = "paid"
-    REFUNDED_LATE = "refunded-late"
-    FAILED = "failed"
-    EXPIRED = "expired"
-    FLAGGED = "flagged"
-    IGNORED = "ignored"
-    DUPLICATE = "duplicate"
-    REFUNDED = "refunded"
-    REFUND_FAILED = "refund-failed"
 
 
 class CardUnavailable(PaymentError):
@@ -121,7 +101,7 @@ def start_checkout(booking: Booking, *, now: datetime | None = None) -> str:
 
 def _next_step(booking: Booking, *, now: datetime) -> _Step:
     with unit_of_work():
-        booking_services.lock_booking(booking)
+        booking_holds.lock_booking(booking)
         if booking.status == BookingStatus.CONFIRMED:
             raise PaymentError("This booking is already confirmed.")
         if booking.status == BookingStatus.CANCELLED:
@@ -162,7 +142,7 @@ def _next_step(booking: Booking, *, now: datetime) -> _Step:
 
 def _request_payment(booking: Booking, *, now: datetime) -> Payment:
     """Hold the places for a card payment (taking them again if the hold lapsed) and record the payment, with its key."""
-    booking_services.hold_for_payment(booking, until=now + CARD_HOLD, now=now)
+    booking_holds.hold_for_payment(booking, until=now + CARD_HOLD, now=now)
     payment = Payment(
         booking=booking, method=PaymentMethod.CARD, status=PaymentStatus.PENDING, amount_pence=booking.amount_due_pence,
         currency=booking.currency, expires_at=now + CARD_HOLD, checkout_key=secrets.token_urlsafe(32),
@@ -175,7 +155,7 @@ def _request_payment(booking: Booking, *, now: datetime) -> Payment:
 def _record_session(payment_id: int, session: dict[str, Any]) -> None:
     with unit_of_work():
         payment = db.session.get(Payment, payment_id)
-        booking_services.lock_booking(payment.booking)
+        booking_holds.lock_booking(payment.booking)
         db.session.refresh(payment)
         if payment.stripe_checkout_session_id is None:
             payment.stripe_checkout_session_id = session["id"]
@@ -195,7 +175,7 @@ def _retire_request(payment_id: int) -> None:
     """Give up on a payment whose Checkout request Stripe refused; a refused request opened no session."""
     with unit_of_work():
         payment = db.session.get(Payment, payment_id)
-        booking_services.lock_booking(payment.booking)
+        booking_holds.lock_booking(payment.booking)
         db.session.refresh(payment)
         if payment.status == PaymentStatus.PENDING:
             states.move(payment, PaymentStatus.EXPIRED)
@@ -256,7 +236,7 @@ def apply_checkout_session(session: dict[str, Any], *, now: datetime, failed: bo
     with unit_of_work():
         outcome, booking_id = apply_session(session, now=now, failed=failed)
     if booking_id is not None:
-        services.send_owed_refunds(booking_id=booking_id, now=now)
+        refunds.send_owed_refunds(booking_id=booking_id, now=now)
     return outcome
 
 
@@ -280,7 +260,7 @@ def apply_session(session: dict[str, Any], *, now: datetime, failed: bool) -> tu
         log.info("Stripe Checkout Session %s (reference %s) is not one of ours; ignored", session["id"], session.get("client_reference_id"))
         return Outcome.IGNORED, None
     booking = payment.booking
-    booking_services.lock_booking(booking)
+    booking_holds.lock_booking(booking)
     db.session.refresh(payment)
     if payment.stripe_checkout_session_id is None:
         payment.stripe_checkout_session_id = session["id"]
@@ -295,8 +275,8 @@ def apply_session(session: dict[str, Any], *, now: datetime, failed: bool) -> tu
         if session["status"] == "complete" and failed:
             states.move(payment, PaymentStatus.FAILED)
             if not _other_open_payment(payment) and booking.status == BookingStatus.AWAITING_PAYMENT:
-                booking_services.release_hold(booking)
-                booking_services.tell_payment_failed(booking)
+                booking_holds.release_hold(booking)
+                booking_holds.tell_payment_failed(booking)
             return Outcome.FAILED, booking.id
         if session["status"] == "complete":
             states.move(payment, PaymentStatus.PROCESSING)
@@ -305,7 +285,7 @@ def apply_session(session: dict[str, Any], *, now: datetime, failed: bool) -> tu
         if session["status"] == "expired":
             states.move(payment, PaymentStatus.EXPIRED)
             if not _other_open_payment(payment):
-                booking_services.release_hold(booking)
+                booking_holds.release_hold(booking)
             return Outcome.EXPIRED, booking.id
     except (states.TransitionIgnored, states.InvalidTransition):
         pass
@@ -316,7 +296,7 @@ def _keep_places_while_processing(booking: Booking, *, now: datetime) -> None:
     if booking.status == BookingStatus.CONFIRMED:
         return
     try:
-        booking_services.hold_for_payment(booking, until=now + DELAYED_PAYMENT_HOLD, now=now)
+        booking_holds.hold_for_payment(booking, until=now + DELAYED_PAYMENT_HOLD, now=now)
     except booking_services.BookingError as error:
         # The money may still come; when it does, the late-payment rules decide.
         log.info("Booking %s is paying by a delayed method but its places could not be kept: %s", booking.reference, error.message)
@@ -347,10 +327,10 @@ def _payment_succeeded(payment: Payment, payment_intent: str | None, *, now: dat
     audit.record(None, "payment.succeeded", payment, booking_id=booking.id, amount_pence=payment.amount_pence)
     # Payments tell the booking that the money arrived; the booking decides what that means.
     try:
-        taken = booking_services.take_payment(booking, PaymentMethod.CARD, now=now)
+        taken = booking_holds.take_payment(booking, PaymentMethod.CARD, now=now)
     except booking_services.BookingError as error:
-        booking_services.release_hold(booking)
-        services.owe_refund(payment, payment.amount_pence, by=None, reason=f"Paid after the hold ran out. {error.message}",
+        booking_holds.release_hold(booking)
+        refunds.owe_refund(payment, payment.amount_pence, by=None, reason=f"Paid after the hold ran out. {error.message}",
                             key=f"late-payment-{payment.id}", now=now)
         flag(
             FlagKind.LATE_PAYMENT_REFUNDED,
@@ -360,8 +340,8 @@ def _payment_succeeded(payment: Payment, payment_intent: str | None, *, now: dat
             payment=payment,
         )
         return Outcome.REFUNDED_LATE
-    if taken == booking_services.PaidOutcome.CONFIRMED_LATE:
+    if taken == booking_holds.PaidOutcome.CONFIRMED_LATE:
         flag(FlagKind.LATE_PAYMENT_CONFIRMED, f"Booking {booking.reference} was paid after its hold ran out; a place was still free, so it is confirmed.",
              booking=booking, payment=payment)
         return Outcome.CONFIRMED_LATE
-    return Outcome.PAID if taken == booking_services.PaidOutcome.ALREADY_CONFIRMED else Outcome.CONFIRMED
+    return Outcome.PAID if taken == booking_holds.PaidOutcome.ALREADY_CONFIRMED else Outcome.CONFIRMED

@@ -11,10 +11,11 @@ from wtforms import HiddenField, RadioField, SelectChoice, SelectField, TextArea
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from instructor_portal.booking.models import Booking, PaymentMethod
+from instructor_portal.catalogue.forms import course_choices
 from instructor_portal.catalogue.models import Course
-from instructor_portal.catalogue.services import local_today
 from instructor_portal.forms import Between, DateRangeFilterForm, LocalDateField, PoundsField, strip_whitespace
 from instructor_portal.money import format_money, to_pence, to_pounds
+from instructor_portal.organisation import local_today
 from instructor_portal.payments.ledger import LEDGER_METHODS, LedgerFilters
 from instructor_portal.payments.models import PaymentStatus
 from instructor_portal.payments.services import Refundable
@@ -142,7 +143,7 @@ class LedgerFilterForm(DateRangeFilterForm):
 
     def __init__(self, *args: Any, courses: list[Course], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.course.choices = [SelectChoice("", "Any course"), *(SelectChoice(str(course.id), course.title) for course in courses)]
+        self.course.choices = course_choices({str(course.id): course for course in courses})
 
     def filters(self) -> LedgerFilters:
         """Return the accepted filters as the ledger takes them."""

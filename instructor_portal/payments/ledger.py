@@ -15,10 +15,10 @@ from instructor_portal import audit
 from instructor_portal.accounts.models import User
 from instructor_portal.booking.models import Booking, PaymentMethod
 from instructor_portal.catalogue.models import Course
-from instructor_portal.catalogue.services import Page, page_bounds
 from instructor_portal.extensions import db
-from instructor_portal.organiser.services import get_organisation
 from instructor_portal.money import to_pounds
+from instructor_portal.organisation import get_organisation
+from instructor_portal.pagination import Page, page_bounds
 from instructor_portal.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from instructor_portal.spreadsheets import spreadsheet_safe
 from instructor_portal.timezones import local_to_utc, to_local

@@ -10,7 +10,6 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from instructor_portal.booking.models import PaymentMethod
-from instructor_portal.catalogue.models import Track
 from instructor_portal.clock import utcnow
 from instructor_portal.db import TimestampMixin, str_enum
 from instructor_portal.extensions import db
@@ -18,7 +17,6 @@ from instructor_portal.extensions import db
 if TYPE_CHECKING:
     from instructor_portal.accounts.models import User
     from instructor_portal.booking.models import Booking
-    from instructor_portal.catalogue.models import Course
 
 
 class PaymentStatus(StrEnum):
@@ -47,11 +45,25 @@ class FlagKind(StrEnum):
     REFUND_FAILED = "refund_failed"
 
 
-class VoucherKind(StrEnum):
-    PERCENT = "percent"
-    FIXED = "fixed"
-    #: The whole price is paid for by the referrer; the booking never goes near Stripe.
-    FUNDED = "funded"
+class Outcome(StrEnum):
+    """What applying Stripe's word did; stored on each Stripe event and shown on the return page."""
+
+    NONE = "none"
+    WAITING = "waiting"
+    UNCHANGED = "unchanged"
+    PROCESSING = "processing"
+    CONFIRMED = "confirmed"
+    CONFIRMED_LATE = "confirmed-late"
+    #: Paid, and the booking was confirmed already.
+    PAID = "paid"
+    REFUNDED_LATE = "refunded-late"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    FLAGGED = "flagged"
+    IGNORED = "ignored"
+    DUPLICATE = "duplicate"
+    REFUNDED = "refunded"
+    REFUND_FAILED = "refund-failed"
 
 
 class Payment(TimestampMixin, db.Model):
@@ -154,49 +166,3 @@ class PaymentFlag(db.Model):
 
     def __repr__(self) -> str:
         return f"<PaymentFlag {self.id} {self.kind}>"
-
-
-class Voucher(TimestampMixin, db.Model):
-    """A code for a discount or a funded place, often from a referrer."""
-
-    __tablename__ = "vouchers"
-    __table_args__ = (
-        CheckConstraint("kind != 'percent' OR (value > 0 AND value <= 100)", name="percent_in_range"),
-        CheckConstraint("kind != 'fixed' OR value > 0", name="fixed_positive"),
-        CheckConstraint("max_uses IS NULL OR max_uses > 0", name="max_uses_positive"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: Upper-case, as families are told to type it.
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    kind: Mapped[VoucherKind] = mapped_column(str_enum(VoucherKind, "voucher_kind"))
-    #: Percent off (1-100), or pence off for a fixed discount; unused for funded places.
-    value: Mapped[int] = mapped_column(default=0)
-    #: How many bookings may use it; None for no limit.
-    max_uses: Mapped[int | None]
-    expires_at: Mapped[datetime | None]
-    #: Restrictions: only this course, only this track; None for any.
-    course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id"), index=True)
-    track: Mapped[Track | None] = mapped_column(str_enum(Track, "voucher_track"))
-    #: Who referred the family, e.g. "Health visitor team, Southmead".
-    referrer: Mapped[str] = mapped_column(String(200), default="")
-    active: Mapped[bool] = mapped_column(default=True)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-
-    course: Mapped[Course | None] = relationship()
-
-    def __repr__(self) -> str:
-        return f"<Voucher {self.code} {self.kind} {self.value}>"
-
-
-class VoucherRedemption(db.Model):
-    __tablename__ = "voucher_redemptions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id"), index=True)
-    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), unique=True)
-    discount_pence: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    voucher: Mapped[Voucher] = relationship()
-    booking: Mapped[Booking] = relationship()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from instructor_portal.booking import services as booking_services
+from instructor_portal.booking import holds as booking_holds
 from instructor_portal.booking.models import Booking, PaymentMethod
 from instructor_portal.catalogue.models import Course
 from instructor_portal.payments import checkout
@@ -38,10 +38,10 @@ class CardCheckout(Provider):
 
 class Offline(Provider):
     def is_available(self, course: Course) -> bool:
-        return self.method in booking_services.offline_methods(course)
+        return self.method in booking_holds.offline_methods(course)
 
     def start(self, booking: Booking) -> str | None:
-        booking_services.choose_offline_payment(booking, self.method)
+        booking_holds.choose_offline_payment(booking, self.method)
         return None
 
 

@@ -2,22 +2,35 @@
 
 import logging
 
-from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
-from instructor_portal.booking import services as booking_services
+from instructor_portal.booking import rules as booking_rules
 from instructor_portal.booking.models import Booking, BookingStatus
 from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
 from instructor_portal.extensions import csrf
 from instructor_portal.forms import form_status, show_domain_error
 from instructor_portal.money import format_money
-from instructor_portal.payments import checkout, ledger, services, stripe_events
+from instructor_portal.payments import checkout, ledger, refunds, services, stripe_events
+from instructor_portal.payments import flags as payment_flags
 from instructor_portal.payments.forms import LedgerFilterForm, RecordPaymentForm, RefundForm
 from instructor_portal.payments.models import PaymentFlag, Refund, RefundStatus
 from instructor_portal.payments.stripe_gateway import BadSignature, GatewayUnavailable, gateway
-from instructor_portal.permissions import can_manage_course, get_own, instructor_required, organiser_required, parent_required, refuse_access
+from instructor_portal.permissions import get_managed, get_own, instructor_required, organiser_required, parent_required
 
 bp = Blueprint("payments", __name__)
 log = logging.getLogger(__name__)
@@ -25,15 +38,11 @@ log = logging.getLogger(__name__)
 WEBHOOK_RETRY_AFTER = 30
 
 
-def _own_booking(booking_id: int):
-    return get_own(Booking, booking_id)
-
-
 @bp.get("/bookings/<int:booking_id>/paid")
 @parent_required
 def returned(booking_id: int):
     """Welcome the family back from Stripe, confirming the place as soon as Stripe says it is paid."""
-    booking = _own_booking(booking_id)
+    booking = get_own(Booking, booking_id)
     outcome = checkout.check_return(booking)
     if booking.status == BookingStatus.CONFIRMED:
         flash("Thank you: your payment has gone through and your place is confirmed.", "success")
@@ -45,7 +54,7 @@ def returned(booking_id: int):
 @parent_required
 def cancelled(booking_id: int):
     """The family came back from Stripe without paying: offer to pay again, or to let the places go (a POST, never a link)."""
-    booking = _own_booking(booking_id)
+    booking = get_own(Booking, booking_id)
     released = False
     if request.method == "POST":
         checkout.abandon_checkout(booking)
@@ -53,7 +62,7 @@ def cancelled(booking_id: int):
     if booking.status == BookingStatus.CONFIRMED:
         return redirect(url_for("booking.my_booking", booking_id=booking.id))
     return render_template("payments/cancelled.html", booking=booking, released=released,
-                           live=booking_services.is_live(booking, now=utcnow()))
+                           live=booking_rules.is_live(booking, now=utcnow()))
 
 
 @bp.post("/stripe/webhook")
@@ -79,17 +88,9 @@ def webhook():
 # --- Staff: one booking's money ---------------------------------------------------------------
 
 
-def _managed_booking(booking_id: int) -> Booking:
-    """The booking, if the signed-in user manages its course; otherwise 404, so others' ids reveal nothing."""
-    booking = get_or_404(Booking, booking_id)
-    if not can_manage_course(current_user, booking.course):
-        refuse_access(booking)
-    return booking
-
-
 def _booking_page(booking: Booking, *, payment_form: RecordPaymentForm | None = None, refund_form: RefundForm | None = None):
     refundable = services.refundable_payments(booking)
-    if refund_form is None and refundable and services.can_refund(current_user, booking):
+    if refund_form is None and refundable and refunds.can_refund(current_user, booking):
         refund_form = RefundForm.for_payments(refundable)
     if payment_form is None and services.owes_money(booking):
         payment_form = RecordPaymentForm.for_booking(booking)
@@ -112,14 +113,14 @@ def _back_to(booking: Booking, message: str, category: str = "success"):
 @instructor_required
 def manage_booking(booking_id: int):
     """Show a booking's money to its course's instructor or an organiser, with forms to record a payment or refund."""
-    return _booking_page(_managed_booking(booking_id))
+    return _booking_page(get_managed(Booking, booking_id))
 
 
 @bp.post("/teach/bookings/<int:booking_id>/payments")
 @instructor_required
 def record_payment(booking_id: int):
     """Mark money received at the first session or by bank transfer against the booking."""
-    booking = _managed_booking(booking_id)
+    booking = get_managed(Booking, booking_id)
     form = RecordPaymentForm()
     if form.validate():
         try:
@@ -137,8 +138,8 @@ def record_payment(booking_id: int):
 @instructor_required
 def refund(booking_id: int):
     """Refund part or all of one of the booking's payments; sending the same form twice makes one refund."""
-    booking = _managed_booking(booking_id)
-    if not services.can_refund(current_user, booking):
+    booking = get_managed(Booking, booking_id)
+    if not refunds.can_refund(current_user, booking):
         abort(403)
     form = RefundForm(refundable=services.refundable_payments(booking))
     if form.validate():
@@ -147,7 +148,7 @@ def refund(booking_id: int):
             form.payment.errors.append("Choose a payment from the list.")
         else:
             try:
-                made = services.refund_payment(payment, form.amount_pence, by=current_user, reason=form.reason.data, request_key=form.idempotency_key)
+                made = refunds.refund_payment(payment, form.amount_pence, by=current_user, reason=form.reason.data, request_key=form.idempotency_key)
             except services.PaymentError as error:
                 show_domain_error(form, error)
             else:
@@ -207,7 +208,7 @@ def organiser_payments_csv():
 def flags():
     """List the payment problems still to look at, newest first, then those already resolved."""
     return render_template(
-        "payments/flags.html", open_flags=services.open_flags(), resolved=services.resolved_flags(), labels=services.FLAG_LABELS
+        "payments/flags.html", open_flags=payment_flags.open_flags(), resolved=payment_flags.resolved_flags(), labels=payment_flags.FLAG_LABELS
     )
 
 
@@ -216,7 +217,7 @@ def flags():
 def resolve_flag(flag_id: int):
     """Mark a payment problem as dealt with, recording who and when."""
     try:
-        services.resolve_flag(get_or_404(PaymentFlag, flag_id), by=current_user)
+        payment_flags.resolve_flag(get_or_404(PaymentFlag, flag_id), by=current_user)
     except services.PaymentError as error:
         flash(error.message, "info")
     else:

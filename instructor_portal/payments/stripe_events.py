@@ -10,14 +10,14 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from instructor_portal.booking import services as booking_services
+from instructor_portal.booking import holds as booking_holds
 from instructor_portal.booking.models import PaymentMethod
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import db
 from instructor_portal.locks import unit_of_work
-from instructor_portal.payments import services, states
-from instructor_portal.payments.checkout import Outcome, apply_checkout_session, apply_session
-from instructor_portal.payments.models import Payment, PaymentStatus, StripeEvent
+from instructor_portal.payments import refunds, states
+from instructor_portal.payments.checkout import apply_checkout_session, apply_session
+from instructor_portal.payments.models import Outcome, Payment, PaymentStatus, StripeEvent
 from instructor_portal.payments.stripe_gateway import GatewayError, GatewayUnavailable, gateway
 
 log = logging.getLogger(__name__)
@@ -72,8 +72,8 @@ def apply_stripe_event(event: dict[str, Any], *, now: datetime | None = None) ->
         return _record_event(event, lambda: (Outcome.IGNORED, None))
 
     def sync() -> tuple[str, int]:
-        booking_services.lock_booking(payment.booking)
-        return services.sync_refunds(payment, remote, now=now), payment.booking_id
+        booking_holds.lock_booking(payment.booking)
+        return refunds.sync_refunds(payment, remote, now=now), payment.booking_id
 
     return _record_event(event, sync, now=now)
 
@@ -93,7 +93,7 @@ def _record_event(event: dict[str, Any], apply, *, now: datetime | None = None) 
     except _Duplicate:
         return Outcome.DUPLICATE
     if booking_id is not None:
-        services.send_owed_refunds(booking_id=booking_id, now=now)
+        refunds.send_owed_refunds(booking_id=booking_id, now=now)
     return Outcome(outcome)
 
 
@@ -137,7 +137,7 @@ def reconcile_payments(*, now: datetime | None = None) -> dict[str, int]:
         except (GatewayUnavailable, OperationalError):
             log.warning("Stripe event %s not applied this time", event.get("id"), exc_info=True)
             counts["errors"] += 1
-    counts["refunds"] = services.send_owed_refunds(now=now)
+    counts["refunds"] = refunds.send_owed_refunds(now=now)
     return counts
 
 
@@ -145,7 +145,7 @@ def _retire_lapsed_request(payment_id: int, *, now: datetime) -> bool:
     """Expire a payment whose Checkout request never got an answer, once its time is up; the session, if any, expired with it."""
     with unit_of_work():
         payment = db.session.get(Payment, payment_id)
-        booking_services.lock_booking(payment.booking)
+        booking_holds.lock_booking(payment.booking)
         db.session.refresh(payment)
         if payment.status != PaymentStatus.PENDING or payment.stripe_checkout_session_id is not None or payment.expires_at > now:
             return False

@@ -1,6 +1,6 @@
 """The payments' scheduled jobs: catch up with Stripe, and make the refunds still owed."""
 
-from instructor_portal.payments.services import send_owed_refunds
+from instructor_portal.payments.refunds import send_owed_refunds
 from instructor_portal.payments.stripe_events import reconcile_payments
 from instructor_portal.queue import periodic
 

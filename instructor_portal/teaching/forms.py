@@ -7,27 +7,26 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (
-    BooleanField,
-    IntegerField,
-    RadioField,
-    SelectChoice,
-    SelectField,
-    StringField,
-    TextAreaField,
-    URLField,
-)
+from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 
 from instructor_portal.accounts.models import User
 from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, Track, Venue
+from instructor_portal.forms import (
+    Between,
+    LocalDateField,
+    LocalDateTimeField,
+    LocalTimeField,
+    PoundsField,
+    strip_whitespace,
+    whole_number,
+)
 from instructor_portal.money import to_pence, to_pounds
-from instructor_portal.forms import Between, LocalDateField, LocalDateTimeField, LocalTimeField, PoundsField, WHOLE_NUMBER, strip_whitespace
 from instructor_portal.timezones import local_to_utc, to_local
 
 ONLINE = "online"
-MINUTES_RANGE = Between(min=5, max=600, message="A session lasts between 5 and 600 minutes.")
-WEEKS_RANGE = Between(min=1, max=52, message="Choose between 1 and 52 weeks.")
+MINUTES_RANGE = {"low": 5, "high": 600, "out_of_range": "A session lasts between 5 and 600 minutes."}
+WEEKS_RANGE = {"low": 1, "high": 52, "out_of_range": "Choose between 1 and 52 weeks."}
 NOTE_LENGTH = Length(max=255, message="Keep the note to 255 characters.")
 
 
@@ -83,13 +82,12 @@ class CourseForm(FlaskForm):
         filters=[strip_whitespace],
         description="Only families with a place see this link.",
     )
-    places = IntegerField(
+    places = whole_number(
         "Places",
-        validators=[
-            InputRequired("Enter the number of places."),
-            Between(min=1, max=500, message="Offer between 1 and 500 places."),
-        ],
-        invalid_value_message=WHOLE_NUMBER,
+        low=1,
+        high=500,
+        out_of_range="Offer between 1 and 500 places.",
+        required="Enter the number of places.",
     )
     price = PoundsField(
         "Price per place",
@@ -98,14 +96,13 @@ class CourseForm(FlaskForm):
             Between(min=0, max=10000, message="Enter a price from 0 (free) up to 10,000."),
         ],
     )
-    sibling_discount_percent = IntegerField(
+    sibling_discount_percent = whole_number(
         "Sibling discount (%)",
-        validators=[
-            InputRequired("Enter the sibling discount, or 0 for none."),
-            Between(min=0, max=100, message="Enter a sibling discount from 0 to 100 per cent."),
-        ],
+        low=0,
+        high=100,
+        out_of_range="Enter a sibling discount from 0 to 100 per cent.",
+        required="Enter the sibling discount, or 0 for none.",
         default=0,
-        invalid_value_message=WHOLE_NUMBER,
         description="Off each place after the first when twins or siblings book together.",
     )
     age_unit = RadioField(
@@ -114,21 +111,17 @@ class CourseForm(FlaskForm):
         default=AgeUnit.WEEKS.value,
         invalid_choice_message="Choose weeks or months.",
     )
-    age_min = IntegerField(
+    age_min = whole_number(
         "Youngest age (optional)",
-        validators=[
-            Optional(),
-            Between(min=0, max=999, message="Enter an age from 0 to 999."),
-        ],
-        invalid_value_message=WHOLE_NUMBER,
+        low=0,
+        high=999,
+        out_of_range="Enter an age from 0 to 999.",
     )
-    age_max = IntegerField(
+    age_max = whole_number(
         "Oldest age (optional)",
-        validators=[
-            Optional(),
-            Between(min=0, max=999, message="Enter an age from 0 to 999."),
-        ],
-        invalid_value_message=WHOLE_NUMBER,
+        low=0,
+        high=999,
+        out_of_range="Enter an age from 0 to 999.",
     )
     uses_corrected_age = BooleanField(
         "Use corrected age",
@@ -144,13 +137,12 @@ class CourseForm(FlaskForm):
         [Optional()],
         description="Leave blank to take bookings until the first session starts.",
     )
-    cancellation_notice_days = IntegerField(
+    cancellation_notice_days = whole_number(
         "Cancellation notice (days)",
-        validators=[
-            InputRequired("Enter the days of notice, or 0."),
-            Between(min=0, max=365, message="Enter between 0 and 365 days."),
-        ],
-        invalid_value_message=WHOLE_NUMBER,
+        low=0,
+        high=365,
+        out_of_range="Enter between 0 and 365 days.",
+        required="Enter the days of notice, or 0.",
         description="Families who cancel at least this many days before the first session are refunded.",
     )
     allows_offline_payment = BooleanField(
@@ -214,18 +206,8 @@ class WeeklySeriesFields:
 
     first_day = LocalDateField("Date of the first session", [Optional()])
     start_time = LocalTimeField("Start time", [needed_for_series("Enter the start time.")])
-    minutes = IntegerField(
-        "Length in minutes",
-        validators=[needed_for_series("Enter the length in minutes."), MINUTES_RANGE],
-        default=60,
-        invalid_value_message=WHOLE_NUMBER,
-    )
-    weeks = IntegerField(
-        "Number of weeks",
-        validators=[needed_for_series("Enter the number of weeks."), WEEKS_RANGE],
-        default=5,
-        invalid_value_message=WHOLE_NUMBER,
-    )
+    minutes = whole_number("Length in minutes", **MINUTES_RANGE, required=needed_for_series("Enter the length in minutes."), default=60)
+    weeks = whole_number("Number of weeks", **WEEKS_RANGE, required=needed_for_series("Enter the number of weeks."), default=5)
 
     def series_fields(self, tz: str) -> dict[str, Any] | None:
         """The series as teaching.services.add_weekly_sessions takes it, or None when no date was given."""
@@ -269,12 +251,7 @@ class SessionForm(FlaskForm):
 
     day = LocalDateField("Date", [InputRequired("Enter the date.")])
     start_time = LocalTimeField("Start time", [InputRequired("Enter the start time.")])
-    minutes = IntegerField(
-        "Length in minutes",
-        validators=[InputRequired("Enter the length in minutes."), MINUTES_RANGE],
-        default=60,
-        invalid_value_message=WHOLE_NUMBER,
-    )
+    minutes = whole_number("Length in minutes", **MINUTES_RANGE, required="Enter the length in minutes.", default=60)
     note = StringField(
         "Note for families (optional)",
         validators=[NOTE_LENGTH],

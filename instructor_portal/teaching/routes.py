@@ -6,15 +6,16 @@ from flask_login import current_user
 from instructor_portal.accounts.models import Role
 from instructor_portal.attendance.models import AttendanceStatus
 from instructor_portal.attendance.services import attendance_grid
-from instructor_portal.booking.services import build_roster, places_left
+from instructor_portal.booking.roster import build_roster
+from instructor_portal.booking.rules import places_left
 from instructor_portal.catalogue.models import Course, CourseSession
 from instructor_portal.clock import utcnow
-from instructor_portal.db import get_or_404
 from instructor_portal.errors import DomainError
 from instructor_portal.forms import form_status, form_values, show_domain_error
 from instructor_portal.handouts.services import course_handouts
-from instructor_portal.organiser.services import get_organisation, list_staff
-from instructor_portal.permissions import get_managed_course, instructor_required
+from instructor_portal.organisation import get_organisation
+from instructor_portal.organiser.services import list_staff
+from instructor_portal.permissions import get_managed, instructor_required
 from instructor_portal.teaching import services
 from instructor_portal.teaching.forms import (
     CancelCourseForm,
@@ -28,12 +29,6 @@ from instructor_portal.teaching.forms import (
 )
 
 bp = Blueprint("teaching", __name__)
-
-
-def _managed_session(session_id: int) -> CourseSession:
-    session = get_or_404(CourseSession, session_id)
-    get_managed_course(session.course_id)
-    return session
 
 
 def _timezone() -> str:
@@ -84,7 +79,7 @@ def new_course():
 @instructor_required
 def course(course_id: int):
     """Show a course's details and sessions, with what can be done to them."""
-    course = get_managed_course(course_id)
+    course = get_managed(Course, course_id)
     now = utcnow()
     return render_template(
         "teaching/course.html",
@@ -102,7 +97,7 @@ def course(course_id: int):
 @instructor_required
 def edit_course(course_id: int):
     """Change a course's details."""
-    course = get_managed_course(course_id)
+    course = get_managed(Course, course_id)
     form = CourseForm(venues=services.venue_options(course), data=CourseForm.data_for(course, _timezone()))
     if form.validate_on_submit():
         try:
@@ -118,7 +113,7 @@ def edit_course(course_id: int):
 @instructor_required
 def publish_course(course_id: int):
     """Open a draft course for booking."""
-    course = get_managed_course(course_id)
+    course = get_managed(Course, course_id)
     try:
         services.publish_course(course, actor=current_user)
     except services.TeachingError as error:
@@ -131,7 +126,7 @@ def publish_course(course_id: int):
 @instructor_required
 def cancel_course(course_id: int):
     """Ask why, then cancel the whole course."""
-    course = get_managed_course(course_id)
+    course = get_managed(Course, course_id)
     form = CancelCourseForm()
     if form.validate_on_submit():
         try:
@@ -147,7 +142,7 @@ def cancel_course(course_id: int):
 @instructor_required
 def new_session(course_id: int):
     """Add one session to a course."""
-    course = get_managed_course(course_id)
+    course = get_managed(Course, course_id)
     form = SessionForm()
     if form.validate_on_submit():
         try:
@@ -163,7 +158,7 @@ def new_session(course_id: int):
 @instructor_required
 def weekly_sessions(course_id: int):
     """Add a series of sessions a week apart to a course."""
-    course = get_managed_course(course_id)
+    course = get_managed(Course, course_id)
     form = WeeklySessionsForm()
     if form.validate_on_submit():
         try:
@@ -179,7 +174,7 @@ def weekly_sessions(course_id: int):
 @instructor_required
 def edit_session(session_id: int):
     """Move a session to another date, time or length, or change its note for families."""
-    session = _managed_session(session_id)
+    session = get_managed(CourseSession, session_id)
     tz = _timezone()
     form = SessionForm(data=SessionForm.data_for(session, tz))
     if form.validate_on_submit():
@@ -199,7 +194,7 @@ def edit_session(session_id: int):
 @instructor_required
 def cancel_session(session_id: int):
     """Ask for a note for families, then cancel one session."""
-    session = _managed_session(session_id)
+    session = get_managed(CourseSession, session_id)
     form = CancelSessionForm()
     if form.validate_on_submit():
         try:

@@ -20,23 +20,17 @@ from sqlalchemy.orm import selectinload
 
 from instructor_portal import audit, locks
 from instructor_portal.accounts.models import InstructorProfile, Role, User
-from instructor_portal.catalogue.models import (
-    AgeUnit,
-    Course,
-    CourseSession,
-    CourseStatus,
-    SessionStatus,
-    Venue,
-)
 from instructor_portal.attendance.makeups import cancel_makeups_at, tell_makeup_families_of_move
+from instructor_portal.booking.cancellation import cancel_course_bookings
 from instructor_portal.booking.capacity import places_taken
-from instructor_portal.booking.services import cancel_course_bookings, tell_families_of_session_change
+from instructor_portal.booking.emails import tell_families_of_session_change
+from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, SessionStatus, Venue
 from instructor_portal.clock import utcnow
-from instructor_portal.payments.services import owe_cancellation_refunds, send_owed_refunds
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
 from instructor_portal.locks import unit_of_work
-from instructor_portal.organiser.services import get_organisation
+from instructor_portal.organisation import get_organisation
+from instructor_portal.payments.refunds import owe_cancellation_refunds, send_owed_refunds
 from instructor_portal.timezones import local_to_utc
 from instructor_portal.uploads import IMAGES, UploadError, commit_upload, format_size, read_at_most, sniff, store_file
 
@@ -165,10 +159,7 @@ def update_course(course: Course, *, actor: User, **fields: Any) -> Course:
                     f"{taken} {'place is' if taken == 1 else 'places are'} already booked or held, so offer at least {taken}.",
                     field="places",
                 )
-        changed = sorted(name for name in fields if getattr(course, name) != values[name])
-        for name in changed:
-            setattr(course, name, values[name])
-        audit.record(actor, "course.updated", course, changed=changed)
+        audit.record_changes(actor, "course.updated", course, {name: values[name] for name in fields})
     return course
 
 

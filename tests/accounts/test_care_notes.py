@@ -3,7 +3,8 @@
 from datetime import date, timedelta
 
 from instructor_portal.accounts.models import CARE_NOTES_CONSENT, CARE_NOTES_CONSENT_VERSION, Child
-from instructor_portal.attendance.exports import RegisterExportError, RegisterFilters, export_registers
+from instructor_portal.attendance.export_filters import RegisterExportError, RegisterFilters
+from instructor_portal.attendance.exports import export_registers
 from instructor_portal.audit import AuditEntry
 from instructor_portal.extensions import db
 from tests import factories

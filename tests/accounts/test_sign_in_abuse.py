@@ -1,7 +1,7 @@
 """Guessing passwords is slowed per account as well as per address; sign-up and reset are limited and reveal nobody."""
 
-from instructor_portal.notifications.models import OutboxEmail
 from instructor_portal.extensions import db
+from instructor_portal.notifications.models import OutboxEmail
 from tests import factories
 from tests.conftest import post_form, text
 

@@ -10,7 +10,8 @@ from pypdf import PdfReader
 
 from instructor_portal.accounts.models import Role
 from instructor_portal.attendance import exports
-from instructor_portal.attendance.exports import EXPORT_ACTION, NO_ROWS
+from instructor_portal.attendance.exports import EXPORT_ACTION
+from instructor_portal.attendance.register_pages import NO_ROWS
 from instructor_portal.audit import AuditEntry
 from instructor_portal.catalogue.models import Track
 from instructor_portal.extensions import db

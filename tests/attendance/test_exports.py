@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from instructor_portal.accounts.models import Role
-from instructor_portal.attendance import exports, makeups
-from instructor_portal.attendance.exports import RegisterFilters
+from instructor_portal.attendance import export_filters, exports, makeups, register_files, register_rows
+from instructor_portal.attendance.export_filters import RegisterFilters
 from instructor_portal.attendance.services import mark_attendance
 from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import BookingPlace, BookingStatus
@@ -46,8 +46,8 @@ def scene(app):
     return {"instructor": instructor, "course": course, "adoptive": adoptive, "organiser": organiser, "venue": venue}
 
 
-def lines(filters=RegisterFilters(), *, by, care_notes=False):
-    return list(exports.register_lines(filters, by=by, care_notes=care_notes))
+def lines(filters=None, *, by, care_notes=False):
+    return list(register_rows.register_lines(filters or RegisterFilters(), by=by, care_notes=care_notes))
 
 
 def read_csv(export) -> list[list[str]]:
@@ -82,11 +82,11 @@ def test_one_row_per_session_and_family_in_session_then_booking_order(scene):
 def test_a_row_carries_the_session_family_and_mark(scene):
     heading, line = lines(by=scene["organiser"])[0]
 
-    assert heading == exports.SessionHeading(
+    assert heading == register_rows.SessionHeading(
         day=date(2030, 1, 7), starts="10:00", ends="11:00", course="Tuesday babies", track="Family",
         venue="Park Road Centre", instructor="Jo Teacher",
     )
-    assert line == exports.RegisterLine(
+    assert line == register_rows.RegisterLine(
         child="Layla Khan", age="14 weeks", parent="Amira Khan", phone="07700 900111",
         status="Present, observing (practised on a doll)", note="Sleepy today", marked_by="Jo Teacher", makeup_from="",
         care_notes=None,
@@ -138,7 +138,7 @@ def test_a_removed_child_stays_on_the_register_without_a_name(scene):
 
 def test_rows_read_in_small_batches_are_the_same_and_keep_their_session(scene, monkeypatch):
     whole = lines(by=scene["organiser"], care_notes=True)
-    monkeypatch.setattr(exports, "BATCH", 1)
+    monkeypatch.setattr(register_rows, "BATCH", 1)
 
     batched = lines(by=scene["organiser"], care_notes=True)
 
@@ -166,11 +166,11 @@ def test_rows_read_in_small_batches_are_the_same_and_keep_their_session(scene, m
 )
 def test_filters(scene, filters, expected):
     assert len(lines(filters(scene), by=scene["organiser"])) == expected
-    assert exports.count_register_rows(filters(scene), by=scene["organiser"]).rows == expected
+    assert register_rows.count_register_rows(filters(scene), by=scene["organiser"]).rows == expected
 
 
 def test_count_gives_rows_and_sessions(scene):
-    assert exports.count_register_rows(RegisterFilters(), by=scene["organiser"]) == exports.RegisterCount(rows=5, sessions=3)
+    assert register_rows.count_register_rows(RegisterFilters(), by=scene["organiser"]) == register_rows.RegisterCount(rows=5, sessions=3)
 
 
 def test_an_instructor_exports_only_their_own_courses(scene):
@@ -179,7 +179,7 @@ def test_an_instructor_exports_only_their_own_courses(scene):
 
     assert len(lines(by=scene["instructor"])) == 5
     assert len(lines(by=scene["organiser"])) == 6
-    with pytest.raises(exports.RegisterExportError, match="Choose a course from the list") as refused:
+    with pytest.raises(export_filters.RegisterExportError, match="Choose a course from the list") as refused:
         exports.export_registers(RegisterFilters(course=other), "csv", by=scene["instructor"])
     assert refused.value.field == "course"
     assert db.session.scalar(db.select(db.func.count()).select_from(AuditEntry).where(AuditEntry.action == exports.EXPORT_ACTION)) == 0
@@ -188,8 +188,8 @@ def test_an_instructor_exports_only_their_own_courses(scene):
 def test_register_courses_are_everyones_for_organisers_and_ones_own_for_instructors(scene):
     factories.make_course(title="Someone else's")
 
-    assert {course.title for course in exports.register_courses(scene["instructor"])} == {"Tuesday babies", "Kinship group"}
-    assert len(exports.register_courses(scene["organiser"])) == 3
+    assert {course.title for course in export_filters.register_courses(scene["instructor"])} == {"Tuesday babies", "Kinship group"}
+    assert len(export_filters.register_courses(scene["organiser"])) == 3
 
 
 def test_filters_in_words():
@@ -203,7 +203,7 @@ def test_filters_in_words():
 def test_csv_has_a_header_and_a_row_per_family(scene):
     rows = read_csv(exports.export_registers(RegisterFilters(course=scene["course"]), "csv", by=scene["organiser"]))
 
-    assert rows[0] == exports.HEADER
+    assert rows[0] == register_files.HEADER
     assert rows[1] == [
         "2030-01-07", "10:00", "Tuesday babies", "Family", "Park Road Centre", "Jo Teacher", "Layla Khan", "14 weeks",
         "Amira Khan", "07700 900111", "Present, observing (practised on a doll)", "Sleepy today", "Jo Teacher", "",
@@ -228,7 +228,7 @@ def test_adoptive_courses_export_first_name_and_initial_only(scene):
 def test_xlsx_has_a_bold_frozen_header_real_dates_and_widths(scene):
     sheet = read_xlsx(exports.export_registers(RegisterFilters(), "xlsx", by=scene["organiser"], care_notes=True))
 
-    assert [cell.value for cell in sheet[1]] == [*exports.HEADER, "Care notes"]
+    assert [cell.value for cell in sheet[1]] == [*register_files.HEADER, "Care notes"]
     assert all(cell.font.b for cell in sheet[1])
     assert sheet.freeze_panes == "A2"
     day = sheet["A2"]
@@ -288,7 +288,7 @@ def test_pdf_prints_names_in_any_alphabet(scene):
 def test_pdf_refuses_more_sessions_than_a_printout_holds(scene, monkeypatch):
     monkeypatch.setattr(exports, "PDF_MAX_SESSIONS", 2)
 
-    with pytest.raises(exports.RegisterExportError, match="match 3 sessions"):
+    with pytest.raises(export_filters.RegisterExportError, match="match 3 sessions"):
         exports.export_registers(RegisterFilters(), "pdf", by=scene["organiser"])
     exports.export_registers(RegisterFilters(), "csv", by=scene["organiser"])
 
@@ -301,7 +301,7 @@ def test_an_export_with_no_rows_has_only_the_header(scene, fmt):
     export = exports.export_registers(RegisterFilters(track=Track.PREMATURE), fmt, by=scene["organiser"])
 
     if fmt == "csv":
-        assert read_csv(export) == [exports.HEADER]
+        assert read_csv(export) == [register_files.HEADER]
     elif fmt == "xlsx":
         sheet = read_xlsx(export)
         assert sheet.max_row == 1 and sheet["A1"].value == "Date"
@@ -330,7 +330,7 @@ def typed_formulas(app):
 def test_csv_neutralises_every_typed_cell(typed_formulas):
     rows = read_csv(exports.export_registers(RegisterFilters(), "csv", by=typed_formulas, care_notes=True))
 
-    row = dict(zip(rows[0], rows[1]))
+    row = dict(zip(rows[0], rows[1], strict=True))
     assert row["Course"] == "'-2+3"
     assert row["Venue"] == "'\t=1+1"
     assert row["Instructor"] == "'=HYPERLINK(\"http://x\")"
@@ -347,7 +347,7 @@ def test_xlsx_stores_typed_cells_as_text_never_formulas(typed_formulas):
     sheet = read_xlsx(exports.export_registers(RegisterFilters(), "xlsx", by=typed_formulas, care_notes=True))
 
     header = [cell.value for cell in sheet[1]]
-    cells = {title: cell for title, cell in zip(header, sheet[2])}
+    cells = {title: cell for title, cell in zip(header, sheet[2], strict=True)}
     expected = {
         "Course": "-2+3", "Venue": "\t=1+1", "Instructor": INJECTIONS[0], "Child": "=1+2",
         "Parent or carer": "@SUM(A1)", "Phone": "+44 7700 900123", "Note": "=1+2", "Marked by": INJECTIONS[0],
@@ -412,17 +412,17 @@ def test_a_family_there_for_a_make_up_is_on_that_sessions_export_and_says_from_w
     organiser = factories.make_user(role=Role.ORGANISER)
     offered = makeups.offer_makeup(scene.missed, scene.place, scene.target, by=scene.instructor, now=MAKEUP_NOW)
     filters = RegisterFilters(course=scene.other)
-    assert exports.count_register_rows(filters, by=organiser).rows == 0  # an offer holds no place yet
+    assert register_rows.count_register_rows(filters, by=organiser).rows == 0  # an offer holds no place yet
 
     makeups.accept_makeup(offered, by=scene.booking.parent, now=MAKEUP_NOW)
     mark_attendance(scene.target, scene.place.id, "present", by=organiser, now=MAKEUP_NOW)
 
     rows = read_csv(exports.export_registers(filters, "csv", by=organiser))
-    row = dict(zip(rows[0], rows[1]))
+    row = dict(zip(rows[0], rows[1], strict=True))
     assert len(rows) == 2
     assert (row["Child"], row["Attendance"], row["Make-up from"]) == ("Layla Khan", "Present", "Tuesday babies")
     assert row["Date"] == local_date(scene.target.starts_at, "Europe/London").isoformat()
-    assert exports.count_register_rows(filters, by=organiser).rows == 1
+    assert register_rows.count_register_rows(filters, by=organiser).rows == 1
     assert any("Layla Khan (make-up)" in page for page in pdf_text(exports.export_registers(filters, "pdf", by=organiser)))
     # The course the family missed still lists them at its own sessions, with no make-up there.
     own = read_csv(exports.export_registers(RegisterFilters(course=scene.course), "csv", by=organiser))

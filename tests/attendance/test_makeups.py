@@ -6,13 +6,15 @@ from instructor_portal.accounts.models import Role
 from instructor_portal.attendance import makeups, services
 from instructor_portal.attendance.models import AttendanceMark, AttendanceStatus, Makeup, MakeupStatus
 from instructor_portal.audit import AuditEntry
+from instructor_portal.booking import cancellation as booking_cancellation
 from instructor_portal.booking import capacity
+from instructor_portal.booking import rules as booking_rules
 from instructor_portal.booking import services as booking_services
 from instructor_portal.catalogue.models import CourseStatus, SessionStatus, Track
 from instructor_portal.catalogue.services import get_public_course
 from instructor_portal.extensions import db
 from instructor_portal.notifications.models import OutboxEmail
-from instructor_portal.organiser.services import get_organisation
+from instructor_portal.organisation import get_organisation
 from instructor_portal.teaching import services as teaching
 from tests import factories
 from tests.attendance.conftest import NOW
@@ -173,7 +175,7 @@ def test_accepting_takes_a_place_at_that_session_only_and_emails_the_session_as_
     assert capacity.places_free_at(scene.target, now=NOW) == 2
     assert capacity.places_free_at(scene.other.sessions[2], now=NOW) == 3
     # A new booking needs every session, so it sees one place fewer, here and in the catalogue.
-    assert booking_services.places_left(scene.other, now=NOW) == 2
+    assert booking_rules.places_left(scene.other, now=NOW) == 2
     assert get_public_course(scene.other.id, now=NOW).places_left == 2
     confirmation = db.session.scalars(db.select(OutboxEmail).order_by(OutboxEmail.id.desc())).first()
     assert confirmation.subject == "Make-up session booked: Friday babies"
@@ -329,7 +331,7 @@ def test_cancelling_the_booking_cancels_its_makeups_and_frees_the_place(makeup_s
     makeup = offer(scene)
     makeups.accept_makeup(makeup, by=scene.booking.parent, now=NOW)
 
-    booking_services.cancel_booking(scene.booking, by=factories.make_user(role=Role.ORGANISER), now=NOW)
+    booking_cancellation.cancel_booking(scene.booking, by=factories.make_user(role=Role.ORGANISER), now=NOW)
 
     assert makeup.status == MakeupStatus.CANCELLED
     assert capacity.places_free_at(scene.target, now=NOW) == 3

@@ -12,7 +12,7 @@ import pytest
 
 from instructor_portal import locks
 from instructor_portal.accounts.models import Child, User
-from instructor_portal.booking import capacity, services
+from instructor_portal.booking import capacity, rules, services
 from instructor_portal.catalogue.models import Course
 from instructor_portal.extensions import db
 from tests import factories
@@ -71,7 +71,7 @@ def test_fifty_families_race_for_three_places_and_exactly_three_win(app, racing_
     outcomes = race_for_places(racing_app, course_id, families)
     assert outcomes == Counter(booked=PLACES_LEFT, full=ATTEMPTS - PLACES_LEFT)
     course = db.session.get(Course, course_id)
-    assert services.places_left(course, now=NOW) == 0
+    assert rules.places_left(course, now=NOW) == 0
 
 
 def test_the_race_without_a_slow_server_also_gives_exactly_three(app, racing_app, nearly_full_course):

@@ -3,12 +3,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from instructor_portal.accounts.models import Role
-from instructor_portal.booking import services
+from instructor_portal.booking import cancellation, holds, rules, services
 from instructor_portal.booking.models import Booking, BookingStatus, PaymentMethod
 from instructor_portal.catalogue.models import CourseStatus, Track
 from instructor_portal.extensions import db
 from instructor_portal.notifications.models import OutboxEmail
-from instructor_portal.organiser.models import DEFAULTS, Organisation
+from instructor_portal.organisation import DEFAULTS, Organisation
 from tests import factories
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -39,7 +39,7 @@ def test_a_free_course_is_confirmed_at_once_with_calendar_attached(app):
     booking = book(child.parent, free, [child])
     assert booking.status == BookingStatus.CONFIRMED
     assert booking.payment_method == PaymentMethod.FREE
-    assert services.places_left(free, now=NOW) == 3
+    assert rules.places_left(free, now=NOW) == 3
     [email] = outbox()
     assert email.to_address == child.parent.email
     assert email.subject.startswith("Your place is confirmed")
@@ -59,7 +59,7 @@ def test_a_paid_course_holds_the_place_for_the_hold_time(app):
     assert booking.status == BookingStatus.AWAITING_PAYMENT
     assert booking.hold_expires_at == NOW + timedelta(minutes=DEFAULTS["hold_minutes"])
     assert booking.amount_pence == 4500
-    assert services.places_left(paid, now=NOW) == 1
+    assert rules.places_left(paid, now=NOW) == 1
     assert outbox() == []
 
 
@@ -76,7 +76,7 @@ def test_expired_holds_never_count_even_before_they_are_released(app):
     first = baby()
     book(first.parent, paid, [first])
     later = NOW + timedelta(minutes=16)
-    assert services.places_left(paid, now=later) == 1
+    assert rules.places_left(paid, now=later) == 1
     second = baby()
     assert book(second.parent, paid, [second], now=later).status == BookingStatus.AWAITING_PAYMENT
     assert db.session.scalars(db.select(Booking).where(Booking.parent_id == first.parent_id)).one().status == BookingStatus.EXPIRED
@@ -87,11 +87,11 @@ def test_expire_holds_releases_only_holds_whose_time_is_up(app):
     old, fresh = baby(), baby()
     book(old.parent, paid, [old], now=NOW - timedelta(minutes=20))
     book(fresh.parent, paid, [fresh], now=NOW - timedelta(minutes=10))
-    assert services.expire_holds(now=NOW) == 1
-    assert services.expire_holds(now=NOW) == 0
+    assert holds.expire_holds(now=NOW) == 1
+    assert holds.expire_holds(now=NOW) == 0
     statuses = {b.parent_id: b.status for b in db.session.scalars(db.select(Booking))}
     assert statuses == {old.parent_id: BookingStatus.EXPIRED, fresh.parent_id: BookingStatus.AWAITING_PAYMENT}
-    assert services.places_left(paid, now=NOW) == 4
+    assert rules.places_left(paid, now=NOW) == 4
 
 
 def test_twins_take_two_places_in_one_booking(app):
@@ -101,7 +101,7 @@ def test_twins_take_two_places_in_one_booking(app):
     booking = book(parent, paid, twins)
     assert len(booking.places) == 2
     assert booking.amount_pence == 8000
-    assert services.places_left(paid, now=NOW) == 1
+    assert rules.places_left(paid, now=NOW) == 1
 
 
 def test_not_enough_places_for_twins_says_how_many_are_left(app):
@@ -151,14 +151,14 @@ def test_a_child_cannot_hold_two_places_on_one_course(app):
     book(child.parent, paid, [child])
     with pytest.raises(services.BookingError, match="already has a place"):
         book(child.parent, paid, [child])
-    assert services.places_left(paid, now=NOW) == paid.places - 1
+    assert rules.places_left(paid, now=NOW) == paid.places - 1
 
 
 def test_after_cancelling_the_child_can_book_again(app):
     paid = course()
     child = baby()
     first = book(child.parent, paid, [child])
-    services.cancel_booking(first, by=child.parent, now=NOW)
+    cancellation.cancel_booking(first, by=child.parent, now=NOW)
     assert book(child.parent, paid, [child]).status == BookingStatus.AWAITING_PAYMENT
 
 
@@ -195,7 +195,7 @@ def test_choosing_to_pay_at_the_venue_confirms_and_emails(app):
     paid = course(price_pence=4500)
     child = baby()
     booking = book(child.parent, paid, [child])
-    services.choose_offline_payment(booking, PaymentMethod.PAY_AT_VENUE, now=NOW + timedelta(minutes=5))
+    holds.choose_offline_payment(booking, PaymentMethod.PAY_AT_VENUE, now=NOW + timedelta(minutes=5))
     assert booking.status == BookingStatus.CONFIRMED
     assert booking.amount_due_pence == 4500
     [email] = outbox()
@@ -204,14 +204,14 @@ def test_choosing_to_pay_at_the_venue_confirms_and_emails(app):
 
 def test_bank_transfer_is_offered_only_with_bank_details(app):
     paid = course()
-    assert services.offline_methods(paid) == [PaymentMethod.PAY_AT_VENUE]
+    assert holds.offline_methods(paid) == [PaymentMethod.PAY_AT_VENUE]
     db.session.add(Organisation(**{**DEFAULTS, "bank_transfer_details": "Sort code 12-34-56, account 12345678"}))
     db.session.commit()
     db.session.expire_all()
     from flask import g
 
     g.pop("organisation", None)
-    assert services.offline_methods(paid) == [PaymentMethod.PAY_AT_VENUE, PaymentMethod.BANK_TRANSFER]
+    assert holds.offline_methods(paid) == [PaymentMethod.PAY_AT_VENUE, PaymentMethod.BANK_TRANSFER]
 
 
 def test_offline_payment_can_be_switched_off_per_course(app):
@@ -219,7 +219,7 @@ def test_offline_payment_can_be_switched_off_per_course(app):
     child = baby()
     booking = book(child.parent, paid, [child])
     with pytest.raises(services.BookingError, match="not offered"):
-        services.choose_offline_payment(booking, PaymentMethod.PAY_AT_VENUE, now=NOW)
+        holds.choose_offline_payment(booking, PaymentMethod.PAY_AT_VENUE, now=NOW)
     assert booking.status == BookingStatus.AWAITING_PAYMENT
 
 
@@ -228,10 +228,10 @@ def test_a_late_choice_is_confirmed_while_a_place_is_free(app):
     child = baby()
     booking = book(child.parent, paid, [child])
     late = NOW + timedelta(hours=1)
-    services.expire_holds(now=late)
-    services.choose_offline_payment(booking, PaymentMethod.PAY_AT_VENUE, now=late)
+    holds.expire_holds(now=late)
+    holds.choose_offline_payment(booking, PaymentMethod.PAY_AT_VENUE, now=late)
     assert booking.status == BookingStatus.CONFIRMED
-    assert services.places_left(paid, now=late) == 0
+    assert rules.places_left(paid, now=late) == 0
 
 
 def test_a_late_choice_is_refused_when_the_place_has_gone(app):
@@ -242,21 +242,21 @@ def test_a_late_choice_is_refused_when_the_place_has_gone(app):
     other = baby()
     book(other.parent, paid, [other], now=late)
     with pytest.raises(services.CourseFull):
-        services.choose_offline_payment(booking, PaymentMethod.PAY_AT_VENUE, now=late)
+        holds.choose_offline_payment(booking, PaymentMethod.PAY_AT_VENUE, now=late)
     db.session.expire_all()
     assert booking.status == BookingStatus.EXPIRED
-    assert services.places_left(paid, now=late) == 0
+    assert rules.places_left(paid, now=late) == 0
 
 
 def test_parent_cancels_in_good_time_and_the_place_returns(app):
     paid = course(places=1, cancellation_notice_days=7)
     child = baby()
     booking = factories.make_booking(paid, [child], amount_paid_pence=4500)
-    assert services.cancellation_terms(booking, now=NOW) == "You are cancelling in good time, so what you have paid will be refunded."
-    services.cancel_booking(booking, by=child.parent, reason="Baby unwell", now=NOW)
+    assert rules.cancellation_terms(booking, now=NOW) == "You are cancelling in good time, so what you have paid will be refunded."
+    cancellation.cancel_booking(booking, by=child.parent, reason="Baby unwell", now=NOW)
     assert booking.status == BookingStatus.CANCELLED
     assert booking.cancellation_refundable is True
-    assert services.places_left(paid, now=NOW) == 1
+    assert rules.places_left(paid, now=NOW) == 1
     [email] = outbox()
     assert "What you paid will be refunded." in email.body_text
     assert "METHOD:CANCEL" in email.attachments[0].content.decode()
@@ -266,8 +266,8 @@ def test_late_cancellation_is_not_refundable(app):
     paid = course(cancellation_notice_days=7)
     booking = factories.make_booking(paid, amount_paid_pence=4500)
     late = FIRST - timedelta(days=3)
-    assert "not refundable" in services.cancellation_terms(booking, now=late)
-    services.cancel_booking(booking, by=booking.parent, now=late)
+    assert "not refundable" in rules.cancellation_terms(booking, now=late)
+    cancellation.cancel_booking(booking, by=booking.parent, now=late)
     assert booking.cancellation_refundable is False
 
 
@@ -275,17 +275,17 @@ def test_parents_cannot_cancel_once_the_course_has_started_but_instructors_can(a
     paid = course()
     booking = factories.make_booking(paid)
     with pytest.raises(services.BookingError, match="already started"):
-        services.cancel_booking(booking, by=booking.parent, now=FIRST + timedelta(days=1))
-    services.cancel_booking(booking, by=paid.instructor, reason="Moved away", now=FIRST + timedelta(days=1))
+        cancellation.cancel_booking(booking, by=booking.parent, now=FIRST + timedelta(days=1))
+    cancellation.cancel_booking(booking, by=paid.instructor, reason="Moved away", now=FIRST + timedelta(days=1))
     assert booking.status == BookingStatus.CANCELLED
     assert f"by {paid.instructor.full_name}" in outbox()[0].body_text
 
 
 def test_cancelling_twice_is_refused(app):
     booking = factories.make_booking(course())
-    services.cancel_booking(booking, by=booking.parent, now=NOW)
+    cancellation.cancel_booking(booking, by=booking.parent, now=NOW)
     with pytest.raises(services.BookingError, match="already cancelled"):
-        services.cancel_booking(booking, by=booking.parent, now=NOW)
+        cancellation.cancel_booking(booking, by=booking.parent, now=NOW)
 
 
 def test_instructors_and_organisers_cannot_book(app):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from instructor_portal.booking import services, states
+from instructor_portal.booking import holds, states
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
 from instructor_portal.extensions import db
 from instructor_portal.locks import unit_of_work
@@ -48,7 +48,7 @@ def test_changes_the_table_does_not_allow_are_refused(app, start, target, error)
     booking = factories.make_booking(factories.make_course(), status=start)
     with pytest.raises(error):
         with unit_of_work():
-            services.lock_booking(booking)
+            holds.lock_booking(booking)
             states.move(booking, target)
     db.session.refresh(booking)
     assert booking.status == start
@@ -59,11 +59,11 @@ def test_every_place_follows_its_booking_even_when_the_sessions_copy_is_stale(la
     db.session.commit()
     [place.live for place in lapsed.places]  # the session's copies now say False
     with unit_of_work():
-        services.lock_booking(lapsed)
+        holds.lock_booking(lapsed)
         states.move(lapsed, BookingStatus.CONFIRMED)
     assert live_flags(lapsed) == [True, True]
     with unit_of_work():
-        services.lock_booking(lapsed)
+        holds.lock_booking(lapsed)
         states.move(lapsed, BookingStatus.CANCELLED)
     assert live_flags(lapsed) == [False, False]
 
@@ -71,12 +71,12 @@ def test_every_place_follows_its_booking_even_when_the_sessions_copy_is_stale(la
 def test_the_sweeper_expires_only_what_is_still_held_and_lapsed(app, lapsed):
     live = factories.make_booking(lapsed.course, status=BookingStatus.AWAITING_PAYMENT, hold_expires_at=NOW + timedelta(minutes=5))
     confirmed = factories.make_booking(lapsed.course)
-    assert services.expire_holds(now=NOW) == 1
+    assert holds.expire_holds(now=NOW) == 1
     for booking in (lapsed, live, confirmed):
         db.session.refresh(booking)
     assert (lapsed.status, live.status, confirmed.status) == (BookingStatus.EXPIRED, BookingStatus.AWAITING_PAYMENT, BookingStatus.CONFIRMED)
     assert live_flags(lapsed) == [False, False]
-    assert services.expire_holds(now=NOW) == 0
+    assert holds.expire_holds(now=NOW) == 0
 
 
 def _old_sweeper(*, now):
@@ -99,8 +99,8 @@ def pay_late_while_the_sweeper_runs(app, booking_id: int, sweeper) -> None:
             try:
                 booking = db.session.get(Booking, booking_id)
                 with unit_of_work():
-                    services.lock_booking(booking)
-                    assert services.take_payment(booking, PaymentMethod.CARD, now=NOW) == services.PaidOutcome.CONFIRMED_LATE
+                    holds.lock_booking(booking)
+                    assert holds.take_payment(booking, PaymentMethod.CARD, now=NOW) == holds.PaidOutcome.CONFIRMED_LATE
                     paying.set()
                     time.sleep(0.5)  # the commit is slow to come
             except BaseException as error:
@@ -135,7 +135,7 @@ def test_control_the_old_sweeper_overwrites_a_paid_booking(app, racing_app, laps
 
 
 def test_a_late_payment_confirming_while_the_sweeper_runs_keeps_its_places(app, racing_app, lapsed):
-    pay_late_while_the_sweeper_runs(racing_app, lapsed.id, services.expire_holds)
+    pay_late_while_the_sweeper_runs(racing_app, lapsed.id, holds.expire_holds)
     db.session.refresh(lapsed)
     assert lapsed.status == BookingStatus.CONFIRMED
     assert live_flags(lapsed) == [True, True]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from instructor_portal import clock
 from instructor_portal.attendance.models import Makeup, MakeupStatus
-from instructor_portal.booking.services import expire_holds
+from instructor_portal.booking.holds import expire_holds
 from instructor_portal.booking.models import BookingStatus
 from instructor_portal.catalogue.cache import catalogue_version, next_change_at
 from instructor_portal.catalogue.models import CatalogueVersion

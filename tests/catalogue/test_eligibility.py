@@ -13,7 +13,7 @@ from instructor_portal.catalogue.services import (
     format_age,
 )
 from instructor_portal.extensions import db
-from instructor_portal.organiser.models import DEFAULTS, Organisation
+from instructor_portal.organisation import DEFAULTS, Organisation
 
 CUTOFF = 24
 FIRST = date(2026, 3, 10)

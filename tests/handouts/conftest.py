@@ -15,7 +15,6 @@ from instructor_portal.handouts import services
 from tests import factories
 from tests.files import PDF
 
-
 #: The first session starts at this moment; the others follow weekly.
 FIRST_SESSION = datetime(2030, 3, 5, 10, 0, tzinfo=UTC)
 

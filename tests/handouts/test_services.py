@@ -11,8 +11,8 @@ from instructor_portal.booking.models import BookingStatus
 from instructor_portal.extensions import db
 from instructor_portal.handouts import services
 from instructor_portal.handouts.models import Handout, ReleaseRule
-from instructor_portal.uploads import StoredFile
 from instructor_portal.handouts.services import HandoutError
+from instructor_portal.uploads import StoredFile
 from tests import factories
 from tests.conftest import count
 from tests.files import JPEG, MARKDOWN, PDF, PNG, WEBP, files_on_disk

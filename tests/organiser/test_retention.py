@@ -5,12 +5,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from instructor_portal.accounts.models import Child
-from instructor_portal.attendance.exports import RegisterFilters, export_registers
+from instructor_portal.attendance.export_filters import RegisterFilters
+from instructor_portal.attendance.exports import export_registers
 from instructor_portal.attendance.services import build_register
 from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import BookingPlace
 from instructor_portal.extensions import db
-from instructor_portal.organiser.models import DEFAULTS, Organisation
+from instructor_portal.organisation import DEFAULTS, Organisation
 from instructor_portal.organiser.retention import find_old_records, purge_old_records, retention_cutoff
 from tests import factories
 from tests.conftest import count, post_form, text

@@ -4,7 +4,7 @@ from instructor_portal.accounts.models import Role, User
 from instructor_portal.catalogue.models import CourseStatus, Venue
 from instructor_portal.extensions import db
 from instructor_portal.notifications.models import OutboxEmail
-from instructor_portal.organiser.models import Organisation
+from instructor_portal.organisation import Organisation
 from tests import factories
 from tests.conftest import count, post_form, text
 

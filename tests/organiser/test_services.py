@@ -6,8 +6,8 @@ from instructor_portal.accounts.models import Role
 from instructor_portal.audit import AuditEntry
 from instructor_portal.catalogue.models import CourseStatus, SessionStatus, Venue
 from instructor_portal.extensions import db
+from instructor_portal.organisation import DEFAULTS, Organisation, get_organisation
 from instructor_portal.organiser import services
-from instructor_portal.organiser.models import DEFAULTS, Organisation
 from instructor_portal.organiser.services import OrganiserError
 from tests import factories
 
@@ -37,7 +37,7 @@ def organisation_rows() -> int:
 
 
 def test_get_organisation_gives_the_defaults_until_settings_are_saved(app):
-    organisation = services.get_organisation()
+    organisation = get_organisation()
     assert (organisation.name, organisation.timezone, organisation.currency) == (
         DEFAULTS["name"],
         "Europe/London",
@@ -56,7 +56,7 @@ def test_update_settings_creates_the_row_the_first_time_then_updates_it(organise
         20,
         "Europe/Dublin",
     )
-    assert services.get_organisation() is organisation
+    assert get_organisation() is organisation
     changes = list(
         db.session.scalars(
             db.select(AuditEntry.data).where(AuditEntry.action == "settings.updated").order_by(AuditEntry.id)
@@ -199,6 +199,6 @@ def test_dashboard_counts_courses_sessions_people_and_places(organiser):
 
 
 def test_update_settings_switches_instructor_refunds_on(organiser):
-    assert services.get_organisation().allow_instructor_refunds is False
+    assert get_organisation().allow_instructor_refunds is False
     services.update_settings(actor=organiser, allow_instructor_refunds=True)
     assert db.session.scalars(db.select(Organisation)).one().allow_instructor_refunds is True

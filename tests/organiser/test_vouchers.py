@@ -5,12 +5,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from instructor_portal.audit import AuditEntry
-from instructor_portal.booking.models import BookingStatus
+from instructor_portal.booking.models import BookingStatus, Voucher, VoucherKind, VoucherRedemption
 from instructor_portal.catalogue.models import CourseStatus, Track
 from instructor_portal.extensions import db
 from instructor_portal.organiser import services
 from instructor_portal.organiser.services import OrganiserError
-from instructor_portal.payments.models import Voucher, VoucherKind, VoucherRedemption
 from tests import factories
 from tests.conftest import count, post_form, text
 

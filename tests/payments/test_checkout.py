@@ -2,11 +2,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from instructor_portal.booking import holds as booking_holds
+from instructor_portal.booking import rules as booking_rules
 from instructor_portal.booking import services as booking_services
 from instructor_portal.booking.models import BookingStatus, PaymentMethod
 from instructor_portal.extensions import db
 from instructor_portal.notifications.models import OutboxEmail
-from instructor_portal.payments import checkout as card_checkout, services
+from instructor_portal.payments import checkout as card_checkout
+from instructor_portal.payments import services
 from instructor_portal.payments.models import FlagKind, Payment, PaymentFlag, PaymentStatus, Refund, StripeEvent
 from tests import factories
 from tests.conftest import post_form
@@ -108,7 +111,7 @@ def test_failed_delayed_payment_releases_the_place_and_tells_the_family(held_boo
     db.session.refresh(booking)
     db.session.refresh(payment)
     assert (booking.status, payment.status) == (BookingStatus.EXPIRED, PaymentStatus.FAILED)
-    assert booking_services.places_left(booking.course) == 1
+    assert booking_rules.places_left(booking.course) == 1
     [email] = emails_to(booking.parent.email)
     assert email.subject.startswith("Your payment did not go through")
     assert "did not go through, so nothing has been taken" in email.body_text
@@ -121,7 +124,7 @@ def test_expired_session_releases_the_hold(held_booking, checkout, stripe_server
     assert deliver(last_event(stripe_server, "checkout.session.expired")).json["outcome"] == "expired"
     db.session.refresh(booking)
     assert booking.status == BookingStatus.EXPIRED
-    assert booking_services.places_left(booking.course) == 1
+    assert booking_rules.places_left(booking.course) == 1
 
 
 def test_events_out_of_order_still_end_confirmed(held_booking, checkout, stripe_server, deliver):
@@ -171,12 +174,12 @@ def test_a_late_payment_is_refunded_when_the_place_has_gone(held_booking, checko
     _, session = checkout(booking)
     expire_hold(booking)
     rival = held_booking(course=booking.course)
-    booking_services.choose_offline_payment(rival, PaymentMethod.PAY_AT_VENUE)
+    booking_holds.choose_offline_payment(rival, PaymentMethod.PAY_AT_VENUE)
     stripe_server.complete_session(session["id"])
     assert deliver(last_event(stripe_server, "checkout.session.completed")).json["outcome"] == "refunded-late"
     db.session.refresh(booking)
     assert booking.status == BookingStatus.EXPIRED
-    assert booking_services.places_left(booking.course) == 0
+    assert booking_rules.places_left(booking.course) == 0
     [refund] = stripe_server.objects("refund")
     assert refund["amount"] == 4500
     assert db.session.scalars(db.select(Refund)).one().stripe_refund_id == refund["id"]
@@ -194,7 +197,7 @@ def test_two_late_payers_for_one_place_one_wins_one_is_refunded(held_booking, ch
     stripe_server.complete_session(second_session["id"])
     outcomes = [deliver(event).json["outcome"] for event in stripe_server.events("checkout.session.completed")]
     assert sorted(outcomes) == ["confirmed-late", "refunded-late"]
-    assert booking_services.places_left(first.course) == 0
+    assert booking_rules.places_left(first.course) == 0
     assert len(stripe_server.objects("refund")) == 1
 
 
@@ -264,14 +267,14 @@ def test_going_back_from_stripe_keeps_the_place_until_the_family_lets_it_go(clie
     post_form(client, f"/bookings/{booking.id}/pay", {"method": "card"})
     back = client.get(f"/bookings/{booking.id}/payment-cancelled").get_data(as_text=True)
     assert "We are still holding your place until" in back and "Let my place go" in back
-    assert booking_services.places_left(course) == 0  # a link (even from another site) changes nothing
+    assert booking_rules.places_left(course) == 0  # a link (even from another site) changes nothing
     assert stripe_server.objects("checkout.session")[0]["status"] == "open"
     page = post_form(client, f"/bookings/{booking.id}/payment-cancelled").get_data(as_text=True)
     assert "Nothing was taken from your card, and we have let your place go" in page
     assert stripe_server.objects("checkout.session")[0]["status"] == "expired"
     db.session.refresh(booking)
     assert booking.status == BookingStatus.EXPIRED
-    assert booking_services.places_left(course) == 1
+    assert booking_rules.places_left(course) == 1
 
 
 def test_another_familys_payment_pages_are_not_found(client, login_as, held_booking):

@@ -11,6 +11,8 @@ import pytest
 
 from instructor_portal import locks
 from instructor_portal.accounts.models import Child, User
+from instructor_portal.booking import holds as booking_holds
+from instructor_portal.booking import rules as booking_rules
 from instructor_portal.booking import services as booking_services
 from instructor_portal.booking.models import Booking, BookingStatus
 from instructor_portal.catalogue.models import Course
@@ -56,20 +58,20 @@ def attempt(kind: str, what) -> str:
         except booking_services.CourseFull:
             return "full"
         return "booked"
-    booking_services.expire_holds()
+    booking_holds.expire_holds()
     return "swept"
 
 
 @pytest.fixture
 def slow_locks(monkeypatch):
     """Hold each booking's locks a moment before going on, as a busy server might."""
-    lock_booking = booking_services.lock_booking
+    lock_booking = booking_holds.lock_booking
 
     def slowly(booking):
         lock_booking(booking)
         time.sleep(0.2)
 
-    monkeypatch.setattr(booking_services, "lock_booking", slowly)
+    monkeypatch.setattr(booking_holds, "lock_booking", slowly)
 
 
 def test_control_taking_the_bookings_lock_before_the_courses_deadlocks(database_url, racing_app, crowded, monkeypatch):
@@ -89,7 +91,7 @@ def test_control_taking_the_bookings_lock_before_the_courses_deadlocks(database_
             time.sleep(0.1)  # the payers hold their bookings' locks by now, and wait for the course's
         return attempt(kind, what)
 
-    monkeypatch.setattr(booking_services, "lock_booking", booking_then_course)
+    monkeypatch.setattr(booking_holds, "lock_booking", booking_then_course)
     _, attempts = crowded
     outcomes = race(racing_app, payers_first, attempts)
     assert any("deadlock detected" in outcome for outcome in outcomes), outcomes
@@ -102,7 +104,7 @@ def test_late_payments_new_bookings_and_the_sweeper_at_once_never_deadlock_or_lo
     assert set(outcomes) <= expected, outcomes
     assert outcomes["confirmed-late"] + outcomes["booked"] == PLACES
     course = db.session.get(Course, course_id)
-    assert booking_services.places_left(course) == 0
+    assert booking_rules.places_left(course) == 0
     # Every family that paid has a place or has its money back.
     paid = db.session.scalars(db.select(Payment).where(Payment.status == PaymentStatus.SUCCEEDED)).all()
     assert len(paid) == LATE_PAYERS

@@ -10,7 +10,7 @@ import stripe
 from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import PaymentMethod
 from instructor_portal.extensions import db
-from instructor_portal.payments import services
+from instructor_portal.payments import flags, refunds
 from instructor_portal.payments.models import FlagKind, PaymentFlag, PaymentStatus, RefundStatus
 from tests import factories
 from tests.conftest import post_form, text
@@ -70,7 +70,7 @@ def test_payment_pages_are_for_organisers_only(client, login_as, page, who, stat
 
 @pytest.mark.parametrize(("who", "status"), [("anonymous", 302), ("parent", 403), ("instructor", 403)])
 def test_only_organisers_resolve_flags(client, login_as, who, status):
-    flag = services.flag(FlagKind.MISMATCH, "Stripe says otherwise.")
+    flag = flags.flag(FlagKind.MISMATCH, "Stripe says otherwise.")
     db.session.commit()
     if who != "anonymous":
         login_as(who)
@@ -201,8 +201,8 @@ def test_typed_text_cannot_become_a_spreadsheet_formula(client, login_as, paid_b
     booking, payment = paid_booking(title="@SUM(1+1) baby massage")
     booking.parent.full_name = '=HYPERLINK("http://evil.example","Click")'
     db.session.commit()
-    services.refund_payment(payment, 500, by=organiser, reason="+44 1234 said so", request_key="formula")
-    services.refund_payment(payment, 500, by=organiser, reason="-1 for the missed week", request_key="formula-2")
+    refunds.refund_payment(payment, 500, by=organiser, reason="+44 1234 said so", request_key="formula")
+    refunds.refund_payment(payment, 500, by=organiser, reason="-1 for the missed week", request_key="formula-2")
     login_as(organiser)
     rows = read_csv(client.get("/organiser/payments.csv"))
     assert {row["Parent or carer"] for row in rows} == {'\'=HYPERLINK("http://evil.example","Click")'}
@@ -246,7 +246,7 @@ def test_open_flags_are_listed_newest_first_then_resolved_with_an_audit_entry(cl
     assert again.status_code == 302
     assert "already been marked as resolved" in text(client.get("/organiser/payments/flags"))
     assert db.session.scalar(db.select(db.func.count(AuditEntry.id)).where(AuditEntry.action == "payment_flag.resolved")) == 1
-    assert services.count_open_flags() == 1
+    assert flags.count_open_flags() == 1
 
 
 def test_resolving_an_unknown_flag_is_a_404(client, login_as):

@@ -2,11 +2,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from instructor_portal.booking import services as booking_services
+from instructor_portal.booking import rules as booking_rules
 from instructor_portal.booking.models import BookingStatus, PaymentMethod
 from instructor_portal.extensions import db
-from instructor_portal.organiser.models import DEFAULTS, Organisation
-from instructor_portal.payments import services, stripe_events
+from instructor_portal.organisation import DEFAULTS, Organisation
+from instructor_portal.payments import refunds, services, stripe_events
 from instructor_portal.payments.models import FlagKind, Payment, PaymentFlag, Refund, RefundStatus
 from tests import factories
 from tests.payments.conftest import last_event
@@ -14,26 +14,26 @@ from tests.payments.conftest import last_event
 
 def test_partial_then_full_refund_never_exceeds_what_was_paid(paid_booking, organiser, stripe_server):
     booking, payment = paid_booking()
-    services.refund_payment(payment, 1500, by=organiser, reason="Missed a session", request_key="r1")
+    refunds.refund_payment(payment, 1500, by=organiser, reason="Missed a session", request_key="r1")
     db.session.refresh(booking)
     assert (payment.amount_refunded_pence, booking.amount_paid_pence, booking.status) == (1500, 3000, BookingStatus.CONFIRMED)
     # A refund lowers what the family owes; it does not leave them owing it again.
     assert (booking.amount_refunded_pence, booking.amount_due_pence) == (1500, 0)
     with pytest.raises(services.PaymentError, match="At most £30.00") as caught:
-        services.refund_payment(payment, 3001, by=organiser, reason="Too much", request_key="r2")
+        refunds.refund_payment(payment, 3001, by=organiser, reason="Too much", request_key="r2")
     assert caught.value.field == "amount"
     assert len(stripe_server.objects("refund")) == 1  # our guard refused before asking Stripe
-    services.refund_payment(payment, 3000, by=organiser, reason="Family moved away", request_key="r3")
+    refunds.refund_payment(payment, 3000, by=organiser, reason="Family moved away", request_key="r3")
     db.session.refresh(booking)
     assert (booking.amount_paid_pence, booking.status) == (0, BookingStatus.CANCELLED)
-    assert booking_services.places_left(booking.course) == booking.course.places
+    assert booking_rules.places_left(booking.course) == booking.course.places
     assert [r["amount"] for r in stripe_server.objects("refund")] == [1500, 3000]
 
 
 def test_a_double_click_makes_one_refund(paid_booking, organiser, stripe_server):
     _, payment = paid_booking()
-    first = services.refund_payment(payment, 1000, by=organiser, reason="Goodwill", request_key="same-form")
-    second = services.refund_payment(payment, 1000, by=organiser, reason="Goodwill", request_key="same-form")
+    first = refunds.refund_payment(payment, 1000, by=organiser, reason="Goodwill", request_key="same-form")
+    second = refunds.refund_payment(payment, 1000, by=organiser, reason="Goodwill", request_key="same-form")
     assert first.id == second.id
     assert len(stripe_server.objects("refund")) == 1
     assert db.session.scalar(db.select(db.func.count(Refund.id))) == 1
@@ -43,24 +43,24 @@ def test_instructors_refund_only_when_the_organisation_allows(paid_booking):
     booking, payment = paid_booking()
     instructor = booking.course.instructor
     with pytest.raises(services.PaymentError, match="cannot refund"):
-        services.refund_payment(payment, 500, by=instructor, reason="x", request_key="i1")
+        refunds.refund_payment(payment, 500, by=instructor, reason="x", request_key="i1")
     db.session.add(Organisation(**{**DEFAULTS, "allow_instructor_refunds": True}))
     db.session.commit()
     from flask import g
 
     g.pop("organisation", None)
-    assert services.refund_payment(payment, 500, by=instructor, reason="Session cancelled", request_key="i2").status == RefundStatus.SUCCEEDED
+    assert refunds.refund_payment(payment, 500, by=instructor, reason="Session cancelled", request_key="i2").status == RefundStatus.SUCCEEDED
     other = factories.make_user(role="instructor")
     with pytest.raises(services.PaymentError, match="cannot refund"):
-        services.refund_payment(payment, 500, by=other, reason="x", request_key="i3")
+        refunds.refund_payment(payment, 500, by=other, reason="x", request_key="i3")
 
 
 def test_refund_needs_a_reason_and_an_amount(paid_booking, organiser):
     _, payment = paid_booking()
     with pytest.raises(services.PaymentError, match="Say why"):
-        services.refund_payment(payment, 500, by=organiser, reason=" ", request_key="a")
+        refunds.refund_payment(payment, 500, by=organiser, reason=" ", request_key="a")
     with pytest.raises(services.PaymentError, match="Enter an amount"):
-        services.refund_payment(payment, 0, by=organiser, reason="x", request_key="b")
+        refunds.refund_payment(payment, 0, by=organiser, reason="x", request_key="b")
 
 
 def test_a_refund_made_in_the_stripe_dashboard_is_recorded_and_flagged(paid_booking, stripe_server, deliver, client):
@@ -116,7 +116,7 @@ def test_offline_payment_is_recorded_up_to_the_amount_due(app, organiser):
     payment = services.record_offline_payment(booking, by=organiser, amount_pence=2000, method=PaymentMethod.BANK_TRANSFER, received_on=date.today(), note="First half")
     db.session.refresh(booking)
     assert (booking.amount_paid_pence, booking.amount_due_pence, payment.recorded_by_id) == (2000, 2500, organiser.id)
-    services.refund_payment(payment, 2000, by=organiser, reason="Paid twice by mistake", request_key="o1")
+    refunds.refund_payment(payment, 2000, by=organiser, reason="Paid twice by mistake", request_key="o1")
     db.session.refresh(booking)
     assert (booking.amount_paid_pence, booking.status) == (0, BookingStatus.CONFIRMED)
     assert db.session.scalar(db.select(db.func.count(Payment.id))) == 1
@@ -133,14 +133,14 @@ def test_a_parent_cancelling_in_good_time_is_refunded_automatically(paid_booking
     db.session.refresh(booking)
     assert (booking.status, booking.amount_paid_pence) == (BookingStatus.CANCELLED, 0)
     assert [r["amount"] for r in stripe_server.objects("refund")] == [4500]
-    assert booking_services.places_left(booking.course) == booking.course.places
+    assert booking_rules.places_left(booking.course) == booking.course.places
 
 
 def test_late_cancellation_keeps_the_money(paid_booking, stripe_server):
     from datetime import UTC, datetime
 
     booking, payment = paid_booking(cancellation_notice_days=30)
-    services.cancel_booking_and_refund(booking, by=booking.parent, now=datetime.now(UTC))
+    refunds.cancel_booking_and_refund(booking, by=booking.parent, now=datetime.now(UTC))
     assert booking.status == BookingStatus.CANCELLED
     assert booking.cancellation_refundable is False
     assert stripe_server.objects("refund") == []

@@ -6,12 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from instructor_portal.booking import services as booking_services
+from instructor_portal.booking import rules as booking_rules
 from instructor_portal.booking.models import BookingStatus, PaymentMethod
-from instructor_portal.catalogue.services import local_today
 from instructor_portal.extensions import db
-from instructor_portal.organiser.models import DEFAULTS, Organisation
-from instructor_portal.payments import services
+from instructor_portal.organisation import DEFAULTS, Organisation, local_today
+from instructor_portal.payments import refunds, services
 from instructor_portal.payments.models import Payment, Refund
 from tests import factories
 from tests.conftest import count, csrf_token_from, post_form, text
@@ -218,7 +217,7 @@ def test_a_full_refund_cancels_the_booking_and_frees_the_place(client, login_as,
     assert response.status_code == 302
     db.session.refresh(booking)
     assert (booking.status, booking.amount_paid_pence) == (BookingStatus.CANCELLED, 0)
-    assert booking_services.places_left(booking.course) == booking.course.places
+    assert booking_rules.places_left(booking.course) == booking.course.places
     assert [refund["amount"] for refund in stripe_server.objects("refund")] == [4500]
     after = text(client.get(f"/teach/bookings/{booking.id}"))
     assert "£45.00 refunded." in after and "Family moved away" in after
@@ -344,14 +343,14 @@ def test_a_refund_chooses_between_payments(client, login_as, booking):
 
 def test_the_family_sees_their_payments_and_refunds(client, login_as, paid_booking, organiser, stripe_server):
     booking, payment = paid_booking()
-    services.refund_payment(payment, 1500, by=organiser, reason="Missed the second session", request_key="family-view")
+    refunds.refund_payment(payment, 1500, by=organiser, reason="Missed the second session", request_key="family-view")
     login_as(booking.parent)
     page = text(client.get(f"/account/bookings/{booking.id}"))
     assert "Payments and refunds" in page
     payments = page[page.index(">Payments<") : page.index(">Refunds<")]
-    refunds = page[page.index(">Refunds<") :]
+    refunds_section = page[page.index(">Refunds<") :]
     assert "Card" in payments and "£45.00" in payments and "Succeeded" in payments
-    assert "£15.00" in refunds and "Missed the second session" in refunds and "Succeeded" in refunds
+    assert "£15.00" in refunds_section and "Missed the second session" in refunds_section and "Succeeded" in refunds_section
     assert payment.stripe_payment_intent_id not in page  # Stripe ids are for staff
     assert organiser.full_name not in page
 

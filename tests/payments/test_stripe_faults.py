@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from instructor_portal import locks
+from instructor_portal.booking import holds as booking_holds
+from instructor_portal.booking import rules as booking_rules
 from instructor_portal.booking import services as booking_services
 from instructor_portal.booking.models import Booking, BookingStatus, PaymentMethod
 from instructor_portal.extensions import db
 from instructor_portal.payments import checkout as card_checkout
-from instructor_portal.payments import services, stripe_events
+from instructor_portal.payments import refunds, stripe_events
 from instructor_portal.payments.models import FlagKind, Payment, PaymentFlag, PaymentStatus, Refund, RefundStatus
 from instructor_portal.payments.stripe_gateway import gateway
 from tests import factories
@@ -38,7 +40,7 @@ def test_no_call_to_stripe_is_made_while_a_lock_is_held(held_booking):
     booking = held_booking()
     with pytest.raises(locks.LocksHeld):
         with locks.unit_of_work():
-            booking_services.lock_booking(booking)
+            booking_holds.lock_booking(booking)
             gateway().retrieve_checkout_session("cs_test_anything")
 
 
@@ -158,7 +160,7 @@ def test_a_session_about_to_run_out_is_closed_before_another_opens_and_the_place
     assert still_open["url"] == second
     db.session.refresh(booking)
     assert booking.status == BookingStatus.AWAITING_PAYMENT
-    assert booking_services.places_left(booking.course, now=datetime.now(UTC) + timedelta(minutes=30)) == 0
+    assert booking_rules.places_left(booking.course, now=datetime.now(UTC) + timedelta(minutes=30)) == 0
 
 
 def test_clicks_at_once_open_one_session(app, racing_app, held_booking, stripe_server):
@@ -194,7 +196,7 @@ def test_a_late_payment_refund_stripe_cannot_make_is_owed_and_made_by_reconcilia
     _, session = checkout(booking)
     expire_hold(booking)
     rival = held_booking(course=booking.course)
-    booking_services.choose_offline_payment(rival, PaymentMethod.PAY_AT_VENUE)
+    booking_holds.choose_offline_payment(rival, PaymentMethod.PAY_AT_VENUE)
     stripe_server.complete_session(session["id"])
     stripe_server.inject("down", method="POST", path="/v1/refunds", times=None)
     assert deliver(last_event(stripe_server, "checkout.session.completed")).json["outcome"] == "refunded-late"
@@ -216,9 +218,9 @@ def test_a_crash_between_cancelling_and_refunding_leaves_the_refund_owed_not_los
     def crash(**kwargs):
         raise RuntimeError("the worker died")
 
-    monkeypatch.setattr(services, "send_owed_refunds", crash)
+    monkeypatch.setattr(refunds, "send_owed_refunds", crash)
     with pytest.raises(RuntimeError):
-        services.cancel_booking_and_refund(booking, by=booking.parent)
+        refunds.cancel_booking_and_refund(booking, by=booking.parent)
     monkeypatch.undo()
     db.session.refresh(booking)
     [refund] = db.session.scalars(db.select(Refund)).all()
@@ -256,7 +258,7 @@ def test_a_delayed_payment_keeps_the_place_past_the_card_hold_until_it_settles(h
     db.session.refresh(booking)
     assert booking.hold_expires_at > datetime.now(UTC) + timedelta(days=13)
     two_hours_on = datetime.now(UTC) + timedelta(hours=2)
-    assert booking_services.expire_holds(now=two_hours_on) == 0
-    assert booking_services.places_left(booking.course, now=two_hours_on) == 0
+    assert booking_holds.expire_holds(now=two_hours_on) == 0
+    assert booking_rules.places_left(booking.course, now=two_hours_on) == 0
     stripe_server.async_payment_succeeded(session["id"])
     assert deliver(last_event(stripe_server, "checkout.session.async_payment_succeeded")).json["outcome"] == "confirmed"

@@ -9,14 +9,25 @@ import pytest
 from instructor_portal import locks
 from instructor_portal.accounts.models import Child, User
 from instructor_portal.audit import AuditEntry
+from instructor_portal.booking import cancellation as booking_cancellation
+from instructor_portal.booking import holds as booking_holds
+from instructor_portal.booking import pricing
+from instructor_portal.booking import roster as booking_roster
+from instructor_portal.booking import rules as booking_rules
 from instructor_portal.booking import services as booking_services
-from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus, PaymentMethod
+from instructor_portal.booking.capacity import BookingError
+from instructor_portal.booking.models import (
+    Booking,
+    BookingPlace,
+    BookingStatus,
+    PaymentMethod,
+    VoucherKind,
+    VoucherRedemption,
+)
 from instructor_portal.catalogue.models import Course, Track
 from instructor_portal.extensions import db
 from instructor_portal.notifications.models import OutboxEmail
-from instructor_portal.payments import pricing
-from instructor_portal.payments.models import Payment, VoucherKind, VoucherRedemption
-from instructor_portal.payments.services import PaymentError
+from instructor_portal.payments.models import Payment
 from tests import factories
 from tests.conftest import count, post_form, race, text
 
@@ -81,8 +92,8 @@ def test_a_funded_place_is_confirmed_at_once_and_no_payment_is_made(course, twin
     assert (booking.status, booking.payment_method, booking.hold_expires_at) == (BookingStatus.CONFIRMED, PaymentMethod.FUNDED, None)
     assert count(Payment) == 0
     assert db.session.scalars(db.select(OutboxEmail.subject)).one().startswith("Your place is confirmed")
-    assert booking_services.payment_status(booking, now=datetime.now(UTC)) == "Funded"
-    assert "funded, so there is nothing to refund" in booking_services.cancellation_terms(booking, now=datetime.now(UTC))
+    assert booking_roster.payment_status(booking, now=datetime.now(UTC)) == "Funded"
+    assert "funded, so there is nothing to refund" in booking_rules.cancellation_terms(booking, now=datetime.now(UTC))
 
 
 def test_a_free_course_stays_free_and_needs_no_code(app, twins):
@@ -93,7 +104,7 @@ def test_a_free_course_stays_free_and_needs_no_code(app, twins):
     )
     factories.make_voucher(code="NEONATAL", kind=VoucherKind.FUNDED)
     other = factories.make_child(twins[0].parent)
-    with pytest.raises(PaymentError, match="no code is needed"):
+    with pytest.raises(BookingError, match="no code is needed"):
         book(free, [other], voucher_code="NEONATAL")
     assert count(VoucherRedemption) == 0
 
@@ -117,20 +128,20 @@ def test_a_code_that_cannot_be_used_books_nothing(course, twins, voucher_fields,
     factories.make_voucher(**fields)
     if used:
         book(course, [factories.make_child()], voucher_code="HV-2026")
-    bookings, places = count(Booking), booking_services.places_left(course)
-    with pytest.raises(PaymentError, match=message) as caught:
+    bookings, places = count(Booking), booking_rules.places_left(course)
+    with pytest.raises(BookingError, match=message) as caught:
         book(course, twins, voucher_code="HV-2026")
     assert caught.value.field == "voucher_code"
     assert (count(Booking), count(VoucherRedemption)) == (bookings, int(used))
-    assert booking_services.places_left(course) == places
+    assert booking_rules.places_left(course) == places
 
 
 def test_a_use_comes_back_when_a_booking_with_the_code_is_cancelled(course, twins):
     factories.make_voucher(code="ONCE", max_uses=1)
     first = book(course, [factories.make_child()], voucher_code="ONCE")
-    with pytest.raises(PaymentError, match="used up"):
+    with pytest.raises(BookingError, match="used up"):
         book(course, twins, voucher_code="ONCE")
-    booking_services.cancel_booking(first, by=first.parent)
+    booking_cancellation.cancel_booking(first, by=first.parent)
     assert book(course, twins, voucher_code="ONCE").discount_pence == 450 + 855
 
 
@@ -147,7 +158,7 @@ def test_a_lapsed_hold_is_not_revived_once_its_code_is_used_up(course, twins):
     later = held.hold_expires_at + timedelta(seconds=1)
     book(course, twins, voucher_code="ONCE", now=later)
     with pytest.raises(booking_services.BookingError, match="code used on this booking has since been used up"):
-        booking_services.choose_offline_payment(held, PaymentMethod.PAY_AT_VENUE, now=later)
+        booking_holds.choose_offline_payment(held, PaymentMethod.PAY_AT_VENUE, now=later)
     db.session.rollback()
     db.session.refresh(held)
     assert held.status != BookingStatus.CONFIRMED
@@ -291,7 +302,7 @@ def race_for_the_voucher(app, families: list[tuple[int, int, int]]) -> Counter:
         parent, child, course = db.session.get(User, parent_id), db.session.get(Child, child_id), db.session.get(Course, course_id)
         try:
             booking = booking_services.book_places(parent, course, [child], accept_terms=True, voucher_code="last-one", now=NOW)
-        except PaymentError as error:
+        except BookingError as error:
             return error.message
         return "discount" if booking.discount_pence else "no discount"
 

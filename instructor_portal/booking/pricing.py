@@ -11,11 +11,10 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from instructor_portal.booking.capacity import holds_places
-from instructor_portal.booking.models import Booking
+from instructor_portal.booking.capacity import BookingError, holds_places
+from instructor_portal.booking.models import Booking, Voucher, VoucherKind, VoucherRedemption
 from instructor_portal.catalogue.models import Course
 from instructor_portal.extensions import db
-from instructor_portal.payments.models import Voucher, VoucherKind, VoucherRedemption
 
 
 @dataclass(frozen=True)
@@ -73,12 +72,10 @@ def voucher_uses(voucher_id, now: datetime):
 
 
 def find_voucher(code: str, *, course: Course, now: datetime) -> Voucher:
-    """Return the voucher a family typed if it can be used on ``course`` now; raise PaymentError saying why not."""
-    # payments.services imports booking.services, which prices bookings with this module.
-    from instructor_portal.payments.services import PaymentError
+    """Return the voucher a family typed if it can be used on ``course`` now; raise BookingError saying why not."""
 
-    def refuse(reason: str) -> PaymentError:
-        return PaymentError(reason, field="voucher_code")
+    def refuse(reason: str) -> BookingError:
+        return BookingError(reason, field="voucher_code")
 
     if course.is_free:
         raise refuse("This course is free, so no code is needed.")

@@ -5,12 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from instructor_portal.booking.models import BookingStatus
+from instructor_portal.booking.capacity import BookingError
+from instructor_portal.booking.models import BookingStatus, Voucher, VoucherKind, VoucherRedemption
+from instructor_portal.booking.pricing import Price, find_voucher, percent_of, price_places
 from instructor_portal.catalogue.models import Course, Track
 from instructor_portal.extensions import db
-from instructor_portal.payments.models import Voucher, VoucherKind, VoucherRedemption
-from instructor_portal.payments.pricing import Price, find_voucher, percent_of, price_places
-from instructor_portal.payments.services import PaymentError
 from tests import factories
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -140,7 +139,7 @@ def test_find_voucher_refuses_with_a_plain_reason(paid_course, voucher_fields, r
     made = factories.make_voucher(**fields)
     for _ in range(used):
         use(made, paid_course, BookingStatus.CONFIRMED)
-    with pytest.raises(PaymentError, match=reason) as caught:
+    with pytest.raises(BookingError, match=reason) as caught:
         find_voucher("hv-2026", course=paid_course, now=NOW)
     assert caught.value.field == "voucher_code"
 
@@ -159,12 +158,12 @@ def test_only_bookings_still_holding_places_use_up_a_voucher(paid_course):
     use(made, paid_course, BookingStatus.EXPIRED)
     assert find_voucher("HV-2026", course=paid_course, now=NOW) == made
     use(made, paid_course, BookingStatus.CONFIRMED)
-    with pytest.raises(PaymentError, match="used up"):
+    with pytest.raises(BookingError, match="used up"):
         find_voucher("HV-2026", course=paid_course, now=NOW)
 
 
 def test_a_free_course_needs_no_code(app):
     factories.make_voucher(code="HV-2026")
-    with pytest.raises(PaymentError, match="This course is free, so no code is needed.") as caught:
+    with pytest.raises(BookingError, match="This course is free, so no code is needed.") as caught:
         find_voucher("HV-2026", course=factories.make_course(price_pence=0), now=NOW)
     assert caught.value.field == "voucher_code"
