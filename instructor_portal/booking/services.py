@@ -23,8 +23,8 @@ from instructor_portal.booking.models import (
     VoucherRedemption,
 )
 from instructor_portal.booking.rules import booking_closed_reason, first_session_start, last_session_end
+from instructor_portal.catalogue.eligibility import age_in_months, age_in_units, check_eligibility, format_age
 from instructor_portal.catalogue.models import Course, Track
-from instructor_portal.catalogue.services import age_in_months, age_in_units, check_eligibility, format_age
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import db
 from instructor_portal.locks import unit_of_work

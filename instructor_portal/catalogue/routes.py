@@ -4,7 +4,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from werkzeug.datastructures import MultiDict
 
 from instructor_portal.booking.rules import booking_closed_reason
-from instructor_portal.catalogue import services
+from instructor_portal.catalogue import eligibility, services
 from instructor_portal.catalogue.cache import cached_for_visitors
 from instructor_portal.catalogue.forms import ChildAgeForm, CourseFilterForm
 from instructor_portal.clock import utcnow
@@ -18,7 +18,7 @@ HOME_COURSES = 3
 #: How long browsers and shared caches may keep a photo; a changed photo has a new address.
 PHOTO_CACHE_SECONDS = 24 * 3600
 
-bp.add_app_template_filter(services.describe_age_rule, "age_rule")
+bp.add_app_template_filter(eligibility.describe_age_rule, "age_rule")
 
 
 @bp.get("/")

@@ -16,7 +16,7 @@ from instructor_portal.handouts.services import course_handouts
 from instructor_portal.organisation import get_organisation
 from instructor_portal.organiser.services import list_staff
 from instructor_portal.permissions import get_managed, instructor_required
-from instructor_portal.teaching import services
+from instructor_portal.teaching import profiles, services
 from instructor_portal.teaching.forms import (
     CancelCourseForm,
     CancelSessionForm,
@@ -221,7 +221,7 @@ def profile():
     """Edit what families see about you in the instructor directory."""
     form = ProfileForm(obj=current_user.profile)
     if form.validate_on_submit():
-        services.update_profile(current_user, actor=current_user, **form_values(form))
+        profiles.update_profile(current_user, actor=current_user, **form_values(form))
         flash("Profile saved.", "success")
         return redirect(url_for("teaching.profile"))
     return _render_profile(form=form)
@@ -234,7 +234,7 @@ def profile_photo():
     form = ProfilePhotoForm()
     if form.validate_on_submit():
         try:
-            services.set_profile_photo(current_user, actor=current_user, stream=form.photo.data)
+            profiles.set_profile_photo(current_user, actor=current_user, stream=form.photo.data)
         except DomainError as error:  # the service's own refusals, and a clash with another upload
             show_domain_error(form, error)
         else:
@@ -247,6 +247,6 @@ def profile_photo():
 @instructor_required
 def remove_profile_photo():
     """Take the photo off your public profile."""
-    services.remove_profile_photo(current_user, actor=current_user)
+    profiles.remove_profile_photo(current_user, actor=current_user)
     flash("Photo removed.", "success")
     return redirect(url_for("teaching.profile"))

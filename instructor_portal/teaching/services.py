@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, BinaryIO
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from instructor_portal import audit, locks
-from instructor_portal.accounts.models import InstructorProfile, Role, User
+from instructor_portal.accounts.models import Role, User
 from instructor_portal.attendance.makeups import cancel_makeups_at, tell_makeup_families_of_move
 from instructor_portal.booking.cancellation import cancel_course_bookings
 from instructor_portal.booking.capacity import places_taken
@@ -32,7 +31,6 @@ from instructor_portal.locks import unit_of_work
 from instructor_portal.organisation import get_organisation
 from instructor_portal.payments.refunds import owe_cancellation_refunds, send_owed_refunds
 from instructor_portal.timezones import local_to_utc
-from instructor_portal.uploads import IMAGES, UploadError, commit_upload, format_size, read_at_most, sniff, store_file
 
 #: How far ahead a session may be scheduled.
 SCHEDULE_HORIZON = timedelta(days=3 * 365)
@@ -298,63 +296,6 @@ def cancel_session(
         makeups = cancel_makeups_at([session])
         audit.record(actor, "session.cancelled", session, note=session.note, families_told=told, makeups_cancelled=makeups)
     return session
-
-
-def _own_profile(user: User, actor: User) -> InstructorProfile:
-    if actor.id != user.id and actor.role != Role.ORGANISER:
-        raise TeachingError("You can only change your own profile.")
-    if user.profile is None:
-        user.profile = InstructorProfile()
-    return user.profile
-
-
-def update_profile(
-    user: User, *, actor: User, bio: str, area: str, qualifications: str, listed: bool
-) -> InstructorProfile:
-    """Save what families see of ``user`` in the public instructor directory."""
-    profile = _own_profile(user, actor)
-    profile.bio, profile.area, profile.qualifications, profile.listed = (
-        bio.strip(),
-        area.strip(),
-        qualifications.strip(),
-        listed,
-    )
-    audit.record(actor, "profile.updated", user, listed=listed)
-    db.session.commit()
-    return profile
-
-
-PHOTO_TYPES = "a photo saved as JPEG, PNG or WebP"
-
-
-def set_profile_photo(user: User, *, actor: User, stream: BinaryIO | None) -> InstructorProfile:
-    """Check an uploaded photo is a JPEG, PNG or WebP image of a sensible size and show it on the public profile."""
-    limit = current_app.config["PHOTO_MAX_BYTES"]
-    data = read_at_most(stream, limit) if stream is not None else b""
-    if not data:
-        raise TeachingError("Choose a photo to upload.", field="photo")
-    if len(data) > limit:
-        raise TeachingError(f"The photo is larger than {format_size(limit)}. Choose a smaller one.", field="photo")
-    try:
-        kind = sniff(data, wanted=PHOTO_TYPES)
-    except UploadError as refused:
-        raise TeachingError(refused.message, field="photo") from None
-    if kind not in IMAGES:
-        raise TeachingError(f"This file is {kind.label}. Upload {PHOTO_TYPES}.", field="photo")
-    profile = _own_profile(user, actor)
-    profile.photo = store_file(data, kind, field="photo")
-    audit.record(actor, "profile.photo_changed", user, sha256=profile.photo.sha256)
-    commit_upload(field="photo")
-    return profile
-
-
-def remove_profile_photo(user: User, *, actor: User) -> InstructorProfile:
-    """Stop showing a photo on the public profile."""
-    profile = _own_profile(user, actor)
-    profile.photo = None
-    audit.record(actor, "profile.photo_removed", user)
-    db.session.commit()
-    return profile
 
 
 def _check_field_names(fields: dict) -> None:

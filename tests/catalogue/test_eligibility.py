@@ -4,14 +4,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from instructor_portal.catalogue.models import AgeUnit, Course, Track
-from instructor_portal.catalogue.services import (
+from instructor_portal.catalogue.eligibility import (
     age_in_months,
     age_in_weeks,
     check_eligibility,
     describe_age_rule,
     format_age,
 )
+from instructor_portal.catalogue.models import AgeUnit, Course, Track
 from instructor_portal.extensions import db
 from instructor_portal.organisation import DEFAULTS, Organisation
 

@@ -6,7 +6,7 @@ import pytest
 
 from instructor_portal.accounts.models import Role
 from instructor_portal.extensions import db
-from instructor_portal.teaching import services
+from instructor_portal.teaching import profiles, services
 from instructor_portal.uploads import StoredFile
 from tests import factories
 from tests.conftest import count, post_form, text
@@ -92,14 +92,14 @@ def test_replacing_and_removing_the_photo(app, client, login_as, instructor):
 
 def test_the_same_photo_twice_is_stored_once(app, instructor):
     other = factories.make_user(role=Role.INSTRUCTOR)
-    services.set_profile_photo(instructor, actor=instructor, stream=io.BytesIO(JPEG))
-    services.set_profile_photo(other, actor=other, stream=io.BytesIO(JPEG))
+    profiles.set_profile_photo(instructor, actor=instructor, stream=io.BytesIO(JPEG))
+    profiles.set_profile_photo(other, actor=other, stream=io.BytesIO(JPEG))
     assert instructor.profile.photo_file_id == other.profile.photo_file_id
     assert (count(StoredFile), len(files_on_disk(app))) == (1, 1)
 
 
 def test_only_listed_instructors_photos_are_served(client, instructor):
-    services.set_profile_photo(instructor, actor=instructor, stream=io.BytesIO(JPEG))
+    profiles.set_profile_photo(instructor, actor=instructor, stream=io.BytesIO(JPEG))
     assert client.get(f"/instructors/{instructor.id}/photo", buffered=True).status_code == 200
     instructor.profile.listed = False
     db.session.commit()
@@ -112,7 +112,7 @@ def test_only_listed_instructors_photos_are_served(client, instructor):
 def test_one_instructor_cannot_change_anothers_photo(app, instructor):
     other = factories.make_user(role=Role.INSTRUCTOR)
     with pytest.raises(services.TeachingError, match="You can only change your own profile."):
-        services.set_profile_photo(instructor, actor=other, stream=io.BytesIO(JPEG))
+        profiles.set_profile_photo(instructor, actor=other, stream=io.BytesIO(JPEG))
     assert count(StoredFile) == 0
 
 

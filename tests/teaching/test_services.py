@@ -6,7 +6,7 @@ from instructor_portal.audit import AuditEntry
 from instructor_portal.catalogue.models import AgeUnit, Course, CourseSession, CourseStatus, SessionStatus, Track
 from instructor_portal.extensions import db
 from instructor_portal.organiser.services import update_settings
-from instructor_portal.teaching import services
+from instructor_portal.teaching import profiles, services
 from instructor_portal.teaching.services import TeachingError
 from tests import factories
 from tests.conftest import count
@@ -478,7 +478,7 @@ def test_venue_options_offer_active_venues_and_the_course_own_retired_one(instru
 
 
 def test_update_profile_saves_what_families_see(instructor):
-    services.update_profile(
+    profiles.update_profile(
         instructor, actor=instructor, bio=" Hello ", area="Bath", qualifications="CIMI", listed=False
     )
     db.session.expire_all()
@@ -487,7 +487,7 @@ def test_update_profile_saves_what_families_see(instructor):
 
 
 def test_update_profile_creates_one_for_an_organiser_who_teaches(organiser):
-    services.update_profile(organiser, actor=organiser, bio="", area="Online", qualifications="CIMI", listed=True)
+    profiles.update_profile(organiser, actor=organiser, bio="", area="Online", qualifications="CIMI", listed=True)
     db.session.expire_all()
     assert organiser.profile.area == "Online"
 
@@ -495,7 +495,7 @@ def test_update_profile_creates_one_for_an_organiser_who_teaches(organiser):
 def test_an_instructor_cannot_change_someone_else_profile(instructor):
     colleague = factories.make_user(role="instructor")
     with pytest.raises(TeachingError, match="your own profile"):
-        services.update_profile(colleague, actor=instructor, bio="", area="", qualifications="", listed=False)
+        profiles.update_profile(colleague, actor=instructor, bio="", area="", qualifications="", listed=False)
 
 
 def test_age_unit_defaults_to_weeks(instructor, venue):
