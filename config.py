@@ -34,9 +34,7 @@ class Config:
     ENV_NAME = "base"
 
     SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'instructor_portal.sqlite'}"
-    )
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'instructor_portal.sqlite'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     #: The longest anything waits for a database lock before the visitor is told the site is
     #: busy; well inside gunicorn's worker timeout.
@@ -171,11 +169,7 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
 
 
-CONFIGS = {
-    "development": DevelopmentConfig,
-    "testing": TestingConfig,
-    "production": ProductionConfig,
-}
+CONFIGS = {"development": DevelopmentConfig, "testing": TestingConfig, "production": ProductionConfig}
 
 
 def config_for(name: str | None = None) -> type[Config]:

@@ -69,8 +69,18 @@ def serve(app_spec: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     # --config /dev/null: gunicorn's own defaults, not gunicorn.conf.py's production threads and access log.
     command = [
-        str(gunicorn), "--config", "/dev/null", "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-        "--pythonpath", f"{ROOT},{ROOT / 'bench'}", app_spec,
+        str(gunicorn),
+        "--config",
+        "/dev/null",
+        "--workers",
+        "2",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "--pythonpath",
+        f"{ROOT},{ROOT / 'bench'}",
+        app_spec,
     ]
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
     wait_for(port)

@@ -77,7 +77,9 @@ class Family:
         self.base, self.tally = base, tally
         self.http = requests.Session()
         page = self._call("get", "/login")
-        signed_in = self._call("post", "/login", data={"csrf_token": CSRF.search(page.text).group(1), "email": email, "password": password})
+        signed_in = self._call(
+            "post", "/login", data={"csrf_token": CSRF.search(page.text).group(1), "email": email, "password": password}
+        )
         if signed_in.status_code != 302:
             raise RuntimeError(f"{email} could not sign in: {signed_in.status_code}")
 
@@ -89,14 +91,18 @@ class Family:
             response = requests.Response()
             response.status_code = 502
             response._content = b"the server dropped the connection"
-        for cookie in self.http.cookies:  # production marks cookies Secure; this browser talks plain HTTP to loopback only
+        for (
+            cookie
+        ) in self.http.cookies:  # production marks cookies Secure; this browser talks plain HTTP to loopback only
             cookie.secure = False
         return response
 
     def send(self, path: str, data: dict) -> requests.Response:
         token = CSRF.search(self._call("get", path).text)
         started = time.monotonic()
-        return self.tally.record(started, self._call("post", path, data={"csrf_token": token.group(1) if token else "", **data}))
+        return self.tally.record(
+            started, self._call("post", path, data={"csrf_token": token.group(1) if token else "", **data})
+        )
 
 
 class Bench:
@@ -108,26 +114,50 @@ class Bench:
         from instructor_portal import create_app
 
         self.stripe = FakeStripe()
-        self.app = create_app({
-            "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "STRIPE_SECRET_KEY": self.stripe.api_key,
-            "STRIPE_API_BASE": self.stripe.url, "STRIPE_WEBHOOK_SECRETS": [WEBHOOK_SECRET],
-        })
+        self.app = create_app(
+            {
+                "TESTING": True,
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "STRIPE_SECRET_KEY": self.stripe.api_key,
+                "STRIPE_API_BASE": self.stripe.url,
+                "STRIPE_WEBHOOK_SECRETS": [WEBHOOK_SECRET],
+            }
+        )
         self.context = self.app.app_context()
         self.context.push()
         upgrade()
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {
-            **os.environ, "PORTAL_ENV": "production", "SECRET_KEY": "f" * 48, "DATABASE_URL": database_url,
-            "STRIPE_SECRET_KEY": self.stripe.api_key, "STRIPE_API_BASE": self.stripe.url, "STRIPE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
-            "BASE_URL": self.base, "RATELIMIT_ENABLED": "0",  # every family signs in from 127.0.0.1
+            **os.environ,
+            "PORTAL_ENV": "production",
+            "SECRET_KEY": "f" * 48,
+            "DATABASE_URL": database_url,
+            "STRIPE_SECRET_KEY": self.stripe.api_key,
+            "STRIPE_API_BASE": self.stripe.url,
+            "STRIPE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
+            "BASE_URL": self.base,
+            "RATELIMIT_ENABLED": "0",  # every family signs in from 127.0.0.1
         }
         gunicorn = Path(sys.executable).with_name("gunicorn")
         # --config /dev/null: gunicorn's own defaults, not gunicorn.conf.py's production threads and access log.
         self.server = subprocess.Popen(
-            [str(gunicorn), "--config", "/dev/null", "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}", "--log-level", "error",
-             "--pythonpath", str(ROOT), "instructor_portal:create_app()"],
-            cwd=ROOT, env=env,
+            [
+                str(gunicorn),
+                "--config",
+                "/dev/null",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "error",
+                "--pythonpath",
+                str(ROOT),
+                "instructor_portal:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
         )
         wait_for(self.port)
 
@@ -146,7 +176,9 @@ class Bench:
         """Make a course with sessions from a fortnight on, and return its id."""
         from tests import factories
 
-        return factories.make_course(places=places, price_pence=price_pence, first_session=datetime.now(UTC) + timedelta(days=14)).id
+        return factories.make_course(
+            places=places, price_pence=price_pence, first_session=datetime.now(UTC) + timedelta(days=14)
+        ).id
 
     def families(self, count: int, tally: Tally) -> list[tuple[Family, int]]:
         from tests import factories
@@ -154,7 +186,9 @@ class Bench:
         children = [factories.make_child(born=datetime.now(UTC).date() - timedelta(weeks=12)) for _ in range(count)]
         people = [(child.parent.email, child.id) for child in children]
         with ThreadPoolExecutor(8) as pool:
-            return list(pool.map(lambda person: (Family(self.base, person[0], factories.PASSWORD, tally), person[1]), people))
+            return list(
+                pool.map(lambda person: (Family(self.base, person[0], factories.PASSWORD, tally), person[1]), people)
+            )
 
     # -- what went wrong ------------------------------------------------------------------------
 
@@ -168,14 +202,24 @@ class Bench:
 
         db.session.expire_all()
         now = datetime.now(UTC)
-        confirmed = db.session.scalar(db.select(db.func.count(Booking.id)).where(
-            Booking.course_id.in_(course_ids), Booking.status == BookingStatus.CONFIRMED))
-        over = sum(max(0, db.session.scalar(db.select(places_taken(c.id, now))) - c.places)
-                   for c in db.session.scalars(db.select(Course).where(Course.id.in_(course_ids))))
+        confirmed = db.session.scalar(
+            db.select(db.func.count(Booking.id)).where(
+                Booking.course_id.in_(course_ids), Booking.status == BookingStatus.CONFIRMED
+            )
+        )
+        over = sum(
+            max(0, db.session.scalar(db.select(places_taken(c.id, now))) - c.places)
+            for c in db.session.scalars(db.select(Course).where(Course.id.in_(course_ids)))
+        )
         stranded = db.session.scalar(
-            db.select(db.func.count(Payment.id)).join(Booking, Booking.id == Payment.booking_id).where(
-                Booking.course_id.in_(course_ids), Payment.status == PaymentStatus.SUCCEEDED, Booking.status != BookingStatus.CONFIRMED,
-                ~db.select(Refund.id).where(Refund.payment_id == Payment.id).exists())
+            db.select(db.func.count(Payment.id))
+            .join(Booking, Booking.id == Payment.booking_id)
+            .where(
+                Booking.course_id.in_(course_ids),
+                Payment.status == PaymentStatus.SUCCEEDED,
+                Booking.status != BookingStatus.CONFIRMED,
+                ~db.select(Refund.id).where(Refund.payment_id == Payment.id).exists(),
+            )
         )
         db.session.commit()
         return confirmed, over, stranded
@@ -217,7 +261,11 @@ def late_payments_meet_the_sweeper(bench: Bench, tally: Tally) -> list[int]:
     payers, bookers = bench.families(8, tally), bench.families(6, tally)
     for family, child_id in payers:
         pay_by_card(family, hold(family, course_id, child_id))
-    db.session.execute(db.update(Booking).where(Booking.course_id == course_id).values(hold_expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+    db.session.execute(
+        db.update(Booking)
+        .where(Booking.course_id == course_id)
+        .values(hold_expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    )
     db.session.commit()
     for session in bench.stripe.objects("checkout.session"):
         if session["status"] == "open":
@@ -236,14 +284,18 @@ def late_payments_meet_the_sweeper(bench: Bench, tally: Tally) -> list[int]:
         for _ in range(10):  # as Stripe does: again later, while the answer is 5xx
             body, headers = bench.stripe.webhook_request(event, WEBHOOK_SECRET)
             started = time.monotonic()
-            if tally.record(started, requests.post(f"{bench.base}/stripe/webhook", data=body, headers=headers, timeout=60)).ok:
+            if tally.record(
+                started, requests.post(f"{bench.base}/stripe/webhook", data=body, headers=headers, timeout=60)
+            ).ok:
                 return
             time.sleep(1)
 
     sweeper = threading.Thread(target=sweep)
     sweeper.start()
     with ThreadPoolExecutor(16) as pool:
-        jobs = [pool.submit(deliver, event) for event in events] + [pool.submit(book, f, course_id, c) for f, c in bookers]
+        jobs = [pool.submit(deliver, event) for event in events] + [
+            pool.submit(book, f, course_id, c) for f, c in bookers
+        ]
         for job in jobs:
             job.result()
     stop.set()
@@ -286,7 +338,9 @@ def lost_answers(bench: Bench, tally: Tally) -> list[int]:
     for session in bench.stripe.objects("checkout.session"):
         if session["status"] == "open":
             per_hold[session["metadata"]["booking_id"]] = per_hold.get(session["metadata"]["booking_id"], 0) + 1
-    print(f"    checkouts opened once Stripe answered: {opened} of {len(answers)}; most open sessions for one hold: {max(per_hold.values())}")
+    print(
+        f"    checkouts opened once Stripe answered: {opened} of {len(answers)}; most open sessions for one hold: {max(per_hold.values())}"
+    )
     return [course_id]
 
 
@@ -323,13 +377,17 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="portal-faults-"))
     database_url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{workdir / 'portal.sqlite'}"
     bench = Bench(database_url, args.workers)
-    print(f"{'scenario':<32} {'confirmed':>9} {'over':>5} {'paid, no place':>14} {'5xx':>5} {'of them 503':>11} {'p95 ms':>8}")
+    print(
+        f"{'scenario':<32} {'confirmed':>9} {'over':>5} {'paid, no place':>14} {'5xx':>5} {'of them 503':>11} {'p95 ms':>8}"
+    )
     try:
         for scenario in SCENARIOS:
             tally = Tally()
             course_ids = scenario(bench, tally)
             confirmed, over, stranded = bench.counts(course_ids)
-            print(f"{scenario.__name__:<32} {confirmed:>9} {over:>5} {stranded:>14} {tally.errors:>5} {tally.busy:>11} {tally.p95_ms:>8.0f}")
+            print(
+                f"{scenario.__name__:<32} {confirmed:>9} {over:>5} {stranded:>14} {tally.errors:>5} {tally.busy:>11} {tally.p95_ms:>8.0f}"
+            )
     finally:
         bench.close()
         shutil.rmtree(workdir, ignore_errors=True)

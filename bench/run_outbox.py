@@ -57,13 +57,22 @@ def throughput(app, env: dict, arrivals: Arrivals, *, emails: int, senders: int)
 
     with app.app_context():
         db.session.execute(db.delete(OutboxEmail))
-        db.session.add_all(OutboxEmail(to_address=f"family{n}@example.org", subject="Your place is confirmed", body_text="Hello " * 50)
-                           for n in range(emails))
+        db.session.add_all(
+            OutboxEmail(to_address=f"family{n}@example.org", subject="Your place is confirmed", body_text="Hello " * 50)
+            for n in range(emails)
+        )
         db.session.commit()
     arrivals.count = 0
     started = time.monotonic()
-    processes = [subprocess.Popen([FLASK, "--app", "instructor_portal", "send-outbox", "--limit", str(emails)], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL) for _ in range(senders)]
+    processes = [
+        subprocess.Popen(
+            [FLASK, "--app", "instructor_portal", "send-outbox", "--limit", str(emails)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(senders)
+    ]
     for process in processes:
         process.wait()
     arrivals.wait_for(emails)
@@ -77,11 +86,18 @@ def delays(app, env: dict, arrivals: Arrivals, *, bookings: int) -> list[float]:
     from instructor_portal.extensions import db
     from tests import factories
 
-    worker = subprocess.Popen([FLASK, "--app", "instructor_portal", "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [FLASK, "--app", "instructor_portal", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         with app.app_context():
-            course = factories.make_course(price_pence=0, places=bookings + 1, first_session=datetime.now(UTC) + timedelta(days=9))
+            course = factories.make_course(
+                price_pence=0, places=bookings + 1, first_session=datetime.now(UTC) + timedelta(days=9)
+            )
             families = [factories.make_child() for _ in range(bookings)]
             time.sleep(3)  # the worker starting
             committed = {}
@@ -116,18 +132,28 @@ def main() -> None:
     smtp.start()
     queue = f"sqlite:///{workdir / 'tasks.sqlite'}"
     settings = {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp.port), "TASK_QUEUE_URL": queue}
-    env = {**os.environ, "PORTAL_ENV": "development", "DATABASE_URL": database_url, "UPLOAD_STORAGE_PATH": str(workdir), **settings}
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "development",
+        "DATABASE_URL": database_url,
+        "UPLOAD_STORAGE_PATH": str(workdir),
+        **settings,
+    }
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, **settings, "MAIL_PORT": smtp.port})
     with app.app_context():
         upgrade()
     try:
         for senders in (1, 2):
             rate = throughput(app, env, arrivals, emails=args.emails, senders=senders)
-            print(f"outbox throughput, {senders} {'sender' if senders == 1 else 'senders'}: {rate:.0f} messages/s ({args.emails} emails)")
+            print(
+                f"outbox throughput, {senders} {'sender' if senders == 1 else 'senders'}: {rate:.0f} messages/s ({args.emails} emails)"
+            )
         waited = sorted(delays(app, env, arrivals, bookings=args.bookings))
         p99 = statistics.quantiles(waited, n=100)[-1]
-        print(f"booking commit to SMTP, {len(waited)} of {args.bookings} bookings: median {1000 * statistics.median(waited):.0f} ms, "
-              f"p99 {1000 * p99:.0f} ms, slowest {1000 * waited[-1]:.0f} ms")
+        print(
+            f"booking commit to SMTP, {len(waited)} of {args.bookings} bookings: median {1000 * statistics.median(waited):.0f} ms, "
+            f"p99 {1000 * p99:.0f} ms, slowest {1000 * waited[-1]:.0f} ms"
+        )
     finally:
         smtp.stop()
 

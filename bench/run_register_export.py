@@ -79,46 +79,111 @@ def fill(courses: int, sessions: int, families: int) -> None:
     """Insert the organisation's courses, sessions, families, bookings and marks in bulk."""
     now = datetime.now(UTC)
     start = datetime(2030, 1, 7, 9, 30, tzinfo=UTC)
-    instructors = [{"id": n + 1, "email": f"instructor{n}@example.org", "full_name": f"Instructor {n}", "role": Role.INSTRUCTOR}
-                   for n in range(8)]
+    instructors = [
+        {"id": n + 1, "email": f"instructor{n}@example.org", "full_name": f"Instructor {n}", "role": Role.INSTRUCTOR}
+        for n in range(8)
+    ]
     db.session.execute(insert(User), instructors)
-    db.session.execute(insert(Venue), [
-        {"id": n + 1, "name": f"Children's Centre {n}", "address": f"{n} Park Road", "town": "Bristol", "postcode": "BS6 5AB"}
-        for n in range(12)
-    ])
+    db.session.execute(
+        insert(Venue),
+        [
+            {
+                "id": n + 1,
+                "name": f"Children's Centre {n}",
+                "address": f"{n} Park Road",
+                "town": "Bristol",
+                "postcode": "BS6 5AB",
+            }
+            for n in range(12)
+        ],
+    )
     users, children, bookings, places, course_rows, session_rows, marks = [], [], [], [], [], [], []
     user_id = len(instructors)
     for c in range(courses):
         course_id = c + 1
-        course_rows.append({
-            "id": course_id, "instructor_id": c % len(instructors) + 1, "venue_id": None if c % 10 == 9 else c % 12 + 1,
-            "is_online": c % 10 == 9, "title": f"Baby massage {c}", "track": TRACKS[c % len(TRACKS)],
-            "status": CourseStatus.PUBLISHED, "places": families, "uses_corrected_age": c % 5 == 1,
-        })
+        course_rows.append(
+            {
+                "id": course_id,
+                "instructor_id": c % len(instructors) + 1,
+                "venue_id": None if c % 10 == 9 else c % 12 + 1,
+                "is_online": c % 10 == 9,
+                "title": f"Baby massage {c}",
+                "track": TRACKS[c % len(TRACKS)],
+                "status": CourseStatus.PUBLISHED,
+                "places": families,
+                "uses_corrected_age": c % 5 == 1,
+            }
+        )
         for s in range(sessions):
             begins = start + timedelta(days=c % 60, weeks=s, minutes=30 * (c % 4))
-            session_rows.append({"id": c * sessions + s + 1, "course_id": course_id, "starts_at": begins,
-                                 "ends_at": begins + timedelta(hours=1)})
+            session_rows.append(
+                {
+                    "id": c * sessions + s + 1,
+                    "course_id": course_id,
+                    "starts_at": begins,
+                    "ends_at": begins + timedelta(hours=1),
+                }
+            )
         for f in range(families):
             user_id += 1
             place_id = c * families + f + 1
-            users.append({"id": user_id, "email": f"parent{user_id}@example.org", "full_name": f"Parent {user_id} Smith",
-                          "phone": f"07700 {user_id:06d}", "role": Role.PARENT})
-            children.append({"id": place_id, "parent_id": user_id, "first_name": f"Baby{place_id}", "last_name": "Jones",
-                             "date_of_birth": date(2029, 10, 1) - timedelta(days=place_id % 90),
-                             "gestation_weeks": 32 if f % 7 == 0 else None,
-                             "care_notes": "Reflux; prefers the left side" if f % 5 == 0 else ""})
-            bookings.append({"id": place_id, "reference": f"B{place_id:08d}", "course_id": course_id, "parent_id": user_id,
-                             "status": BookingStatus.CONFIRMED, "amount_pence": 4500, "currency": "GBP",
-                             "terms_accepted_at": now, "confirmed_at": now, "created_at": now + timedelta(seconds=place_id)})
+            users.append(
+                {
+                    "id": user_id,
+                    "email": f"parent{user_id}@example.org",
+                    "full_name": f"Parent {user_id} Smith",
+                    "phone": f"07700 {user_id:06d}",
+                    "role": Role.PARENT,
+                }
+            )
+            children.append(
+                {
+                    "id": place_id,
+                    "parent_id": user_id,
+                    "first_name": f"Baby{place_id}",
+                    "last_name": "Jones",
+                    "date_of_birth": date(2029, 10, 1) - timedelta(days=place_id % 90),
+                    "gestation_weeks": 32 if f % 7 == 0 else None,
+                    "care_notes": "Reflux; prefers the left side" if f % 5 == 0 else "",
+                }
+            )
+            bookings.append(
+                {
+                    "id": place_id,
+                    "reference": f"B{place_id:08d}",
+                    "course_id": course_id,
+                    "parent_id": user_id,
+                    "status": BookingStatus.CONFIRMED,
+                    "amount_pence": 4500,
+                    "currency": "GBP",
+                    "terms_accepted_at": now,
+                    "confirmed_at": now,
+                    "created_at": now + timedelta(seconds=place_id),
+                }
+            )
             places.append({"id": place_id, "booking_id": place_id, "course_id": course_id, "child_id": place_id})
             for s in range(sessions // 2):  # the first half of each course's sessions are marked
-                marks.append({"place_id": place_id, "session_id": c * sessions + s + 1, "status": STATUSES[(f + s) % len(STATUSES)],
-                              "note": "Sleepy" if f % 9 == 0 else "", "marked_by_id": c % len(instructors) + 1, "marked_at": now})
-    for model, rows in ((User, users), (Course, course_rows), (CourseSession, session_rows), (Child, children),
-                        (Booking, bookings), (BookingPlace, places), (AttendanceMark, marks)):
+                marks.append(
+                    {
+                        "place_id": place_id,
+                        "session_id": c * sessions + s + 1,
+                        "status": STATUSES[(f + s) % len(STATUSES)],
+                        "note": "Sleepy" if f % 9 == 0 else "",
+                        "marked_by_id": c % len(instructors) + 1,
+                        "marked_at": now,
+                    }
+                )
+    for model, rows in (
+        (User, users),
+        (Course, course_rows),
+        (CourseSession, session_rows),
+        (Child, children),
+        (Booking, bookings),
+        (BookingPlace, places),
+        (AttendanceMark, marks),
+    ):
         for at in range(0, len(rows), 5000):
-            db.session.execute(insert(model), rows[at:at + 5000])
+            db.session.execute(insert(model), rows[at : at + 5000])
     db.session.commit()
 
 
@@ -195,7 +260,9 @@ def main() -> None:
     print(f"{'register export, CSV, consumed in full':<44} {rows:>9,} {export_seconds:>9.3f}")
     print(f"ratio export / plain: {export_seconds / baseline_seconds:.2f} (target 2 or less)")
     print(f"export peak memory: {peak / 2**20:.1f} MiB (tracemalloc)")
-    print(f"Excel export, for comparison: {xlsx_seconds:.3f} s, {xlsx_bytes / 2**20:.1f} MiB file, peak memory {xlsx_peak / 2**20:.1f} MiB")
+    print(
+        f"Excel export, for comparison: {xlsx_seconds:.3f} s, {xlsx_bytes / 2**20:.1f} MiB file, peak memory {xlsx_peak / 2**20:.1f} MiB"
+    )
 
 
 if __name__ == "__main__":

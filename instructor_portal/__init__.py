@@ -42,7 +42,9 @@ def configure(app: Flask, config) -> None:
     if app.config["ENV_NAME"] == "production" and (secret == DEVELOPMENT_SECRET_KEY or len(secret) < 32):
         raise RuntimeError("Refusing to start in production without a real SECRET_KEY (32 or more random characters).")
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
-        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"], lock_timeout=app.config["DATABASE_LOCK_TIMEOUT"]
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        lock_timeout=app.config["DATABASE_LOCK_TIMEOUT"],
     )
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]

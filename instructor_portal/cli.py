@@ -58,7 +58,8 @@ def reconcile_payments() -> None:
     counts = reconcile()
     click.echo(
         f"Updated {counts['sessions']} payments from their sessions, applied {counts['events']} missed events, "
-        f"completed {counts['refunds']} refunds" + (f"; {counts['errors']} left for the next run." if counts["errors"] else ".")
+        f"completed {counts['refunds']} refunds"
+        + (f"; {counts['errors']} left for the next run." if counts["errors"] else ".")
     )
 
 

@@ -81,32 +81,83 @@ DEMO_TWO_STEP_SECRET = "DEMOPORTALSTAFFCODESJBSWY3DPEHPK"
 #: Children by parent; ages are in weeks before today so the demo stays current.
 CHILDREN: list[dict[str, Any]] = [
     # Twins born at 31 weeks: 16 weeks old, but a corrected age of 7 weeks.
-    {"parent": "parent@example.org", "first_name": "Maya", "last_name": "Williams", "weeks_old": 16, "gestation_weeks": 31,
-     "care_notes": "Born at 31 weeks; still on reflux medicine."},
-    {"parent": "parent@example.org", "first_name": "Noah", "last_name": "Williams", "weeks_old": 16, "gestation_weeks": 31},
+    {
+        "parent": "parent@example.org",
+        "first_name": "Maya",
+        "last_name": "Williams",
+        "weeks_old": 16,
+        "gestation_weeks": 31,
+        "care_notes": "Born at 31 weeks; still on reflux medicine.",
+    },
+    {
+        "parent": "parent@example.org",
+        "first_name": "Noah",
+        "last_name": "Williams",
+        "weeks_old": 16,
+        "gestation_weeks": 31,
+    },
     {"parent": "amira.hassan@example.org", "first_name": "Yusuf", "last_name": "Hassan", "weeks_old": 10},
-    {"parent": "chris.doyle@example.org", "first_name": "Riley", "last_name": "Morgan", "weeks_old": 170,
-     "relationship_to_carer": "Foster carer"},
+    {
+        "parent": "chris.doyle@example.org",
+        "first_name": "Riley",
+        "last_name": "Morgan",
+        "weeks_old": 170,
+        "relationship_to_carer": "Foster carer",
+    },
 ]
 
 #: Referral codes: a funded place for neonatal outreach referrals, and a welcome discount.
 VOUCHERS: list[dict[str, Any]] = [
-    {"code": "NEONATAL-OUTREACH", "kind": VoucherKind.FUNDED, "value": 0, "max_uses": 10, "track": Track.PREMATURE,
-     "referrer": "Neonatal outreach team, Southmead Hospital"},
-    {"code": "WELCOME10", "kind": VoucherKind.PERCENT, "value": 10, "max_uses": None, "track": None,
-     "referrer": "Children's centre newsletter"},
+    {
+        "code": "NEONATAL-OUTREACH",
+        "kind": VoucherKind.FUNDED,
+        "value": 0,
+        "max_uses": 10,
+        "track": Track.PREMATURE,
+        "referrer": "Neonatal outreach team, Southmead Hospital",
+    },
+    {
+        "code": "WELCOME10",
+        "kind": VoucherKind.PERCENT,
+        "value": 10,
+        "max_uses": None,
+        "track": None,
+        "referrer": "Children's centre newsletter",
+    },
 ]
 
 #: Bookings: (course title, parent, children's first names, how they pay, amount paid in pence).
 BOOKINGS: list[dict[str, Any]] = [
-    {"course": "Gentle Touch: Baby Massage for Babies Born Early", "parent": "parent@example.org",
-     "children": ["Maya", "Noah"], "method": PaymentMethod.PAY_AT_VENUE, "paid": 0, "medical_clearance": True},
-    {"course": "Baby Massage for Families (Tuesday mornings)", "parent": "amira.hassan@example.org",
-     "children": ["Yusuf"], "method": PaymentMethod.BANK_TRANSFER, "paid": 5500, "photo_consent": True},
-    {"course": "Nurturing Touch for Adoptive, Foster and Kinship Families", "parent": "chris.doyle@example.org",
-     "children": ["Riley"], "method": PaymentMethod.FREE, "paid": 0},
-    {"course": FRIDAY_COURSE, "parent": "parent@example.org", "children": ["Maya", "Noah"],
-     "method": PaymentMethod.BANK_TRANSFER, "paid": 11000},
+    {
+        "course": "Gentle Touch: Baby Massage for Babies Born Early",
+        "parent": "parent@example.org",
+        "children": ["Maya", "Noah"],
+        "method": PaymentMethod.PAY_AT_VENUE,
+        "paid": 0,
+        "medical_clearance": True,
+    },
+    {
+        "course": "Baby Massage for Families (Tuesday mornings)",
+        "parent": "amira.hassan@example.org",
+        "children": ["Yusuf"],
+        "method": PaymentMethod.BANK_TRANSFER,
+        "paid": 5500,
+        "photo_consent": True,
+    },
+    {
+        "course": "Nurturing Touch for Adoptive, Foster and Kinship Families",
+        "parent": "chris.doyle@example.org",
+        "children": ["Riley"],
+        "method": PaymentMethod.FREE,
+        "paid": 0,
+    },
+    {
+        "course": FRIDAY_COURSE,
+        "parent": "parent@example.org",
+        "children": ["Maya", "Noah"],
+        "method": PaymentMethod.BANK_TRANSFER,
+        "paid": 11000,
+    },
 ]
 
 #: Marks at the Friday course's first two sessions, by child; Noah missed the second.
@@ -383,8 +434,13 @@ def _seed_person(details: dict[str, Any]) -> tuple[User, str]:
     user = db.session.scalars(db.select(User).where(User.email == details["email"])).first()
     if user is not None:
         return user, f"{user.role.label} {user.email} already there."
-    user = User(email=details["email"], full_name=details["full_name"], role=details["role"], phone=details.get("phone"),
-                email_verified_at=utcnow())
+    user = User(
+        email=details["email"],
+        full_name=details["full_name"],
+        role=details["role"],
+        phone=details.get("phone"),
+        email_verified_at=utcnow(),
+    )
     if details["role"] != Role.PARENT:  # staff sign in with two steps; the README says how to get the demo's codes
         user.totp_secret, user.totp_enabled_at = DEMO_TWO_STEP_SECRET, utcnow()
     set_password(user, PASSWORD)
@@ -449,7 +505,9 @@ def _seed_child(details: dict[str, Any], users: dict[str, User], today: date) ->
 def _seed_booking(details: dict[str, Any], users: dict[str, User], now: datetime) -> str:
     parent = users[details["parent"]]
     course = db.session.scalars(db.select(Course).where(Course.title == details["course"])).one()
-    if db.session.scalars(db.select(Booking.id).where(Booking.course_id == course.id, Booking.parent_id == parent.id)).first():
+    if db.session.scalars(
+        db.select(Booking.id).where(Booking.course_id == course.id, Booking.parent_id == parent.id)
+    ).first():
         return f"Booking for {parent.email} on {course.title!r} already there."
     children = [child for child in parent.children if child.first_name in details["children"]]
     booking = Booking(
@@ -472,8 +530,14 @@ def _seed_booking(details: dict[str, Any], users: dict[str, User], now: datetime
         # Money received is a payment like any other, so the ledger and the booking agree.
         db.session.add(
             Payment(
-                booking=booking, method=details["method"], status=PaymentStatus.SUCCEEDED, amount_pence=details["paid"],
-                currency=course.currency, received_on=now.date(), succeeded_at=now, note="Paid by bank transfer.",
+                booking=booking,
+                method=details["method"],
+                status=PaymentStatus.SUCCEEDED,
+                amount_pence=details["paid"],
+                currency=course.currency,
+                received_on=now.date(),
+                succeeded_at=now,
+                note="Paid by bank transfer.",
             )
         )
     return f"Created booking for {', '.join(details['children'])} on {course.title!r}."
@@ -481,7 +545,10 @@ def _seed_booking(details: dict[str, Any], users: dict[str, User], now: datetime
 
 def _friday_place(first_name: str) -> BookingPlace:
     return db.session.scalars(
-        db.select(BookingPlace).join(Course).join(Child).where(Course.title == FRIDAY_COURSE, Child.first_name == first_name)
+        db.select(BookingPlace)
+        .join(Course)
+        .join(Child)
+        .where(Course.title == FRIDAY_COURSE, Child.first_name == first_name)
     ).one()
 
 
@@ -493,13 +560,24 @@ def _nth_session(course_title: str, number: int) -> CourseSession:
 def _seed_mark(details: dict[str, Any], instructor: User) -> str:
     place, session = _friday_place(details["child"]), _nth_session(FRIDAY_COURSE, details["session"])
     what = f"{details['child']} at session {details['session']} of {FRIDAY_COURSE!r}"
-    if db.session.scalars(db.select(AttendanceMark.id).where(AttendanceMark.place == place, AttendanceMark.session == session)).first():
+    if db.session.scalars(
+        db.select(AttendanceMark.id).where(AttendanceMark.place == place, AttendanceMark.session == session)
+    ).first():
         return f"Attendance of {what} already there."
     note = details.get("note", "")
     db.session.add(
         AttendanceMark(
-            place=place, session=session, status=details["status"], note=note, marked_by=instructor, marked_at=session.starts_at,
-            changes=[AttendanceChange(to_status=details["status"], to_note=note, changed_by=instructor, changed_at=session.starts_at)],
+            place=place,
+            session=session,
+            status=details["status"],
+            note=note,
+            marked_by=instructor,
+            marked_at=session.starts_at,
+            changes=[
+                AttendanceChange(
+                    to_status=details["status"], to_note=note, changed_by=instructor, changed_at=session.starts_at
+                )
+            ],
         )
     )
     return f"Created attendance of {what}: {details['status'].label}."
@@ -511,8 +589,14 @@ def _seed_makeup(instructor: User, now: datetime) -> str:
     if db.session.scalars(db.select(Makeup.id).where(Makeup.place == place, Makeup.missed_session == missed)).first():
         return "Make-up offer for Noah already there."
     db.session.add(
-        Makeup(place=place, missed_session=missed, session=_nth_session(ONLINE_COURSE, 2), status=MakeupStatus.OFFERED,
-               offered_by=instructor, offered_at=now)
+        Makeup(
+            place=place,
+            missed_session=missed,
+            session=_nth_session(ONLINE_COURSE, 2),
+            status=MakeupStatus.OFFERED,
+            offered_by=instructor,
+            offered_at=now,
+        )
     )
     return f"Created a make-up offer for Noah on {ONLINE_COURSE!r}."
 
@@ -526,7 +610,9 @@ def _seed_voucher(details: dict[str, Any]) -> str:
 
 def _seed_handout(details: dict[str, Any]) -> str:
     course = db.session.scalars(db.select(Course).where(Course.title == details["course"])).one()
-    if db.session.scalars(db.select(Handout.id).where(Handout.course_id == course.id, Handout.title == details["title"])).first():
+    if db.session.scalars(
+        db.select(Handout.id).where(Handout.course_id == course.id, Handout.title == details["title"])
+    ).first():
         return f"Handout {details['title']!r} already there."
     upload_handout(
         course,

@@ -66,7 +66,13 @@ def render_error(code: int, message: str | None = None):
 def render_unavailable(error: Exception):
     """The page for a database that is busy or away: a layout of its own, since the usual one reads from the database."""
     busy = is_busy(error)
-    log.warning("Database %s on %s %s: %s", "busy" if busy else "unavailable", request.method, request.path, getattr(error, "orig", error))
+    log.warning(
+        "Database %s on %s %s: %s",
+        "busy" if busy else "unavailable",
+        request.method,
+        request.path,
+        getattr(error, "orig", error),
+    )
     forget_failed_transaction()
     page = render_template("errors/unavailable.html", busy=busy)
     return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
@@ -77,7 +83,9 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(400, "The form had expired or was sent from somewhere else. Please go back, reload the page and try again.")
+        return render_error(
+            400, "The form had expired or was sent from somewhere else. Please go back, reload the page and try again."
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -86,7 +94,11 @@ def register_error_handlers(app) -> None:
         message = None
         if error.code == 429:
             limit = getattr(error, "limit", None)
-            message = error.description if limit is not None and limit.error_message else "Please wait a minute before trying again."
+            message = (
+                error.description
+                if limit is not None and limit.error_message
+                else "Please wait a minute before trying again."
+            )
         if error.code == 413:
             from instructor_portal.uploads import format_size
 

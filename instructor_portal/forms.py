@@ -46,7 +46,13 @@ def is_safe_next(target: str | None) -> bool:
     if not target:
         return False
     parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return (
+        not parts.scheme
+        and not parts.netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+    )
 
 
 def form_status() -> int:
@@ -154,8 +160,15 @@ class DateRangeFilterForm(FlaskForm):
 
     def accepted(self) -> dict[str, Any]:
         """Return the filled-in values that passed validation."""
-        return {name: field.data for name, field in self._fields.items() if not field.errors and field.data not in (None, "")}
+        return {
+            name: field.data
+            for name, field in self._fields.items()
+            if not field.errors and field.data not in (None, "")
+        }
 
     def query_args(self) -> dict[str, str]:
         """Return the accepted values as query-string values, to carry into page and download links."""
-        return {name: value.isoformat() if hasattr(value, "isoformat") else str(value) for name, value in self.accepted().items()}
+        return {
+            name: value.isoformat() if hasattr(value, "isoformat") else str(value)
+            for name, value in self.accepted().items()
+        }

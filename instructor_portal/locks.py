@@ -94,12 +94,17 @@ def lock(*rows) -> None:
     if not session.info.get(_IN_WORK):
         raise OutsideUnitOfWork("lock() runs inside a unit_of_work(), so its locks end with that transaction")
     held: set[LockKey] = session.info.setdefault(_HELD, set())
-    models = {LOCK_ORDER.index(model.__tablename__): model for model in (r[0] if isinstance(r, tuple) else type(r) for r in rows)}
+    models = {
+        LOCK_ORDER.index(model.__tablename__): model
+        for model in (r[0] if isinstance(r, tuple) else type(r) for r in rows)
+    }
     wanted = sorted({_key(row) for row in rows} - held)
     if not wanted:
         return
     if held and wanted[0] < max(held):
-        raise LockOrderError(f"{_describe(wanted[0])} was asked for after {_describe(max(held))}; lock them together, in order")
+        raise LockOrderError(
+            f"{_describe(wanted[0])} was asked for after {_describe(max(held))}; lock them together, in order"
+        )
     _acquire(session, wanted, models, first=not held)
     held.update(wanted)
 
@@ -115,7 +120,11 @@ def _acquire(session, wanted: list[LockKey], models: dict, *, first: bool) -> No
         ids = [ident for r, ident in wanted if r == rank]
         # FOR UPDATE (nothing on SQLite) locks in id order, and the rows read replace the session's copies.
         session.scalars(
-            select(model).where(model.id.in_(ids)).order_by(model.id).with_for_update().execution_options(populate_existing=True)
+            select(model)
+            .where(model.id.in_(ids))
+            .order_by(model.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         ).all()
 
 

@@ -31,7 +31,11 @@ def _database() -> str:
 def redis_urls(config) -> set[str]:
     """The Redis servers the app is configured to use: for the page cache, the rate limits and the task queue."""
     urls = {config["CACHE_REDIS_URL"]} if config["CACHE_TYPE"] == "RedisCache" else set()
-    urls |= {url for url in (config["RATELIMIT_STORAGE_URI"], config["TASK_QUEUE_URL"]) if url.startswith(("redis://", "rediss://"))}
+    urls |= {
+        url
+        for url in (config["RATELIMIT_STORAGE_URI"], config["TASK_QUEUE_URL"])
+        if url.startswith(("redis://", "rediss://"))
+    }
     return urls
 
 

@@ -60,7 +60,9 @@ class Organisation(TimestampMixin, db.Model):
     #: Corrected age is used only for children younger than this.
     corrected_age_cutoff_months: Mapped[int] = mapped_column(default=DEFAULTS["corrected_age_cutoff_months"])
     #: Instructors may refund bookings on their own courses, not only organisers.
-    allow_instructor_refunds: Mapped[bool] = mapped_column(default=DEFAULTS["allow_instructor_refunds"], server_default=sa_false())
+    allow_instructor_refunds: Mapped[bool] = mapped_column(
+        default=DEFAULTS["allow_instructor_refunds"], server_default=sa_false()
+    )
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name!r}>"

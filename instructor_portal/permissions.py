@@ -28,7 +28,10 @@ def roles_required(*roles: Role):
                 abort(403)
             if current_user.needs_two_step and not current_user.has_two_step:
                 # Families' details are only for staff who sign in with two steps.
-                flash("Set up two-step sign-in first: instructors and organisers need it to see families' details.", "info")
+                flash(
+                    "Set up two-step sign-in first: instructors and organisers need it to see families' details.",
+                    "info",
+                )
                 return redirect(url_for("accounts.two_step_setup"))
             return view(*args, **kwargs)
 
@@ -50,7 +53,9 @@ def can_manage_course(user, course) -> bool:
 def refuse_access(row) -> NoReturn:
     """Answer 404 to someone asking for a record that is not theirs to see, and log who asked for which record."""
     user = f"{current_user.role.value} {current_user.id}" if current_user.is_authenticated else "anonymous visitor"
-    access_log.warning("Refused %s access to %s %s (%s %s)", user, type(row).__name__, row.id, request.method, request.path)
+    access_log.warning(
+        "Refused %s access to %s %s (%s %s)", user, type(row).__name__, row.id, request.method, request.path
+    )
     abort(404)
 
 

@@ -134,8 +134,13 @@ def run_worker(*, threads: int, schedule: bool) -> None:
     logging.getLogger("huey.consumer").setLevel(logging.INFO)
     logging.getLogger("huey.consumer.Scheduler").setLevel(logging.WARNING)
     where = _app.config["TASK_QUEUE_URL"]
-    print(f"Worker: queue at {where}; {threads} {'thread' if threads == 1 else 'threads'}; schedule {'on' if schedule else 'off (another worker runs it)'}.", flush=True)
-    consumer = huey.create_consumer(workers=threads, worker_type="thread", periodic=schedule, initial_delay=0.1, max_delay=1.0)
+    print(
+        f"Worker: queue at {where}; {threads} {'thread' if threads == 1 else 'threads'}; schedule {'on' if schedule else 'off (another worker runs it)'}.",
+        flush=True,
+    )
+    consumer = huey.create_consumer(
+        workers=threads, worker_type="thread", periodic=schedule, initial_delay=0.1, max_delay=1.0
+    )
     try:
         consumer.run()
     except KeyboardInterrupt:

@@ -18,7 +18,11 @@ HSTS = "max-age=31536000; includeSubDomains"
 def register(app: Flask) -> None:
     """Add the headers to every response the app sends."""
     # The pay button's form is answered with a redirect to Stripe's page, and form-action covers that redirect.
-    checkout = "https://checkout.stripe.com" if app.config["ENV_NAME"] == "production" else "https://checkout.stripe.com http://127.0.0.1:*"
+    checkout = (
+        "https://checkout.stripe.com"
+        if app.config["ENV_NAME"] == "production"
+        else "https://checkout.stripe.com http://127.0.0.1:*"
+    )
     policy = CSP.format(checkout=checkout)
     production = app.config["ENV_NAME"] == "production"
 

@@ -16,7 +16,7 @@ def _local(moment: datetime) -> datetime:
 
 
 def format_date(value: date | datetime | None) -> str:
-    """"Tue 3 Mar 2026" in the organisation's time zone."""
+    """ "Tue 3 Mar 2026" in the organisation's time zone."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -25,7 +25,7 @@ def format_date(value: date | datetime | None) -> str:
 
 
 def format_time(value: datetime | None) -> str:
-    """"10:30am" in the organisation's time zone."""
+    """ "10:30am" in the organisation's time zone."""
     if value is None:
         return ""
     local = _local(value)
@@ -45,11 +45,7 @@ def money(pence: int | None, currency: str | None = None) -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(
-        date=format_date,
-        time=format_time,
-        datetime=format_datetime,
-        money=money,
-        markdown=render_markdown,
+        date=format_date, time=format_time, datetime=format_datetime, money=money, markdown=render_markdown
     )
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True

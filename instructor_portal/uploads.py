@@ -199,7 +199,9 @@ def commit_upload(*, field: str) -> None:
         for key in saved:
             storage.delete(key)
         if isinstance(error, IntegrityError):  # the unique checksum: the other upload's row won
-            raise UploadError("The same file was being uploaded at the same moment. Please try again.", field=field) from None
+            raise UploadError(
+                "The same file was being uploaded at the same moment. Please try again.", field=field
+            ) from None
         raise
 
 

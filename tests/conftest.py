@@ -190,8 +190,12 @@ def lock_held_elsewhere(table: str, row_id: int, *, exclusive: bool = False):
             connection.driver_connection.isolation_level = None
             cursor.execute("BEGIN EXCLUSIVE" if exclusive else "BEGIN IMMEDIATE")
         else:
-            cursor.execute(f"LOCK TABLE {table}, catalogue_versions IN ACCESS EXCLUSIVE MODE" if exclusive else f"SELECT id FROM {table} WHERE id = %s FOR UPDATE",
-                           () if exclusive else (row_id,))
+            cursor.execute(
+                f"LOCK TABLE {table}, catalogue_versions IN ACCESS EXCLUSIVE MODE"
+                if exclusive
+                else f"SELECT id FROM {table} WHERE id = %s FOR UPDATE",
+                () if exclusive else (row_id,),
+            )
         yield
     finally:
         if sqlite:
@@ -241,7 +245,9 @@ class AuthActions:
     def login(self, user_or_email, password: str = factories.PASSWORD, *, remember: bool = False):
         """Sign in through the form, answering the second step with the app's code where the person has one."""
         email = getattr(user_or_email, "email", user_or_email)
-        response = post_form(self._client, "/login", {"email": email, "password": password, **({"remember": "y"} if remember else {})})
+        response = post_form(
+            self._client, "/login", {"email": email, "password": password, **({"remember": "y"} if remember else {})}
+        )
         if response.status_code == 302 and response.headers["Location"] == "/login/two-step":
             user = db.session.scalars(db.select(User).where(User.email == email.lower())).one()
             response = post_form(self._client, "/login/two-step", {"code": factories.two_step_code(user)})

@@ -22,12 +22,24 @@ def _next() -> int:
     return next(_sequence)
 
 
-def make_user(*, role: Role | str = Role.PARENT, email: str | None = None, full_name: str | None = None,
-              password: str | None = PASSWORD, active: bool = True, two_step: bool = True, **extra) -> User:
+def make_user(
+    *,
+    role: Role | str = Role.PARENT,
+    email: str | None = None,
+    full_name: str | None = None,
+    password: str | None = PASSWORD,
+    active: bool = True,
+    two_step: bool = True,
+    **extra,
+) -> User:
     role = Role(role)
     n = _next()
     # Staff have two-step sign-in set up, as they must before seeing families' details; two_step=False leaves it off.
-    staff_two_step = {"totp_secret": pyotp.random_base32(), "totp_enabled_at": datetime.now(UTC)} if two_step and role != Role.PARENT else {}
+    staff_two_step = (
+        {"totp_secret": pyotp.random_base32(), "totp_enabled_at": datetime.now(UTC)}
+        if two_step and role != Role.PARENT
+        else {}
+    )
     user = User(
         email=email or f"{role.value}{n}@example.org",
         full_name=full_name or f"{role.label.split()[0]} Person{n}",
@@ -38,7 +50,9 @@ def make_user(*, role: Role | str = Role.PARENT, email: str | None = None, full_
     if password is not None:
         set_password(user, password)
     if role == Role.INSTRUCTOR:
-        user.profile = InstructorProfile(bio="Certified infant massage instructor.", area="Bristol", qualifications="CIMI")
+        user.profile = InstructorProfile(
+            bio="Certified infant massage instructor.", area="Bristol", qualifications="CIMI"
+        )
     db.session.add(user)
     db.session.commit()
     return user
@@ -68,9 +82,15 @@ def make_venue(**overrides) -> Venue:
     return venue
 
 
-def make_course(*, instructor: User | None = None, venue: Venue | None = None, sessions: int = 5,
-                first_session: datetime | None = None, status: CourseStatus = CourseStatus.PUBLISHED,
-                **overrides) -> Course:
+def make_course(
+    *,
+    instructor: User | None = None,
+    venue: Venue | None = None,
+    sessions: int = 5,
+    first_session: datetime | None = None,
+    status: CourseStatus = CourseStatus.PUBLISHED,
+    **overrides,
+) -> Course:
     """A course with ``sessions`` weekly sessions, the first a week from now by default."""
     instructor = instructor or make_user(role=Role.INSTRUCTOR)
     is_online = overrides.get("is_online", False)
@@ -99,14 +119,22 @@ def make_course(*, instructor: User | None = None, venue: Venue | None = None, s
 
 
 def make_session(course: Course, *, starts_at: datetime, minutes: int = 60, **overrides) -> CourseSession:
-    session = CourseSession(course=course, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes), **overrides)
+    session = CourseSession(
+        course=course, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes), **overrides
+    )
     db.session.add(session)
     db.session.commit()
     return session
 
 
-def make_child(parent: User | None = None, *, born: date | None = None, due: date | None = None,
-               gestation_weeks: int | None = None, **overrides) -> Child:
+def make_child(
+    parent: User | None = None,
+    *,
+    born: date | None = None,
+    due: date | None = None,
+    gestation_weeks: int | None = None,
+    **overrides,
+) -> Child:
     """A child of ``parent``; by default a baby born twelve weeks ago."""
     parent = parent or make_user(role=Role.PARENT)
     if born is None and due is None:
@@ -125,8 +153,15 @@ def make_child(parent: User | None = None, *, born: date | None = None, due: dat
     return child
 
 
-def make_booking(course: Course, children: list[Child] | None = None, *, status: BookingStatus = BookingStatus.CONFIRMED,
-                 hold_expires_at: datetime | None = None, amount_paid_pence: int = 0, **overrides) -> Booking:
+def make_booking(
+    course: Course,
+    children: list[Child] | None = None,
+    *,
+    status: BookingStatus = BookingStatus.CONFIRMED,
+    hold_expires_at: datetime | None = None,
+    amount_paid_pence: int = 0,
+    **overrides,
+) -> Booking:
     """A booking written directly (not through the service), for setting the scene."""
     children = children or [make_child()]
     if status == BookingStatus.AWAITING_PAYMENT and hold_expires_at is None:
@@ -151,8 +186,15 @@ def make_booking(course: Course, children: list[Child] | None = None, *, status:
     return booking
 
 
-def make_payment(booking: Booking, *, method: PaymentMethod = PaymentMethod.CARD, status: PaymentStatus = PaymentStatus.SUCCEEDED,
-                 amount_pence: int | None = None, at: datetime | None = None, **overrides) -> Payment:
+def make_payment(
+    booking: Booking,
+    *,
+    method: PaymentMethod = PaymentMethod.CARD,
+    status: PaymentStatus = PaymentStatus.SUCCEEDED,
+    amount_pence: int | None = None,
+    at: datetime | None = None,
+    **overrides,
+) -> Payment:
     """A payment written directly (not through the service), made ``at`` (default now), for setting the scene."""
     at = at or datetime.now(UTC)
     payment = Payment(
@@ -170,12 +212,26 @@ def make_payment(booking: Booking, *, method: PaymentMethod = PaymentMethod.CARD
     return payment
 
 
-def make_refund(payment: Payment, *, amount_pence: int | None = None, status: RefundStatus = RefundStatus.SUCCEEDED,
-                at: datetime | None = None, reason: str = "Goodwill", **overrides) -> Refund:
+def make_refund(
+    payment: Payment,
+    *,
+    amount_pence: int | None = None,
+    status: RefundStatus = RefundStatus.SUCCEEDED,
+    at: datetime | None = None,
+    reason: str = "Goodwill",
+    **overrides,
+) -> Refund:
     """A refund written directly, counted against its payment when it succeeded."""
     amount_pence = amount_pence or payment.amount_pence
-    refund = Refund(payment=payment, amount_pence=amount_pence, status=status, reason=reason,
-                    idempotency_key=f"test-refund-{_next()}", created_at=at or datetime.now(UTC), **overrides)
+    refund = Refund(
+        payment=payment,
+        amount_pence=amount_pence,
+        status=status,
+        reason=reason,
+        idempotency_key=f"test-refund-{_next()}",
+        created_at=at or datetime.now(UTC),
+        **overrides,
+    )
     db.session.add(refund)
     if status == RefundStatus.SUCCEEDED:
         payment.amount_refunded_pence += amount_pence

@@ -292,7 +292,9 @@ class FakeStripe:
 
     # -- faults -------------------------------------------------------------------------
 
-    def inject(self, kind: str, *, method: str = "*", path: str = "/v1/*", times: int | None = 1, seconds: float = 0.0) -> None:
+    def inject(
+        self, kind: str, *, method: str = "*", path: str = "/v1/*", times: int | None = 1, seconds: float = 0.0
+    ) -> None:
         """Make requests matching ``method`` and ``path`` (shell patterns) misbehave, ``times`` times (None: until cleared).
 
         "slow" answers after ``seconds`` (the work is done after the wait, as a real slow

@@ -13,8 +13,20 @@ from instructor_portal.organisation import Organisation
 from instructor_portal.uploads import StoredFile
 
 MODELS = (
-    Organisation, User, InstructorProfile, Venue, Course, CourseSession, Child, Booking, BookingPlace, Voucher, AttendanceMark,
-    Makeup, Handout, StoredFile,
+    Organisation,
+    User,
+    InstructorProfile,
+    Venue,
+    Course,
+    CourseSession,
+    Child,
+    Booking,
+    BookingPlace,
+    Voucher,
+    AttendanceMark,
+    Makeup,
+    Handout,
+    StoredFile,
 )
 
 
@@ -47,7 +59,13 @@ def test_seed_demo_creates_the_organisation_once(runner):
 def test_demo_courses_cover_every_kind_of_class(runner):
     runner.invoke(args=["seed-demo"])
     courses = db.session.scalars(db.select(Course)).all()
-    assert {course.track.value for course in courses} == {"family", "premature", "adoptive_foster", "antenatal", "workshop"}
+    assert {course.track.value for course in courses} == {
+        "family",
+        "premature",
+        "adoptive_foster",
+        "antenatal",
+        "workshop",
+    }
     assert any(course.is_online and course.online_link for course in courses)
     assert any(course.uses_corrected_age for course in courses)
     assert [course.title for course in courses if course.status == CourseStatus.DRAFT] == ["Summer Baby Massage (Bath)"]
@@ -97,7 +115,10 @@ def test_demo_money_received_shows_in_the_ledger(runner):
 
     runner.invoke(args=["seed-demo"])
     payments = db.session.scalars(db.select(Payment).order_by(Payment.amount_pence)).all()
-    assert [(payment.amount_pence, payment.booking.amount_paid_pence) for payment in payments] == [(5500, 5500), (11000, 11000)]
+    assert [(payment.amount_pence, payment.booking.amount_paid_pence) for payment in payments] == [
+        (5500, 5500),
+        (11000, 11000),
+    ]
 
 
 def test_demo_course_under_way_has_a_register_and_offers_the_demo_parent_a_make_up(runner, auth, client):

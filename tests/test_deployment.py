@@ -62,40 +62,76 @@ class Browser:
 
 
 @pytest.mark.skipif(redis_skip_reason() is not None, reason=redis_skip_reason() or "")
-def test_a_booking_on_one_app_process_is_emailed_once_by_the_worker_and_seen_on_the_other(app, postgres_only, smtp_server, tmp_path):
+def test_a_booking_on_one_app_process_is_emailed_once_by_the_worker_and_seen_on_the_other(
+    app, postgres_only, smtp_server, tmp_path
+):
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     parent = factories.make_user(email="amira@example.org")
     child = factories.make_child(parent, first_name="Noor")
-    course = factories.make_course(title="Thursday baby massage", price_pence=0, first_session=datetime.now(UTC) + timedelta(days=9))
+    course = factories.make_course(
+        title="Thursday baby massage", price_pence=0, first_session=datetime.now(UTC) + timedelta(days=9)
+    )
     ports = [_free_port(), _free_port()]
     env = {
-        **os.environ, "PORTAL_ENV": "production", "SECRET_KEY": "s" * 48, "DATABASE_URL": postgres_only,
-        "TASK_QUEUE_URL": REDIS_URL, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": REDIS_URL, "RATELIMIT_STORAGE_URI": REDIS_URL,
-        "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(app.config["MAIL_PORT"]), "BASE_URL": f"http://127.0.0.1:{ports[0]}",
-        "UPLOAD_STORAGE_PATH": str(tmp_path), "GUNICORN_WORKERS": "1",
+        **os.environ,
+        "PORTAL_ENV": "production",
+        "SECRET_KEY": "s" * 48,
+        "DATABASE_URL": postgres_only,
+        "TASK_QUEUE_URL": REDIS_URL,
+        "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_URL": REDIS_URL,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(app.config["MAIL_PORT"]),
+        "BASE_URL": f"http://127.0.0.1:{ports[0]}",
+        "UPLOAD_STORAGE_PATH": str(tmp_path),
+        "GUNICORN_WORKERS": "1",
     }
     processes = [
-        subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "instructor_portal:create_app()"],
-                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "-c",
+                "gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "instructor_portal:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for port in ports
     ]
-    processes.append(subprocess.Popen([str(BIN / "flask"), "--app", "instructor_portal", "worker"], cwd=ROOT, env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    processes.append(
+        subprocess.Popen(
+            [str(BIN / "flask"), "--app", "instructor_portal", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    )
     try:
         first, second = (f"http://127.0.0.1:{port}" for port in ports)
         wait_for(f"{first}/healthz")
         wait_for(f"{second}/healthz")
         browser = Browser()
-        assert browser.send(f"{first}/login", {"email": parent.email, "password": factories.PASSWORD}).status_code == 302
+        assert (
+            browser.send(f"{first}/login", {"email": parent.email, "password": factories.PASSWORD}).status_code == 302
+        )
         booked = browser.send(f"{first}/classes/{course.id}/book", {"children": child.id, "accept_terms": "y"})
         assert booked.status_code == 302 and "/account/bookings/" in booked.headers["Location"]
         deadline = time.monotonic() + 20
         while not smtp_server.messages and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(2)  # long enough for a second copy, were the worker to send one
-        assert [(m["To"], m["Subject"]) for m in smtp_server.messages] == [(parent.email, "Your place is confirmed: Thursday baby massage")]
+        assert [(m["To"], m["Subject"]) for m in smtp_server.messages] == [
+            (parent.email, "Your place is confirmed: Thursday baby massage")
+        ]
         on_the_other = browser.call("get", f"{second}/account/bookings").text
         assert "Thursday baby massage" in on_the_other and "Confirmed" in on_the_other
         health = requests.get(f"{second}/healthz", timeout=5).json()
@@ -107,7 +143,9 @@ def test_a_booking_on_one_app_process_is_emailed_once_by_the_worker_and_seen_on_
             process.wait(timeout=30)
 
 
-@pytest.mark.skipif(shutil.which("pg_dump") is None or shutil.which("pg_restore") is None, reason="pg_dump and pg_restore are needed")
+@pytest.mark.skipif(
+    shutil.which("pg_dump") is None or shutil.which("pg_restore") is None, reason="pg_dump and pg_restore are needed"
+)
 def test_a_backup_taken_with_pg_dump_restores_the_schema_and_the_rows(app, postgres_only, tmp_path):
     factories.make_booking(factories.make_course())
     backup = tmp_path / "portal.dump"

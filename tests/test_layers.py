@@ -100,9 +100,7 @@ def package_modules() -> dict[str, Path]:
 
 
 def test_every_import_points_down_the_layers():
-    problems = [
-        problem for name, path in package_modules().items() for problem in upward_imports(name, imports(path))
-    ]
+    problems = [problem for name, path in package_modules().items() for problem in upward_imports(name, imports(path))]
     assert problems == []
 
 

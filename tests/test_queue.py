@@ -66,7 +66,14 @@ def test_the_queue_lives_where_the_setting_says(app, queue_at, tmp_path):
 
 def test_every_job_the_product_runs_by_itself_is_on_the_schedule():
     scheduled = {huey._registry.task_to_string(task).rsplit(".", 1)[-1] for task in huey._registry._periodic_tasks}
-    assert scheduled == {"sweep_outbox", "release_expired_holds", "reconcile", "make_owed_refunds", "purge_old_data", "heartbeat"}
+    assert scheduled == {
+        "sweep_outbox",
+        "release_expired_holds",
+        "reconcile",
+        "make_owed_refunds",
+        "purge_old_data",
+        "heartbeat",
+    }
 
 
 def test_a_schedule_fires_every_so_many_minutes_as_its_setting_says(app):
@@ -101,7 +108,9 @@ def wait_for_messages(smtp_server, count: int, seconds: float = 10) -> float:
     return time.monotonic() - started
 
 
-def test_a_booking_confirmation_leaves_within_seconds_of_its_commit(app, smtp_server, queue_at, tmp_path, running_worker):
+def test_a_booking_confirmation_leaves_within_seconds_of_its_commit(
+    app, smtp_server, queue_at, tmp_path, running_worker
+):
     queue_at(f"sqlite:///{tmp_path / 'tasks.sqlite'}")
     booking = book_a_free_place()
     waited = wait_for_messages(smtp_server, 1)
@@ -119,15 +128,30 @@ def test_the_queue_in_redis_delivers_too(app, smtp_server, queue_at, running_wor
 
 
 def test_the_worker_command_says_where_its_queue_is_and_stops_on_ctrl_c(tmp_path):
-    env = {**os.environ, "PORTAL_ENV": "development", "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite'}",
-           "TASK_QUEUE_URL": f"sqlite:///{tmp_path / 'tasks.sqlite'}", "UPLOAD_STORAGE_PATH": str(tmp_path / "uploads")}
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite'}",
+        "TASK_QUEUE_URL": f"sqlite:///{tmp_path / 'tasks.sqlite'}",
+        "UPLOAD_STORAGE_PATH": str(tmp_path / "uploads"),
+    }
     flask = str(Path(sys.executable).with_name("flask"))
-    subprocess.run([flask, "--app", "instructor_portal", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    worker = subprocess.Popen([flask, "--app", "instructor_portal", "worker", "--threads", "1"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    subprocess.run(
+        [flask, "--app", "instructor_portal", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    worker = subprocess.Popen(
+        [flask, "--app", "instructor_portal", "worker", "--threads", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines = []
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not any("deliver_outbox" in line for line in lines):  # the jobs it knows, listed
+    while time.monotonic() < deadline and not any(
+        "deliver_outbox" in line for line in lines
+    ):  # the jobs it knows, listed
         lines.append(worker.stdout.readline())
     time.sleep(0.5)
     worker.send_signal(signal.SIGINT)

@@ -36,7 +36,9 @@ def app_with(database_url, tmp_path):
     built = []
 
     def build(**settings):
-        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_STORAGE_PATH": str(tmp_path), **settings})
+        app = create_app(
+            {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_STORAGE_PATH": str(tmp_path), **settings}
+        )
         app.test_client_class = FreshContextClient
         built.append(app)
         return app

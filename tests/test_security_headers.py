@@ -7,11 +7,7 @@ from instructor_portal.extensions import db
 from tests import factories
 from tests.conftest import FreshContextClient
 
-EVERYWHERE = {
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
+EVERYWHERE = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 
 
 def check_headers(response):
@@ -21,7 +17,9 @@ def check_headers(response):
     assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy and "'unsafe-inline'" not in policy
 
 
-@pytest.mark.parametrize("path", ["/", "/classes", "/instructors", "/login", "/register", "/password/forgot", "/healthz", "/no/such/page"])
+@pytest.mark.parametrize(
+    "path", ["/", "/classes", "/instructors", "/login", "/register", "/password/forgot", "/healthz", "/no/such/page"]
+)
 def test_public_pages_carry_the_headers_and_may_be_cached(client, path):
     response = client.get(path)
     check_headers(response)
@@ -73,8 +71,15 @@ def test_a_handout_keeps_its_own_sandbox_policy(client, login_as):
 
 
 def test_production_over_https_adds_hsts_and_its_policy_lets_forms_reach_only_us_and_stripe(database_url, tmp_path):
-    app = create_app({"TESTING": True, "ENV_NAME": "production", "SECRET_KEY": "p" * 40, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "UPLOAD_STORAGE_PATH": str(tmp_path)})
+    app = create_app(
+        {
+            "TESTING": True,
+            "ENV_NAME": "production",
+            "SECRET_KEY": "p" * 40,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "UPLOAD_STORAGE_PATH": str(tmp_path),
+        }
+    )
     app.test_client_class = FreshContextClient
     with app.app_context():
         secure = app.test_client().get("/classes", base_url="https://portal.test")

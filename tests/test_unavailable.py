@@ -16,7 +16,16 @@ from tests import factories
 from tests.conftest import count, lock_held_elsewhere, post_form, text
 from tests.files import PDF, files_on_disk
 
-PUBLIC_PAGES = ["/", "/classes", "/classes/1", "/instructors", "/instructors/1", "/login", "/register", "/password/forgot"]
+PUBLIC_PAGES = [
+    "/",
+    "/classes",
+    "/classes/1",
+    "/instructors",
+    "/instructors/1",
+    "/login",
+    "/register",
+    "/password/forgot",
+]
 
 
 def _closed_port() -> int:
@@ -28,11 +37,13 @@ def _closed_port() -> int:
 @pytest.fixture(scope="module")
 def database_down(tmp_path_factory):
     """The app pointed at a PostgreSQL server that is not there: every connection is refused."""
-    app = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://portal@127.0.0.1:{_closed_port()}/portal",
-        "UPLOAD_STORAGE_PATH": str(tmp_path_factory.mktemp("uploads")),
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://portal@127.0.0.1:{_closed_port()}/portal",
+            "UPLOAD_STORAGE_PATH": str(tmp_path_factory.mktemp("uploads")),
+        }
+    )
     return app.test_client()
 
 
@@ -54,7 +65,12 @@ def test_a_form_sent_while_the_database_is_down_gets_the_same_page(database_down
 def test_healthz_names_the_database_as_the_part_that_is_down(database_down):
     response = database_down.get("/healthz")
     assert response.status_code == 503
-    assert response.json == {"status": "unavailable", "database": "unreachable", "storage": "ok", "queue": "unknown (no database)"}
+    assert response.json == {
+        "status": "unavailable",
+        "database": "unreachable",
+        "storage": "ok",
+        "queue": "unknown (no database)",
+    }
 
 
 def test_healthz_names_storage_that_cannot_be_written(app, client, tmp_path):
@@ -62,7 +78,12 @@ def test_healthz_names_storage_that_cannot_be_written(app, client, tmp_path):
     app.config["UPLOAD_STORAGE_PATH"] = str(tmp_path / "a-file" / "uploads")
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json == {"status": "unavailable", "database": "ok", "storage": "not writable", "queue": "no worker has run yet"}
+    assert response.json == {
+        "status": "unavailable",
+        "database": "ok",
+        "storage": "not writable",
+        "queue": "no worker has run yet",
+    }
 
 
 def test_a_locked_database_gets_the_busy_page_and_healthz_says_so(app, client):
@@ -93,7 +114,9 @@ def test_a_booking_that_waits_too_long_for_its_course_is_told_to_try_again_and_n
 
 def test_the_sweeper_skips_a_busy_course_and_catches_up_on_its_next_run(app, runner):
     course = factories.make_course()
-    held = factories.make_booking(course, status=BookingStatus.AWAITING_PAYMENT, hold_expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    held = factories.make_booking(
+        course, status=BookingStatus.AWAITING_PAYMENT, hold_expires_at=datetime.now(UTC) - timedelta(minutes=1)
+    )
     with lock_held_elsewhere("courses", course.id):
         result = runner.invoke(args=["expire-holds"])
     assert result.exit_code == 0, result.output
@@ -114,11 +137,19 @@ def handout_page(client, login_as):
 
 
 def handout_form() -> dict:
-    return {"title": "Week 1 strokes", "description": "", "release_rule": "on_booking", "session": "", "release_session": "",
-            "file": (io.BytesIO(PDF), "strokes.pdf")}
+    return {
+        "title": "Week 1 strokes",
+        "description": "",
+        "release_rule": "on_booking",
+        "session": "",
+        "release_session": "",
+        "file": (io.BytesIO(PDF), "strokes.pdf"),
+    }
 
 
-def test_an_upload_to_storage_that_cannot_be_written_is_refused_and_nothing_is_kept(app, client, handout_page, tmp_path):
+def test_an_upload_to_storage_that_cannot_be_written_is_refused_and_nothing_is_kept(
+    app, client, handout_page, tmp_path
+):
     (tmp_path / "a-file").write_text("not a folder")
     app.config["UPLOAD_STORAGE_PATH"] = str(tmp_path / "a-file" / "uploads")
     response = post_form(client, handout_page, handout_form())
@@ -131,7 +162,9 @@ def test_an_upload_when_the_disk_is_full_is_refused_and_leaves_no_partial_file(a
     def disk_full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(uploads.os, "fsync", disk_full)  # the bytes are written; making them durable fails, as on a full disk
+    monkeypatch.setattr(
+        uploads.os, "fsync", disk_full
+    )  # the bytes are written; making them durable fails, as on a full disk
     response = post_form(client, handout_page, handout_form())
     assert response.status_code == 422
     assert "Nothing was saved" in text(response)

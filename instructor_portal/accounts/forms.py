@@ -7,7 +7,11 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 from instructor_portal.accounts.models import CARE_NOTES_CONSENT
 from instructor_portal.forms import LocalDateField, strip_whitespace, whole_number
 
-EMAIL_VALIDATORS = [DataRequired("Enter your email address."), Email("Enter an email address like name@example.org."), Length(max=254)]
+EMAIL_VALIDATORS = [
+    DataRequired("Enter your email address."),
+    Email("Enter an email address like name@example.org."),
+    Length(max=254),
+]
 
 
 class LoginForm(FlaskForm):
@@ -50,25 +54,42 @@ class SetPasswordForm(NewPasswordMixin, FlaskForm):
 
 
 class TwoStepForm(FlaskForm):
-    code = StringField("Code", validators=[DataRequired("Type the code from your app, or a recovery code."), Length(max=20)],
-                       filters=[strip_whitespace], description="The 6 digits your authenticator app shows now, or one of your recovery codes.")
+    code = StringField(
+        "Code",
+        validators=[DataRequired("Type the code from your app, or a recovery code."), Length(max=20)],
+        filters=[strip_whitespace],
+        description="The 6 digits your authenticator app shows now, or one of your recovery codes.",
+    )
 
 
 class TwoStepSetupForm(FlaskForm):
-    code = StringField("The 6 digits your app shows", validators=[DataRequired("Type the 6 digits your app shows."), Length(max=10)],
-                       filters=[strip_whitespace])
+    code = StringField(
+        "The 6 digits your app shows",
+        validators=[DataRequired("Type the 6 digits your app shows."), Length(max=10)],
+        filters=[strip_whitespace],
+    )
 
 
 class EraseAccountForm(FlaskForm):
     password = PasswordField("Your password", validators=[DataRequired("Enter your password to confirm.")])
     note = TextAreaField("Anything you would like us to know (optional)", validators=[Optional(), Length(max=2000)])
-    confirm = BooleanField("I understand that my bookings still to come will be cancelled, and my family's details deleted.",
-                           validators=[DataRequired("Tick the box to confirm.")])
+    confirm = BooleanField(
+        "I understand that my bookings still to come will be cancelled, and my family's details deleted.",
+        validators=[DataRequired("Tick the box to confirm.")],
+    )
 
 
 class ChildForm(FlaskForm):
-    first_name = StringField("First name", validators=[DataRequired("Enter your child's first name."), Length(max=60)], filters=[strip_whitespace])
-    last_name = StringField("Last name", validators=[DataRequired("Enter your child's last name."), Length(max=60)], filters=[strip_whitespace])
+    first_name = StringField(
+        "First name",
+        validators=[DataRequired("Enter your child's first name."), Length(max=60)],
+        filters=[strip_whitespace],
+    )
+    last_name = StringField(
+        "Last name",
+        validators=[DataRequired("Enter your child's last name."), Length(max=60)],
+        filters=[strip_whitespace],
+    )
     date_of_birth = LocalDateField(
         "Date of birth",
         [Optional()],

@@ -54,7 +54,10 @@ def sign_up():
     if form.validate_on_submit():
         try:
             services.sign_up_parent(
-                full_name=form.full_name.data, email=form.email.data, password=form.password.data, phone=form.phone.data,
+                full_name=form.full_name.data,
+                email=form.email.data,
+                password=form.password.data,
+                phone=form.phone.data,
                 next_url=target if is_safe_next(target) else None,
             )
         except services.AccountError as error:
@@ -72,9 +75,14 @@ def confirm_email(token: str):
     except services.AccountError as error:
         return render_template("accounts/link_invalid.html", message=error.message), 400
     login_user(start_sign_in(user))
-    flash("Your email is confirmed and your account is ready. Add your baby or child so we can show the classes that suit them.", "success")
+    flash(
+        "Your email is confirmed and your account is ready. Add your baby or child so we can show the classes that suit them.",
+        "success",
+    )
     target = request.args.get("next")
-    return redirect(url_for("accounts.new_child", next=target) if is_safe_next(target) else url_for("accounts.new_child"))
+    return redirect(
+        url_for("accounts.new_child", next=target) if is_safe_next(target) else url_for("accounts.new_child")
+    )
 
 
 def _account_rate_limit() -> str:
@@ -98,8 +106,14 @@ ACCOUNT_PAUSED = (
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_rate_limit, methods=["POST"])
-@limiter.limit(_account_rate_limit, methods=["POST"], key_func=_typed_account, deduct_when=lambda response: response.status_code != 302,
-               on_breach=_warn_account_owner, error_message=ACCOUNT_PAUSED)
+@limiter.limit(
+    _account_rate_limit,
+    methods=["POST"],
+    key_func=_typed_account,
+    deduct_when=lambda response: response.status_code != 302,
+    on_breach=_warn_account_owner,
+    error_message=ACCOUNT_PAUSED,
+)
 def login():
     """Sign in with email and password."""
     if current_user.is_authenticated:
@@ -115,7 +129,12 @@ def login():
             target = target if is_safe_next(target) else None
             if user.has_two_step:
                 # The password was right; the sign-in starts once the second step is done too.
-                session[TWO_STEP] = {"user": user.id, "remember": bool(form.remember.data), "next": target, "at": time.time()}
+                session[TWO_STEP] = {
+                    "user": user.id,
+                    "remember": bool(form.remember.data),
+                    "next": target,
+                    "at": time.time(),
+                }
                 return redirect(url_for("accounts.two_step_sign_in"))
             login_user(start_sign_in(user, remember=form.remember.data), remember=form.remember.data)
             return redirect(target or _home_for(user))
@@ -132,7 +151,12 @@ def _two_step_key() -> str:
 
 
 @bp.route("/login/two-step", methods=["GET", "POST"])
-@limiter.limit("5 per 5 minutes", methods=["POST"], key_func=_two_step_key, deduct_when=lambda response: response.status_code != 302)
+@limiter.limit(
+    "5 per 5 minutes",
+    methods=["POST"],
+    key_func=_two_step_key,
+    deduct_when=lambda response: response.status_code != 302,
+)
 def two_step_sign_in():
     """Finish signing in with the authenticator app's code, or a recovery code."""
     pending = session.get(TWO_STEP)
@@ -147,8 +171,10 @@ def two_step_sign_in():
             session.pop(TWO_STEP, None)
             login_user(start_sign_in(user, remember=pending["remember"]), remember=pending["remember"])
             return redirect(pending["next"] or _home_for(user))
-        form.code.errors.append("That code is not right, or has been used already. Type the 6 digits your app shows now, "
-                                "or one of your recovery codes.")
+        form.code.errors.append(
+            "That code is not right, or has been used already. Type the 6 digits your app shows now, "
+            "or one of your recovery codes."
+        )
     return render_template("accounts/two_step_sign_in.html", form=form), form_status()
 
 
@@ -168,8 +194,13 @@ def _reset_rate_limit() -> str:
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(_login_rate_limit, methods=["POST"])
-@limiter.limit(_reset_rate_limit, methods=["POST"], key_func=_typed_account, error_message="Several reset links have just been sent "
-               "to this address. Please use the latest one, or wait an hour before asking again.")
+@limiter.limit(
+    _reset_rate_limit,
+    methods=["POST"],
+    key_func=_typed_account,
+    error_message="Several reset links have just been sent "
+    "to this address. Please use the latest one, or wait an hour before asking again.",
+)
 def forgot_password():
     """Email a password-reset link."""
     form = ForgotPasswordForm()
@@ -207,14 +238,23 @@ def _set_password_page(token: str, purpose: str, template: str, success: str):
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     """Choose a new password from an emailed reset link."""
-    return _set_password_page(token, services.PASSWORD_RESET, "accounts/password_reset.html",
-                              "Your password has been changed, and you have been signed out everywhere. Sign in with your new password.")
+    return _set_password_page(
+        token,
+        services.PASSWORD_RESET,
+        "accounts/password_reset.html",
+        "Your password has been changed, and you have been signed out everywhere. Sign in with your new password.",
+    )
 
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
     """Let an invited instructor or organiser set their first password."""
-    return _set_password_page(token, services.INVITATION, "accounts/accept_invitation.html", "Your password is set. Welcome! Sign in with it now.")
+    return _set_password_page(
+        token,
+        services.INVITATION,
+        "accounts/accept_invitation.html",
+        "Your password is set. Welcome! Sign in with it now.",
+    )
 
 
 @bp.get("/account")
@@ -313,10 +353,15 @@ def my_data():
             form.password.errors.append("That is not your password.")
         else:
             family_data.request_erasure(current_user, note=form.note.data or "")
-            flash("We have your request. The organiser will erase your account and your family's details within a month, "
-                  "and cancel any bookings still to come.", "success")
+            flash(
+                "We have your request. The organiser will erase your account and your family's details within a month, "
+                "and cancel any bookings still to come.",
+                "success",
+            )
             return redirect(url_for("accounts.my_data"))
-    return render_template("accounts/my_data.html", form=form, pending=family_data.pending_erasure(current_user)), form_status()
+    return render_template(
+        "accounts/my_data.html", form=form, pending=family_data.pending_erasure(current_user)
+    ), form_status()
 
 
 @bp.post("/account/data.zip")
@@ -324,7 +369,11 @@ def my_data():
 def download_my_data():
     """Download everything held about the family: a page to read and the same facts as JSON, in one ZIP."""
     copy = family_data.export_family_data(current_user, by=current_user)
-    return Response(copy.content, mimetype="application/zip", headers={"Content-Disposition": f'attachment; filename="{copy.filename}"'})
+    return Response(
+        copy.content,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{copy.filename}"'},
+    )
 
 
 @bp.route("/account/two-step", methods=["GET", "POST"])
@@ -354,7 +403,9 @@ def renew_recovery_codes():
     """Replace the recovery codes with new ones, shown once."""
     if not current_user.has_two_step:
         return redirect(url_for("accounts.two_step_setup"))
-    return render_template("accounts/recovery_codes.html", codes=two_step.new_recovery_codes(current_user), first_time=False)
+    return render_template(
+        "accounts/recovery_codes.html", codes=two_step.new_recovery_codes(current_user), first_time=False
+    )
 
 
 @bp.post("/account/two-step/off")

@@ -32,9 +32,24 @@ from instructor_portal.organisation import get_organisation
 MIN_PASSWORD_LENGTH = 10
 #: Passwords that meet the length rule but appear at the top of every breach list.
 COMMON_PASSWORDS = {
-    "password12", "password123", "password1234", "1234567890", "12345678910", "qwertyuiop",
-    "iloveyou123", "letmein123", "welcome123", "passw0rd123", "abcdefghij", "1q2w3e4r5t",
-    "qwerty1234", "football123", "baby123456", "princess123", "sunshine123", "password!!",
+    "password12",
+    "password123",
+    "password1234",
+    "1234567890",
+    "12345678910",
+    "qwertyuiop",
+    "iloveyou123",
+    "letmein123",
+    "welcome123",
+    "passw0rd123",
+    "abcdefghij",
+    "1q2w3e4r5t",
+    "qwerty1234",
+    "football123",
+    "baby123456",
+    "princess123",
+    "sunshine123",
+    "password!!",
 }
 PASSWORD_RESET = "password-reset"
 INVITATION = "invitation"
@@ -67,9 +82,13 @@ def check_password_strength(password: str, *, email: str = "", name: str = "") -
         raise AccountError("Use at most 200 characters.", field="password")
     lowered = password.lower()
     if lowered in COMMON_PASSWORDS or len(set(lowered)) < 4:
-        raise AccountError("That password is too easy to guess. Try a short phrase of three or four words.", field="password")
+        raise AccountError(
+            "That password is too easy to guess. Try a short phrase of three or four words.", field="password"
+        )
     local_part = normalise_email(email).split("@")[0]
-    if (local_part and len(local_part) >= 4 and local_part in lowered) or (name and name.strip().lower().replace(" ", "") == lowered):
+    if (local_part and len(local_part) >= 4 and local_part in lowered) or (
+        name and name.strip().lower().replace(" ", "") == lowered
+    ):
         raise AccountError("Do not use your name or email address as your password.", field="password")
 
 
@@ -111,7 +130,9 @@ def authenticate(email: str, password: str, *, now: datetime | None = None) -> U
 
 def find_parent(email: str) -> User | None:
     """The parent or carer with this email address, if there is one."""
-    return db.session.scalars(db.select(User).where(User.email == normalise_email(email), User.role == Role.PARENT)).first()
+    return db.session.scalars(
+        db.select(User).where(User.email == normalise_email(email), User.role == Role.PARENT)
+    ).first()
 
 
 def is_own_password(user: User, password: str) -> bool:
@@ -126,7 +147,9 @@ def _email_taken(email: str) -> bool:
     return db.session.scalars(db.select(User.id).where(User.email == email)).first() is not None
 
 
-def sign_up_parent(*, full_name: str, email: str, password: str, phone: str | None = None, next_url: str | None = None) -> None:
+def sign_up_parent(
+    *, full_name: str, email: str, password: str, phone: str | None = None, next_url: str | None = None
+) -> None:
     """Start a parent's or carer's account and email a link to confirm the address.
 
     If the address has an account already, its owner is emailed instead, and the person
@@ -139,8 +162,14 @@ def sign_up_parent(*, full_name: str, email: str, password: str, phone: str | No
     link_values = {"next": next_url} if next_url else {}
     if existing is not None:
         _current_hasher().hash(password)  # as long as making an account takes
-        enqueue_email(existing.email, "account_exists", subject=f"Your {get_organisation().name} account", user=existing,
-                      login_url=absolute_url("accounts.login", **link_values), reset_url=absolute_url("accounts.forgot_password"))
+        enqueue_email(
+            existing.email,
+            "account_exists",
+            subject=f"Your {get_organisation().name} account",
+            user=existing,
+            login_url=absolute_url("accounts.login", **link_values),
+            reset_url=absolute_url("accounts.forgot_password"),
+        )
         audit.record(None, "user.sign_up_for_existing_account", existing)
         db.session.commit()
         return
@@ -194,9 +223,17 @@ def resend_invitation(user: User, *, sent_by: User | None) -> None:
 _LINK_EMAILS = {
     INVITATION: ("invitation", "accounts.accept_invitation", "You have been invited to {organisation}"),
     PASSWORD_RESET: ("password_reset", "accounts.reset_password", "Reset your {organisation} password"),
-    EMAIL_CONFIRMATION: ("confirm_email", "accounts.confirm_email", "Confirm your email to finish your {organisation} account"),
+    EMAIL_CONFIRMATION: (
+        "confirm_email",
+        "accounts.confirm_email",
+        "Confirm your email to finish your {organisation} account",
+    ),
 }
-_TOKEN_MAX_AGES = {INVITATION: "INVITATION_MAX_AGE", PASSWORD_RESET: "PASSWORD_RESET_MAX_AGE", EMAIL_CONFIRMATION: "EMAIL_CONFIRMATION_MAX_AGE"}
+_TOKEN_MAX_AGES = {
+    INVITATION: "INVITATION_MAX_AGE",
+    PASSWORD_RESET: "PASSWORD_RESET_MAX_AGE",
+    EMAIL_CONFIRMATION: "EMAIL_CONFIRMATION_MAX_AGE",
+}
 
 
 def _token_max_age(purpose: str) -> int:
@@ -236,13 +273,20 @@ def warn_of_sign_in_attempts(email: str, *, now: datetime | None = None) -> None
     if user is None:
         return
     recent = db.select(AuditEntry.id).where(
-        AuditEntry.action == "user.sign_in_paused", AuditEntry.subject_type == "User", AuditEntry.subject_id == user.id,
+        AuditEntry.action == "user.sign_in_paused",
+        AuditEntry.subject_type == "User",
+        AuditEntry.subject_id == user.id,
         AuditEntry.created_at > now - SIGN_IN_WARNING_EVERY,
     )
     if db.session.scalars(recent).first() is not None:
         return
-    enqueue_email(user.email, "sign_in_attempts", subject=f"Someone is trying to sign in to your {get_organisation().name} account",
-                  user=user, reset_url=absolute_url("accounts.forgot_password"))
+    enqueue_email(
+        user.email,
+        "sign_in_attempts",
+        subject=f"Someone is trying to sign in to your {get_organisation().name} account",
+        user=user,
+        reset_url=absolute_url("accounts.forgot_password"),
+    )
     audit.record(None, "user.sign_in_paused", user)
     db.session.commit()
 
@@ -309,7 +353,9 @@ class ChildDetails:
 
 def _validate_child(details: ChildDetails, today: date) -> None:
     if details.care_notes.strip() and not details.care_notes_consent:
-        raise AccountError("Tick the box to agree to these notes being kept, or leave the notes empty.", field="care_notes_consent")
+        raise AccountError(
+            "Tick the box to agree to these notes being kept, or leave the notes empty.", field="care_notes_consent"
+        )
     if not details.first_name.strip():
         raise AccountError("Enter your child's first name.", field="first_name")
     if not details.last_name.strip():
@@ -317,22 +363,39 @@ def _validate_child(details: ChildDetails, today: date) -> None:
     born, due, weeks = details.date_of_birth, details.due_date, details.gestation_weeks
     if born is None:
         if due is None:
-            raise AccountError("Enter your child's date of birth, or the due date if your baby is not born yet.", field="date_of_birth")
+            raise AccountError(
+                "Enter your child's date of birth, or the due date if your baby is not born yet.", field="date_of_birth"
+            )
         if weeks is not None:
-            raise AccountError("Leave the weeks of pregnancy at birth empty until your baby is born.", field="gestation_weeks")
+            raise AccountError(
+                "Leave the weeks of pregnancy at birth empty until your baby is born.", field="gestation_weeks"
+            )
         if not today <= due <= today + LONGEST_PREGNANCY_AHEAD:
-            raise AccountError("A due date for a baby not yet born must be between today and 42 weeks from now.", field="due_date")
+            raise AccountError(
+                "A due date for a baby not yet born must be between today and 42 weeks from now.", field="due_date"
+            )
         return
     if born > today:
-        raise AccountError("The date of birth cannot be in the future. If your baby is not born yet, leave it empty and enter the due date.", field="date_of_birth")
+        raise AccountError(
+            "The date of birth cannot be in the future. If your baby is not born yet, leave it empty and enter the due date.",
+            field="date_of_birth",
+        )
     if (today - born).days > OLDEST_CHILD_YEARS * 365.25:
-        raise AccountError(f"Children's profiles are for children under {OLDEST_CHILD_YEARS}. Please check the year of birth.", field="date_of_birth")
+        raise AccountError(
+            f"Children's profiles are for children under {OLDEST_CHILD_YEARS}. Please check the year of birth.",
+            field="date_of_birth",
+        )
     if weeks is not None and not 22 <= weeks <= 42:
         raise AccountError("Weeks of pregnancy at birth must be between 22 and 42.", field="gestation_weeks")
     if due is not None and weeks is not None:
-        raise AccountError("Give either the due date or the weeks of pregnancy at birth, not both.", field="gestation_weeks")
+        raise AccountError(
+            "Give either the due date or the weeks of pregnancy at birth, not both.", field="gestation_weeks"
+        )
     if due is not None and not born - DUE_BEFORE_BIRTH <= due <= born + DUE_AFTER_BIRTH:
-        raise AccountError("The due date should be within 4 weeks before and 18 weeks after the date of birth. Please check it.", field="due_date")
+        raise AccountError(
+            "The due date should be within 4 weeks before and 18 weeks after the date of birth. Please check it.",
+            field="due_date",
+        )
 
 
 def _apply_child(child: Child, details: ChildDetails, *, now: datetime) -> None:
@@ -343,7 +406,9 @@ def _apply_child(child: Child, details: ChildDetails, *, now: datetime) -> None:
     child.gestation_weeks = details.gestation_weeks if details.date_of_birth else None
     notes = details.care_notes.strip()
     if notes != child.care_notes:  # new or changed notes, agreed to now in the current wording
-        child.care_notes_consent_at, child.care_notes_consent_version = (now, CARE_NOTES_CONSENT_VERSION) if notes else (None, None)
+        child.care_notes_consent_at, child.care_notes_consent_version = (
+            (now, CARE_NOTES_CONSENT_VERSION) if notes else (None, None)
+        )
     child.care_notes = notes
     child.relationship_to_carer = details.relationship_to_carer.strip()
 
@@ -380,7 +445,9 @@ def remove_child(child: Child) -> None:
     from instructor_portal.catalogue.models import CourseSession
 
     last_session = (
-        db.select(db.func.max(CourseSession.ends_at)).where(CourseSession.course_id == BookingPlace.course_id).scalar_subquery()
+        db.select(db.func.max(CourseSession.ends_at))
+        .where(CourseSession.course_id == BookingPlace.course_id)
+        .scalar_subquery()
     )
     booked = db.session.scalar(
         db.select(db.func.count(BookingPlace.id)).where(
@@ -388,7 +455,9 @@ def remove_child(child: Child) -> None:
         )
     )
     if booked:
-        raise AccountError(f"{child.first_name} has a place on a course that has not finished. Cancel that booking first.")
+        raise AccountError(
+            f"{child.first_name} has a place on a course that has not finished. Cancel that booking first."
+        )
     forget_child(child)
     db.session.commit()
 
@@ -402,7 +471,9 @@ def forget_child(child: Child) -> None:
 
     initial = f"{child.first_name[:1].upper()}." if child.first_name.strip() else ""
     db.session.execute(
-        db.update(BookingPlace).where(BookingPlace.child_id == child.id).values(child_initial=initial)
+        db.update(BookingPlace)
+        .where(BookingPlace.child_id == child.id)
+        .values(child_initial=initial)
         .execution_options(synchronize_session="fetch")
     )
     db.session.delete(child)

@@ -21,8 +21,14 @@ from instructor_portal.extensions import db
 def start_sign_in(user: User, *, remember: bool = False, now: datetime | None = None) -> User:
     """Record a new sign-in for ``user`` and attach its token, ready for Flask-Login's login_user; commits."""
     now = now or utcnow()
-    lifetime = current_app.config["REMEMBER_COOKIE_DURATION"] if remember else timedelta(hours=current_app.config["SIGN_IN_HOURS"])
-    sign_in = SignIn(token=secrets.token_urlsafe(32), user_id=user.id, remember=remember, created_at=now, expires_at=now + lifetime)
+    lifetime = (
+        current_app.config["REMEMBER_COOKIE_DURATION"]
+        if remember
+        else timedelta(hours=current_app.config["SIGN_IN_HOURS"])
+    )
+    sign_in = SignIn(
+        token=secrets.token_urlsafe(32), user_id=user.id, remember=remember, created_at=now, expires_at=now + lifetime
+    )
     db.session.add(sign_in)
     db.session.commit()
     user.sign_in_token = sign_in.token
@@ -34,7 +40,12 @@ def load_user(token: str, *, now: datetime | None = None) -> User | None:
     if not token or len(token) > 64:
         return None
     sign_in = db.session.scalars(select(SignIn).where(SignIn.token == token)).first()
-    if sign_in is None or sign_in.ended_at is not None or sign_in.expires_at <= (now or utcnow()) or not sign_in.user.active:
+    if (
+        sign_in is None
+        or sign_in.ended_at is not None
+        or sign_in.expires_at <= (now or utcnow())
+        or not sign_in.user.active
+    ):
         return None
     user = sign_in.user
     user.sign_in_token = token
@@ -44,7 +55,9 @@ def load_user(token: str, *, now: datetime | None = None) -> User | None:
 def end_sign_in(token: str | None, *, now: datetime | None = None) -> None:
     """End one sign-in (signing out); commits."""
     if token:
-        db.session.execute(update(SignIn).where(SignIn.token == token, SignIn.ended_at.is_(None)).values(ended_at=now or utcnow()))
+        db.session.execute(
+            update(SignIn).where(SignIn.token == token, SignIn.ended_at.is_(None)).values(ended_at=now or utcnow())
+        )
         db.session.commit()
 
 

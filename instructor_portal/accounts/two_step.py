@@ -61,8 +61,10 @@ def turn_on(user: User, secret: str, code: str, *, now: float | None = None) -> 
     code = "".join(code.split())
     step = _matching_step(secret, code, now or time()) if code.isdigit() else None
     if step is None:
-        raise TwoStepError("That code is not right. Check the app shows the account you just added, and type the 6 digits it shows now.",
-                           field="code")
+        raise TwoStepError(
+            "That code is not right. Check the app shows the account you just added, and type the 6 digits it shows now.",
+            field="code",
+        )
     user.totp_secret, user.totp_enabled_at, user.totp_last_step = secret, utcnow(), step
     codes = _new_recovery_codes(user)
     audit.record(user, "user.two_step_on", user)
@@ -89,12 +91,15 @@ def check_code(user: User, code: str, *, now: float | None = None) -> bool:
             return False  # wrong, or already used: an overheard code cannot be replayed
         # Conditional, so two requests with the same code at once cannot both pass.
         used = db.session.execute(
-            update(User).where(User.id == user.id, (User.totp_last_step.is_(None)) | (User.totp_last_step < step)).values(totp_last_step=step)
+            update(User)
+            .where(User.id == user.id, (User.totp_last_step.is_(None)) | (User.totp_last_step < step))
+            .values(totp_last_step=step)
         ).rowcount
         db.session.commit()
         return bool(used)
     used = db.session.execute(
-        update(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(code), RecoveryCode.used_at.is_(None))
+        update(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(code), RecoveryCode.used_at.is_(None))
         .values(used_at=utcnow())
     ).rowcount
     if used:
@@ -125,7 +130,9 @@ def turn_off(user: User, *, by: User, now: datetime | None = None) -> None:
     if by.id != user.id and by.role != Role.ORGANISER:
         raise TwoStepError("Only an organiser can reset someone else's two-step sign-in.")
     if by.id == user.id and user.needs_two_step:
-        raise TwoStepError("Instructors and organisers keep two-step sign-in on; ask another organiser to reset it if you lost your phone.")
+        raise TwoStepError(
+            "Instructors and organisers keep two-step sign-in on; ask another organiser to reset it if you lost your phone."
+        )
     user.totp_secret, user.totp_enabled_at, user.totp_last_step = None, None, None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     end_every_sign_in(user, now=now)

@@ -63,7 +63,9 @@ def session_conditions(filters: RegisterFilters, by: User) -> list[ColumnElement
     if filters.date_from:
         conditions.append(CourseSession.starts_at >= local_to_utc(filters.date_from, clock_time(0), tz))
     if filters.date_to:
-        conditions.append(CourseSession.starts_at < local_to_utc(filters.date_to + timedelta(days=1), clock_time(0), tz))
+        conditions.append(
+            CourseSession.starts_at < local_to_utc(filters.date_to + timedelta(days=1), clock_time(0), tz)
+        )
     if filters.course:
         conditions.append(Course.id == filters.course.id)
     if filters.instructor:

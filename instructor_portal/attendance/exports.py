@@ -91,5 +91,8 @@ def register_export_log(*, page: int = 1, per_page: int = 50) -> Page[ExportLogE
         .offset((number - 1) * per_page)
     ).all()
     return Page(
-        items=[ExportLogEntry(entry, name or "Account deleted") for entry, name in rows], number=number, pages=pages, total=total
+        items=[ExportLogEntry(entry, name or "Account deleted") for entry, name in rows],
+        number=number,
+        pages=pages,
+        total=total,
     )

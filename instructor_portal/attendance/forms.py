@@ -42,23 +42,28 @@ class RegisterFilterForm(DateRangeFilterForm):
     instructor = SelectField("Instructor", invalid_choice_message="Choose an instructor from the list.", default="")
     venue = SelectField("Venue", invalid_choice_message="Choose a venue from the list.", default="")
     track = SelectField(
-        "Track",
-        choices=track_choices(),
-        invalid_choice_message="Choose a track from the list.",
-        default="",
+        "Track", choices=track_choices(), invalid_choice_message="Choose a track from the list.", default=""
     )
 
-    def __init__(self, *args: Any, courses: list[Course], instructors: list[User] | None, venues: list[Venue], **kwargs: Any):
+    def __init__(
+        self, *args: Any, courses: list[Course], instructors: list[User] | None, venues: list[Venue], **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
         self._courses = {str(course.id): course for course in courses}
         self._instructors = {str(user.id): user for user in instructors or []}
         self._venues = {str(venue.id): venue for venue in venues}
         self.course.choices = course_choices(self._courses)
-        self.venue.choices = [SelectChoice("", "Any venue"), *(SelectChoice(key, venue.name) for key, venue in self._venues.items())]
+        self.venue.choices = [
+            SelectChoice("", "Any venue"),
+            *(SelectChoice(key, venue.name) for key, venue in self._venues.items()),
+        ]
         if instructors is None:  # an instructor exports only their own courses
             del self.instructor
         else:
-            self.instructor.choices = [SelectChoice("", "Any instructor"), *(SelectChoice(key, user.full_name) for key, user in self._instructors.items())]
+            self.instructor.choices = [
+                SelectChoice("", "Any instructor"),
+                *(SelectChoice(key, user.full_name) for key, user in self._instructors.items()),
+            ]
 
     def filters(self) -> RegisterFilters:
         """Return the accepted filters as the exports take them, with the chosen rows in place of their ids."""

@@ -94,8 +94,13 @@ def _matching_sessions(session: CourseSession, place: BookingPlace, *, now: date
     organisation = get_organisation()
     child = place.child
     booked = (
-        set(db.session.scalars(select(BookingPlace.course_id).where(BookingPlace.child_id == child.id, BookingPlace.live)))
-        if child else set()
+        set(
+            db.session.scalars(
+                select(BookingPlace.course_id).where(BookingPlace.child_id == child.id, BookingPlace.live)
+            )
+        )
+        if child
+        else set()
     )
     courses = db.session.scalars(
         select(Course)
@@ -107,9 +112,12 @@ def _matching_sessions(session: CourseSession, place: BookingPlace, *, now: date
         scheduled = course.scheduled_sessions
         if position >= len(scheduled) or scheduled[position].starts_at <= now or course.id in booked:
             continue
-        if child is not None and not child_eligibility(
-            course, child, scheduled[0].starts_at, organisation.timezone, organisation.corrected_age_cutoff_months
-        ).eligible:
+        if (
+            child is not None
+            and not child_eligibility(
+                course, child, scheduled[0].starts_at, organisation.timezone, organisation.corrected_age_cutoff_months
+            ).eligible
+        ):
             continue
         matching.append(scheduled[position])
     return sorted(matching, key=lambda match: match.starts_at)
@@ -120,7 +128,10 @@ def makeup_options(session: CourseSession, place: BookingPlace, *, now: datetime
     now = now or utcnow()
     if makeup_refusal(session, place):
         return []
-    options = [MakeupOption(match, capacity.places_free_at(match, now=now)) for match in _matching_sessions(session, place, now=now)]
+    options = [
+        MakeupOption(match, capacity.places_free_at(match, now=now))
+        for match in _matching_sessions(session, place, now=now)
+    ]
     return [option for option in options if option.places_free > 0]
 
 
@@ -140,8 +151,10 @@ def family_makeups(parent: User, *, booking: Booking | None = None) -> list[Make
         .join(Booking, Booking.id == BookingPlace.booking_id)
         .join(CourseSession, CourseSession.id == Makeup.session_id)
         .where(Booking.parent_id == parent.id, Makeup.status.in_(LIVE_MAKEUP_STATUSES))
-        .options(selectinload(Makeup.session).selectinload(CourseSession.course).selectinload(Course.venue),
-                 selectinload(Makeup.place).selectinload(BookingPlace.child))
+        .options(
+            selectinload(Makeup.session).selectinload(CourseSession.course).selectinload(Course.venue),
+            selectinload(Makeup.place).selectinload(BookingPlace.child),
+        )
         .order_by(CourseSession.starts_at, Makeup.id)
     )
     if booking is not None:
@@ -157,8 +170,9 @@ def is_family_makeup(parent: User, makeup: Makeup) -> bool:
 # --- Changing -------------------------------------------------------------------------------
 
 
-def offer_makeup(session: CourseSession, place: BookingPlace, target: CourseSession, *, by: User,
-                 now: datetime | None = None) -> Makeup:
+def offer_makeup(
+    session: CourseSession, place: BookingPlace, target: CourseSession, *, by: User, now: datetime | None = None
+) -> Makeup:
     """Offer the family on ``place``, who missed ``session``, the matching ``target`` session of another course, and email them."""
     now = now or utcnow()
     with unit_of_work():
@@ -175,10 +189,19 @@ def offer_makeup(session: CourseSession, place: BookingPlace, target: CourseSess
             raise MakeupError("That session is not the matching session of another course on this track.")
         if capacity.places_free_at(target, now=now) <= 0:
             raise capacity.SessionFull("Sorry, that session is now full.")
-        makeup = Makeup(place=place, missed_session=session, session=target, status=MakeupStatus.OFFERED, offered_by=by, offered_at=now)
+        makeup = Makeup(
+            place=place,
+            missed_session=session,
+            session=target,
+            status=MakeupStatus.OFFERED,
+            offered_by=by,
+            offered_at=now,
+        )
         db.session.add(makeup)
         _email_family(makeup, "makeup_offered", f"A make-up session for you: {target.course.title}")
-        audit.record(by, "makeup.offered", makeup, place_id=place.id, missed_session_id=session.id, session_id=target.id)
+        audit.record(
+            by, "makeup.offered", makeup, place_id=place.id, missed_session_id=session.id, session_id=target.id
+        )
     return makeup
 
 
@@ -196,8 +219,13 @@ def withdraw_makeup(makeup: Makeup, *, by: User, now: datetime | None = None) ->
             raise MakeupError("This make-up is no longer open, so there is nothing to withdraw.")
         was = makeup.status
         makeup.status = MakeupStatus.WITHDRAWN
-        _email_family(makeup, "makeup_cancelled", f"Make-up session withdrawn: {makeup.session.course.title}",
-                      was_accepted=was == MakeupStatus.ACCEPTED, reason="Your instructor has withdrawn it.")
+        _email_family(
+            makeup,
+            "makeup_cancelled",
+            f"Make-up session withdrawn: {makeup.session.course.title}",
+            was_accepted=was == MakeupStatus.ACCEPTED,
+            reason="Your instructor has withdrawn it.",
+        )
         audit.record(by, "makeup.withdrawn", makeup, was=was.value)
     return makeup
 
@@ -251,11 +279,19 @@ def cancel_makeups_at(sessions: list[CourseSession]) -> int:
     ids = [session.id for session in sessions]
     makeups = capacity.release_makeups(or_(Makeup.session_id.in_(ids), Makeup.missed_session_id.in_(ids)))
     for makeup in makeups:
-        reason = ("That session has been cancelled." if makeup.session_id in ids
-                  else "The session it made up for has been cancelled, so it is no longer needed.")
+        reason = (
+            "That session has been cancelled."
+            if makeup.session_id in ids
+            else "The session it made up for has been cancelled, so it is no longer needed."
+        )
         # Only an accepted make-up among the live ones has a response.
-        _email_family(makeup, "makeup_cancelled", f"Make-up session cancelled: {makeup.session.course.title}",
-                      was_accepted=makeup.responded_at is not None, reason=reason)
+        _email_family(
+            makeup,
+            "makeup_cancelled",
+            f"Make-up session cancelled: {makeup.session.course.title}",
+            was_accepted=makeup.responded_at is not None,
+            reason=reason,
+        )
     return len(makeups)
 
 
@@ -265,12 +301,15 @@ def tell_makeup_families_of_move(session: CourseSession, *, moved_from: datetime
         select(Makeup).where(Makeup.session_id == session.id, Makeup.status == MakeupStatus.ACCEPTED)
     ).all()
     for makeup in makeups:
-        _email_family(makeup, "makeup_moved", f"Make-up session moved: {session.course.title}", attach=True, moved_from=moved_from)
+        _email_family(
+            makeup, "makeup_moved", f"Make-up session moved: {session.course.title}", attach=True, moved_from=moved_from
+        )
     return len(makeups)
 
 
-def _email_family(makeup: Makeup, template: str, subject: str, *, attach: bool = False, was_accepted: bool = False,
-                  **context) -> None:
+def _email_family(
+    makeup: Makeup, template: str, subject: str, *, attach: bool = False, was_accepted: bool = False, **context
+) -> None:
     """Queue an email about the make-up to the family, with the session for their calendar when it is booked or called off."""
     booking = makeup.place.booking
     email = enqueue_email(
@@ -286,5 +325,7 @@ def _email_family(makeup: Makeup, template: str, subject: str, *, attach: bool =
     )
     if attach or was_accepted:
         email.attachments.append(
-            calendar_attachment(f"makeup-{makeup.session_id}.ics", makeup_calendar(makeup.session, cancelled=was_accepted))
+            calendar_attachment(
+                f"makeup-{makeup.session_id}.ics", makeup_calendar(makeup.session, cancelled=was_accepted)
+            )
         )

@@ -35,8 +35,20 @@ FORMATS = {
     "pdf": ("PDF sign-in sheets", "application/pdf"),
 }
 HEADER = [
-    "Date", "Start time", "Course", "Track", "Venue", "Instructor", "Child", "Age", "Parent or carer", "Phone",
-    "Attendance", "Note", "Marked by", "Make-up from",
+    "Date",
+    "Start time",
+    "Course",
+    "Track",
+    "Venue",
+    "Instructor",
+    "Child",
+    "Age",
+    "Parent or carer",
+    "Phone",
+    "Attendance",
+    "Note",
+    "Marked by",
+    "Make-up from",
 ]
 CARE_NOTES_HEADER = "Care notes"
 #: Excel column widths, in characters, in the order of HEADER then CARE_NOTES_HEADER.
@@ -185,7 +197,13 @@ class _SignInSheets(FPDF):
         if self.will_page_break(self.ROW):
             self.start_session(heading, continued=True)
         child = f"{line.child} (make-up)" if line.makeup_from else line.child
-        values = {"Child": child, "Parent or carer": line.parent, "Care notes": line.care_notes or "", "Here": "", "Signature": ""}
+        values = {
+            "Child": child,
+            "Parent or carer": line.parent,
+            "Care notes": line.care_notes or "",
+            "Here": "",
+            "Signature": "",
+        }
         for title, width in self.columns:
             x, y = self.get_x(), self.get_y()
             self.cell(width, self.ROW, _fit(self, values[title], width), border=1)

@@ -104,10 +104,19 @@ def _register_selects(filters: RegisterFilters, *, by: User, care_notes: bool = 
     def rows(makeup_from) -> Select:
         columns = [
             # A removed child's record leaves its initial on the place, read here in the first name's stead.
-            CourseSession.id.label("session_id"), BookingPlace.child_id, func.coalesce(Child.first_name, BookingPlace.child_initial),
+            CourseSession.id.label("session_id"),
+            BookingPlace.child_id,
+            func.coalesce(Child.first_name, BookingPlace.child_initial),
             Child.last_name,
-            Child.date_of_birth, Child.due_date, Child.gestation_weeks, parent.full_name.label("parent"), parent.phone,
-            AttendanceMark.status, AttendanceMark.note, marker.full_name.label("marked_by"), makeup_from.label("makeup_from"),
+            Child.date_of_birth,
+            Child.due_date,
+            Child.gestation_weeks,
+            parent.full_name.label("parent"),
+            parent.phone,
+            AttendanceMark.status,
+            AttendanceMark.note,
+            marker.full_name.label("marked_by"),
+            makeup_from.label("makeup_from"),
             # As the database gives it: only compared, so not worth converting on every row.
             type_coerce(CourseSession.starts_at, NullType()).label("starts_at"),
         ]
@@ -120,7 +129,10 @@ def _register_selects(filters: RegisterFilters, *, by: User, care_notes: bool = 
             query.join(Booking, Booking.id == BookingPlace.booking_id)
             .join(parent, parent.id == Booking.parent_id)
             .outerjoin(Child, Child.id == BookingPlace.child_id)
-            .outerjoin(AttendanceMark, and_(AttendanceMark.place_id == BookingPlace.id, AttendanceMark.session_id == CourseSession.id))
+            .outerjoin(
+                AttendanceMark,
+                and_(AttendanceMark.place_id == BookingPlace.id, AttendanceMark.session_id == CourseSession.id),
+            )
             .outerjoin(marker, marker.id == AttendanceMark.marked_by_id)
             .where(on_register(CourseSession), *session_conditions(filters, by))
         )
@@ -144,8 +156,15 @@ def _headings_query() -> Select:
     instructor = aliased(User)
     return (
         select(
-            CourseSession.id, CourseSession.starts_at, CourseSession.ends_at, Course.title, Course.track, Course.age_unit,
-            Course.uses_corrected_age, Venue.name, instructor.full_name,
+            CourseSession.id,
+            CourseSession.starts_at,
+            CourseSession.ends_at,
+            Course.title,
+            Course.track,
+            Course.age_unit,
+            Course.uses_corrected_age,
+            Venue.name,
+            instructor.full_name,
         )
         .join(Course, Course.id == CourseSession.course_id)
         .join(instructor, instructor.id == Course.instructor_id)
@@ -154,15 +173,22 @@ def _headings_query() -> Select:
     )
 
 
-def _session_headings(query: Select, session_ids: Iterable[int], tz: str) -> dict[int, tuple[SessionHeading, _CourseFacts]]:
+def _session_headings(
+    query: Select, session_ids: Iterable[int], tz: str
+) -> dict[int, tuple[SessionHeading, _CourseFacts]]:
     """Work out the heading and course facts of each of the sessions, with ``_headings_query``'s query built once per export."""
     rows = db.session.execute(query, {"ids": list(session_ids)})
     headings = {}
     for session_id, starts_at, ends_at, title, track, age_unit, uses_corrected_age, venue, instructor_name in rows:
         starts = to_local(starts_at, tz)
         heading = SessionHeading(
-            day=starts.date(), starts=f"{starts:%H:%M}", ends=f"{to_local(ends_at, tz):%H:%M}", course=title,
-            track=track.label, venue=venue or "Online", instructor=instructor_name,
+            day=starts.date(),
+            starts=f"{starts:%H:%M}",
+            ends=f"{to_local(ends_at, tz):%H:%M}",
+            course=title,
+            track=track.label,
+            venue=venue or "Online",
+            instructor=instructor_name,
         )
         headings[session_id] = (heading, _CourseFacts(track, age_unit, uses_corrected_age))
     return headings
@@ -176,7 +202,9 @@ def count_register_rows(filters: RegisterFilters, *, by: User) -> RegisterCount:
     return RegisterCount(rows=total, sessions=sessions)
 
 
-def register_lines(filters: RegisterFilters, *, by: User, care_notes: bool = False) -> Iterator[tuple[SessionHeading, RegisterLine]]:
+def register_lines(
+    filters: RegisterFilters, *, by: User, care_notes: bool = False
+) -> Iterator[tuple[SessionHeading, RegisterLine]]:
     """Yield each session's heading and each family's line, by session start then booking, a batch at a time.
 
     Children are named in full, by first name and last initial on adoptive and foster courses; ages are on the
@@ -186,12 +214,16 @@ def register_lines(filters: RegisterFilters, *, by: User, care_notes: bool = Fal
     """
     organisation = get_organisation()
     settings = organisation.timezone, organisation.corrected_age_cutoff_months
-    parts = [part.order_by(*ROW_ORDER).execution_options(yield_per=BATCH)
-             for part in _register_selects(filters, by=by, care_notes=care_notes)]
+    parts = [
+        part.order_by(*ROW_ORDER).execution_options(yield_per=BATCH)
+        for part in _register_selects(filters, by=by, care_notes=care_notes)
+    ]
     return _register_lines(parts, *settings, care_notes=care_notes)
 
 
-def _register_lines(parts: list[Select], tz: str, cutoff: int, *, care_notes: bool) -> Iterator[tuple[SessionHeading, RegisterLine]]:
+def _register_lines(
+    parts: list[Select], tz: str, cutoff: int, *, care_notes: bool
+) -> Iterator[tuple[SessionHeading, RegisterLine]]:
     # Each part comes sorted from the database and the two are merged here, each session's
     # make-ups after its own families: sorting their union in the database costs far more.
     connection = db.session.connection()
@@ -204,8 +236,23 @@ def _register_lines(parts: list[Select], tz: str, cutoff: int, *, care_notes: bo
         headings = {key: value for key, value in headings.items() if key in wanted}
         headings |= _session_headings(headings_query, wanted - headings.keys(), tz)
         # Unpacking each row as a tuple, rather than reading it by name, keeps the loop cheap.
-        for (session_id, child_id, first_name, last_name, date_of_birth, due_date, gestation_weeks, parent, phone, status, note,
-             marked_by, makeup_from, _starts_at, *notes) in partition:
+        for (
+            session_id,
+            child_id,
+            first_name,
+            last_name,
+            date_of_birth,
+            due_date,
+            gestation_weeks,
+            parent,
+            phone,
+            status,
+            note,
+            marked_by,
+            makeup_from,
+            _starts_at,
+            *notes,
+        ) in partition:
             heading, course = headings[session_id]
             if child_id is None:
                 child, age = removed_child(first_name), ""
@@ -214,7 +261,17 @@ def _register_lines(parts: list[Select], tz: str, cutoff: int, *, care_notes: bo
                 child = staff_name(course, facts, full=True)
                 age = describe_child_age(course, facts, on=heading.day, cutoff_months=cutoff)
             # Positional: this runs once a row, and keywords cost a noticeable share of the export.
-            yield heading, RegisterLine(
-                child, age, parent, phone or "", status.label if status else "", note or "", marked_by or "",
-                makeup_from or "", (notes[0] or "") if care_notes else None,
+            yield (
+                heading,
+                RegisterLine(
+                    child,
+                    age,
+                    parent,
+                    phone or "",
+                    status.label if status else "",
+                    note or "",
+                    marked_by or "",
+                    makeup_from or "",
+                    (notes[0] or "") if care_notes else None,
+                ),
             )

@@ -30,15 +30,12 @@ def take_register(session_id: int):
     session = get_managed(CourseSession, session_id)
     rows = services.build_register(session)
     forms = {
-        row.place.id: MarkForm(data={"status": row.mark.status.value if row.mark else None, "note": row.mark.note if row.mark else ""})
+        row.place.id: MarkForm(
+            data={"status": row.mark.status.value if row.mark else None, "note": row.mark.note if row.mark else ""}
+        )
         for row in rows
     }
-    return render_template(
-        "attendance/take_register.html",
-        session=session,
-        rows=rows,
-        forms=forms,
-    )
+    return render_template("attendance/take_register.html", session=session, rows=rows, forms=forms)
 
 
 @bp.post("/sessions/<int:session_id>/register/<int:place_id>")

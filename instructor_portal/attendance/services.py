@@ -127,7 +127,10 @@ def _marks(session_ids: list[int]) -> dict[tuple[int, int], AttendanceMark]:
     marks = db.session.scalars(
         select(AttendanceMark)
         .where(AttendanceMark.session_id.in_(session_ids))
-        .options(selectinload(AttendanceMark.marked_by), selectinload(AttendanceMark.changes).selectinload(AttendanceChange.changed_by))
+        .options(
+            selectinload(AttendanceMark.marked_by),
+            selectinload(AttendanceMark.changes).selectinload(AttendanceChange.changed_by),
+        )
     )
     return {(mark.place_id, mark.session_id): mark for mark in marks}
 
@@ -173,7 +176,9 @@ def build_register(session: CourseSession) -> list[RegisterRow]:
                 place=place,
                 child_name=child_name(course, place),
                 parent_name=place.booking.parent.full_name,
-                age=describe_child_age(course, child, on=on, cutoff_months=organisation.corrected_age_cutoff_months) if child else "",
+                age=describe_child_age(course, child, on=on, cutoff_months=organisation.corrected_age_cutoff_months)
+                if child
+                else "",
                 care_notes=child.care_notes if child else "",
                 mark=marks.get((place.id, session.id)),
                 makeup_from=makeup.missed_session.course if makeup else None,
@@ -189,8 +194,16 @@ def _check_open(session: CourseSession) -> None:
         raise AttendanceError("This session was cancelled, so its register cannot be changed.")
 
 
-def _set_mark(session: CourseSession, place: BookingPlace, status: AttendanceStatus, note: str, *, by: User, now: datetime,
-              mark: AttendanceMark | None) -> AttendanceMark | None:
+def _set_mark(
+    session: CourseSession,
+    place: BookingPlace,
+    status: AttendanceStatus,
+    note: str,
+    *,
+    by: User,
+    now: datetime,
+    mark: AttendanceMark | None,
+) -> AttendanceMark | None:
     """Create or change one mark and keep the change; None when nothing changed."""
     if mark is not None and mark.status == status and mark.note == note:
         return None
@@ -202,13 +215,16 @@ def _set_mark(session: CourseSession, place: BookingPlace, status: AttendanceSta
         from_status, from_note = mark.status, mark.note
         mark.status, mark.note, mark.marked_by, mark.marked_at = status, note, by, now
     mark.changes.append(
-        AttendanceChange(from_status=from_status, to_status=status, from_note=from_note, to_note=note, changed_by=by, changed_at=now)
+        AttendanceChange(
+            from_status=from_status, to_status=status, from_note=from_note, to_note=note, changed_by=by, changed_at=now
+        )
     )
     return mark
 
 
-def mark_attendance(session: CourseSession, place_id: int, status: str, note: str = "", *, by: User,
-                    now: datetime | None = None) -> AttendanceMark:
+def mark_attendance(
+    session: CourseSession, place_id: int, status: str, note: str = "", *, by: User, now: datetime | None = None
+) -> AttendanceMark:
     """Record one family's attendance at the session, keeping the change when it differs from the last mark."""
     now = now or utcnow()
     _check_open(session)
@@ -226,8 +242,15 @@ def mark_attendance(session: CourseSession, place_id: int, status: str, note: st
     mark = _set_mark(session, place, status, note, by=by, now=now, mark=existing)
     if mark is None:
         return existing
-    audit.record(by, "attendance.marked", mark, session_id=session.id, place_id=place.id, status=status.value,
-                 previous=mark.changes[-1].from_status)
+    audit.record(
+        by,
+        "attendance.marked",
+        mark,
+        session_id=session.id,
+        place_id=place.id,
+        status=status.value,
+        previous=mark.changes[-1].from_status,
+    )
     db.session.commit()
     return mark
 
@@ -257,7 +280,9 @@ def _makeup_states(place_ids: list[int]) -> dict[tuple[int, int], MakeupState]:
     ).all()
     marks = _marks([makeup.session_id for makeup in makeups]) if makeups else {}
     return {
-        (makeup.place_id, makeup.missed_session_id): MakeupState(makeup, marks.get((makeup.place_id, makeup.session_id)))
+        (makeup.place_id, makeup.missed_session_id): MakeupState(
+            makeup, marks.get((makeup.place_id, makeup.session_id))
+        )
         for makeup in makeups
     }
 

@@ -72,10 +72,12 @@ def cancel_course_bookings(course: Course, *, by: User, reason: str, now: dateti
     """
     locks.lock(course)
     bookings = db.session.scalars(
-        select(Booking).where(
+        select(Booking)
+        .where(
             Booking.course_id == course.id,
             Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.AWAITING_PAYMENT]),
-        ).order_by(Booking.id)
+        )
+        .order_by(Booking.id)
     ).all()
     locks.lock(*bookings)
     bookings = [booking for booking in bookings if booking.status in states.HOLDS_PLACES]

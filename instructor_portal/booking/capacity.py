@@ -83,7 +83,9 @@ def places_taken(course_id, now: datetime):
 
 def places_free_at(session: CourseSession, *, now: datetime) -> int:
     """How many more families the session has room for: the course's places less its bookings and make-ups there."""
-    return session.course.places - db.session.scalar(select(places_booked(session.course_id, now) + makeups_at(session.id)))
+    return session.course.places - db.session.scalar(
+        select(places_booked(session.course_id, now) + makeups_at(session.id))
+    )
 
 
 def release_expired_holds(course: Course, *, now: datetime) -> int:
@@ -112,7 +114,9 @@ def take_places(course: Course, count: int, *, now: datetime) -> None:
 
 def release_makeups(*where: ColumnElement[bool]) -> list[Makeup]:
     """Cancel the live make-ups matching ``where``, which frees any place they held; return them. The caller commits."""
-    makeups = list(db.session.scalars(select(Makeup).where(Makeup.status.in_(LIVE_MAKEUP_STATUSES), *where).order_by(Makeup.id)))
+    makeups = list(
+        db.session.scalars(select(Makeup).where(Makeup.status.in_(LIVE_MAKEUP_STATUSES), *where).order_by(Makeup.id))
+    )
     for makeup in makeups:
         makeup.status = MakeupStatus.CANCELLED
     return makeups

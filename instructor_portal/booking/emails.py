@@ -26,7 +26,9 @@ def tell_families_of_session_change(session: CourseSession, *, moved_from: datet
     ).all()
     what = "cancelled" if session.status == SessionStatus.CANCELLED else "moved"
     for booking in bookings:
-        email_booking(booking, "session_changed", f"Session {what}: {course.title}", session=session, moved_from=moved_from)
+        email_booking(
+            booking, "session_changed", f"Session {what}: {course.title}", session=session, moved_from=moved_from
+        )
     return len(bookings)
 
 
@@ -41,7 +43,9 @@ def email_booking(booking: Booking, template: str, subject: str, *, cancelled: b
         classes_url=absolute_url("catalogue.classes"),
         **context,
     )
-    email.attachments.append(calendar_attachment(f"course-{booking.course_id}.ics", course_calendar(booking.course, cancelled=cancelled)))
+    email.attachments.append(
+        calendar_attachment(f"course-{booking.course_id}.ics", course_calendar(booking.course, cancelled=cancelled))
+    )
 
 
 def calendar_attachment(filename: str, content: bytes) -> OutboxAttachment:

@@ -19,9 +19,7 @@ class BookingForm(FlaskForm):
     medical_clearance = BooleanField(
         "My baby's medical team (for example the neonatal team or health visitor) has said my baby is stable enough for massage"
     )
-    photo_consent = BooleanField(
-        "Photos: the instructor may take photos in class that include my family (optional)",
-    )
+    photo_consent = BooleanField("Photos: the instructor may take photos in class that include my family (optional)")
     voucher_code = StringField(
         "Voucher or referral code (optional)",
         validators=[Length(max=40, message="A code is at most 40 characters.")],

@@ -31,7 +31,6 @@ from instructor_portal.organisation import get_organisation
 log = logging.getLogger(__name__)
 
 
-
 # --- Reading ------------------------------------------------------------------------------
 
 
@@ -40,7 +39,9 @@ def lock_booking(booking: Booking) -> None:
 
     Inside the caller's unit of work; the session's copy of the booking is current afterwards.
     """
-    voucher_id = db.session.scalar(select(VoucherRedemption.voucher_id).where(VoucherRedemption.booking_id == booking.id))
+    voucher_id = db.session.scalar(
+        select(VoucherRedemption.voucher_id).where(VoucherRedemption.booking_id == booking.id)
+    )
     locks.lock(*([(Voucher, voucher_id)] if voucher_id else []), (Course, booking.course_id), booking)
 
 
@@ -170,7 +171,9 @@ def expire_holds(*, now: datetime | None = None) -> int:
     """Release every hold whose time is up, course by course; safe to run at any moment and from two workers. Return how many."""
     now = now or utcnow()
     course_ids = db.session.scalars(
-        select(Booking.course_id).where(Booking.status == BookingStatus.AWAITING_PAYMENT, Booking.hold_expires_at <= now).distinct()
+        select(Booking.course_id)
+        .where(Booking.status == BookingStatus.AWAITING_PAYMENT, Booking.hold_expires_at <= now)
+        .distinct()
     ).all()
     released = 0
     for course_id in sorted(course_ids):

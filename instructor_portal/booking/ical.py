@@ -43,7 +43,11 @@ def _calendar(events: list[tuple[CourseSession, str]], *, cancelled: bool) -> by
     calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     for session, summary in events:
         course = session.course
-        where = "Online" if course.is_online or course.venue is None else f"{course.venue.name}, {course.venue.address}, {course.venue.town} {course.venue.postcode}"
+        where = (
+            "Online"
+            if course.is_online or course.venue is None
+            else f"{course.venue.name}, {course.venue.address}, {course.venue.town} {course.venue.postcode}"
+        )
         event = Event()
         event.add("uid", f"course-{course.id}-session-{session.id}@{host}")
         event.add("summary", summary)

@@ -95,7 +95,9 @@ class Booking(TimestampMixin, db.Model):
     course: Mapped[Course] = relationship()
     parent: Mapped[User] = relationship(foreign_keys=[parent_id])
     cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
-    places: Mapped[list[BookingPlace]] = relationship(back_populates="booking", cascade="all, delete-orphan", order_by="BookingPlace.id")
+    places: Mapped[list[BookingPlace]] = relationship(
+        back_populates="booking", cascade="all, delete-orphan", order_by="BookingPlace.id"
+    )
 
     def __repr__(self) -> str:
         return f"<Booking {self.reference} course={self.course_id} {self.status}>"

@@ -48,7 +48,9 @@ def book(course_id: int):
     form.children.choices = [(choice.child.id, choice.child.first_name) for choice in choices if choice.eligible]
     quote = None
     if form.validate_on_submit():
-        chosen = [choice.child for choice in choices if choice.eligible and choice.child.id in (form.children.data or [])]
+        chosen = [
+            choice.child for choice in choices if choice.eligible and choice.child.id in (form.children.data or [])
+        ]
         try:
             if form.check_price.data:
                 quote = services.quote_places(course, len(chosen), voucher_code=form.voucher_code.data or "", now=now)
@@ -156,7 +158,9 @@ def _own_makeup(makeup_id: int) -> Makeup:
 @parent_required
 def accept_makeup(makeup_id: int):
     """Take the make-up session offered to the family, if a place is still free."""
-    return _answer_makeup(makeup_id, makeups.accept_makeup, "Your make-up session is booked. We have emailed you the details.")
+    return _answer_makeup(
+        makeup_id, makeups.accept_makeup, "Your make-up session is booked. We have emailed you the details."
+    )
 
 
 @bp.post("/account/makeups/<int:makeup_id>/decline")
@@ -183,8 +187,11 @@ def booking_calendar(booking_id: int):
     """Download the booking's sessions, and the make-up sessions it has booked, as an iCalendar file."""
     booking = get_own(Booking, booking_id)
     cancelled = booking.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
-    booked_makeups = [makeup.session for makeup in makeups.family_makeups(current_user, booking=booking)
-                      if makeup.status == MakeupStatus.ACCEPTED]
+    booked_makeups = [
+        makeup.session
+        for makeup in makeups.family_makeups(current_user, booking=booking)
+        if makeup.status == MakeupStatus.ACCEPTED
+    ]
     return Response(
         course_calendar(booking.course, cancelled=cancelled, makeup_sessions=booked_makeups),
         mimetype="text/calendar",
@@ -197,7 +204,11 @@ def booking_calendar(booking_id: int):
 def cancel(booking_id: int):
     """Let a parent cancel their booking, after seeing whether it is refundable."""
     booking = get_own(Booking, booking_id)
-    return _cancel_page(booking, back=url_for("booking.my_booking", booking_id=booking.id), done=url_for("booking.my_booking", booking_id=booking.id))
+    return _cancel_page(
+        booking,
+        back=url_for("booking.my_booking", booking_id=booking.id),
+        done=url_for("booking.my_booking", booking_id=booking.id),
+    )
 
 
 @bp.route("/teach/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
@@ -221,8 +232,12 @@ def _cancel_page(booking, *, back: str, done: str):
         except services.BookingError as error:
             show_domain_error(form, error)
         else:
-            flash("The booking is cancelled and the family has been emailed." if current_user.role != Role.PARENT
-                  else "Your booking is cancelled. We have emailed you a confirmation.", "success")
+            flash(
+                "The booking is cancelled and the family has been emailed."
+                if current_user.role != Role.PARENT
+                else "Your booking is cancelled. We have emailed you a confirmation.",
+                "success",
+            )
             return redirect(done)
     elif refusal is not None and request.method == "POST":
         form.form_errors.append(refusal)

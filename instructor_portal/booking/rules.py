@@ -73,7 +73,11 @@ def cancellation_terms(booking: Booking, *, now: datetime) -> str:
     days = booking.course.cancellation_notice_days
     return (
         f"Cancellations less than {days} {'day' if days == 1 else 'days'} before the first session are not refundable"
-        + (", so what you have paid will not be refunded." if booking.amount_paid_pence else "; your instructor will let you know if anything is owed.")
+        + (
+            ", so what you have paid will not be refunded."
+            if booking.amount_paid_pence
+            else "; your instructor will let you know if anything is owed."
+        )
     )
 
 
@@ -81,7 +85,11 @@ def is_live(booking: Booking, *, now: datetime) -> bool:
     """Held (and not yet expired) or confirmed."""
     if booking.status == BookingStatus.CONFIRMED:
         return True
-    return booking.status == BookingStatus.AWAITING_PAYMENT and booking.hold_expires_at is not None and booking.hold_expires_at > now
+    return (
+        booking.status == BookingStatus.AWAITING_PAYMENT
+        and booking.hold_expires_at is not None
+        and booking.hold_expires_at > now
+    )
 
 
 def next_session(course: Course, *, now: datetime):

@@ -84,7 +84,9 @@ def children_choices(parent: User, course: Course, *, now: datetime) -> list[Chi
         elif start is None:
             choices.append(ChildChoice(child, False, "This course has no sessions to come."))
         else:
-            result = child_eligibility(course, child, start, organisation.timezone, organisation.corrected_age_cutoff_months)
+            result = child_eligibility(
+                course, child, start, organisation.timezone, organisation.corrected_age_cutoff_months
+            )
             choices.append(ChildChoice(child, result.eligible, result.reason))
     return choices
 
@@ -137,7 +139,9 @@ def book_places(
         raise BookingError(closed)
     if not children:
         raise BookingError("Choose at least one child to book a place for.", field="children")
-    if len({child.id for child in children}) != len(children) or any(child.parent_id != parent.id for child in children):
+    if len({child.id for child in children}) != len(children) or any(
+        child.parent_id != parent.id for child in children
+    ):
         raise BookingError("Choose children from your own family.", field="children")
     if not accept_terms:
         raise BookingError("Please agree to the course terms to book.", field="accept_terms")
@@ -158,12 +162,16 @@ def book_places(
         capacity.take_places(course, len(children), now=now)
         already = db.session.scalars(
             select(BookingPlace.child_id).where(
-                BookingPlace.course_id == course.id, BookingPlace.live, BookingPlace.child_id.in_([c.id for c in children])
+                BookingPlace.course_id == course.id,
+                BookingPlace.live,
+                BookingPlace.child_id.in_([c.id for c in children]),
             )
         ).all()
         if already:
             names = ", ".join(c.first_name for c in children if c.id in already)
-            raise BookingError(f"{names} already {'has' if len(already) == 1 else 'have'} a place on this course.", field="children")
+            raise BookingError(
+                f"{names} already {'has' if len(already) == 1 else 'have'} a place on this course.", field="children"
+            )
 
         price = pricing.price_places(course, len(children), voucher=voucher)
         booking = Booking(
@@ -182,15 +190,24 @@ def book_places(
         )
         db.session.add(booking)
         if voucher is not None:
-            db.session.add(VoucherRedemption(voucher=voucher, booking=booking, discount_pence=price.voucher_discount_pence))
+            db.session.add(
+                VoucherRedemption(voucher=voucher, booking=booking, discount_pence=price.voucher_discount_pence)
+            )
         db.session.flush()  # the confirmation email links to the booking by id
         locks.lock(booking)
         if price.total_pence == 0:
             # Nothing to pay, so nothing goes near Stripe: free, or paid for by a referrer's voucher.
             confirm_booking(booking, PaymentMethod.FREE if course.is_free else PaymentMethod.FUNDED, now=now)
         audit.record(
-            parent, "booking.created", booking, course_id=course.id, places=len(children), status=booking.status.value,
-            amount_pence=price.total_pence, discount_pence=price.discount_pence, voucher=voucher.code if voucher else None,
+            parent,
+            "booking.created",
+            booking,
+            course_id=course.id,
+            places=len(children),
+            status=booking.status.value,
+            amount_pence=price.total_pence,
+            discount_pence=price.discount_pence,
+            voucher=voucher.code if voucher else None,
         )
     return booking
 
@@ -210,8 +227,11 @@ def describe_child_age(course: Course, child: Child, *, on, cutoff_months: int) 
     unit = course.age_unit
     age = format_age(age_in_units(child.date_of_birth, on, unit), unit)
     expected = child.expected_date
-    if course.uses_corrected_age and expected and expected > child.date_of_birth and age_in_months(child.date_of_birth, on) < cutoff_months:
+    if (
+        course.uses_corrected_age
+        and expected
+        and expected > child.date_of_birth
+        and age_in_months(child.date_of_birth, on) < cutoff_months
+    ):
         return f"{age} (corrected {format_age(age_in_units(expected, on, unit), unit)})"
     return age
-
-

@@ -34,7 +34,15 @@ log = logging.getLogger(__name__)
 
 #: Everything a catalogue page shows comes from these; a change to any of them bumps the version.
 SHOWN_IN_CATALOGUE: tuple[type, ...] = (
-    Course, CourseSession, Venue, Booking, BookingPlace, Makeup, User, InstructorProfile, Organisation,
+    Course,
+    CourseSession,
+    Venue,
+    Booking,
+    BookingPlace,
+    Makeup,
+    User,
+    InstructorProfile,
+    Organisation,
 )
 #: The session.info key that marks a transaction as having touched the catalogue.
 CHANGED = "catalogue_changed"

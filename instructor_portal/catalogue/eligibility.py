@@ -67,14 +67,16 @@ def format_age(value: int, unit: AgeUnit) -> str:
 
 
 def _is_for_children(course: AgeRule) -> bool:
-    oldest_in_months = None if course.age_max is None else (
-        course.age_max if course.age_unit == AgeUnit.MONTHS else course.age_max * 12 // 52
+    oldest_in_months = (
+        None
+        if course.age_max is None
+        else (course.age_max if course.age_unit == AgeUnit.MONTHS else course.age_max * 12 // 52)
     )
     return course.track == Track.ADOPTIVE_FOSTER or (oldest_in_months is not None and oldest_in_months > 24)
 
 
 def _age_range(course: AgeRule) -> str:
-    """"babies from 6 weeks to 40 weeks", "children from birth to 7 years", "babies up to 12 months"."""
+    """ "babies from 6 weeks to 40 weeks", "children from birth to 7 years", "babies up to 12 months"."""
     noun = "children" if _is_for_children(course) else "babies"
     low, high, unit = course.age_min, course.age_max, course.age_unit
     start = "" if low is None else (" from birth" if low == 0 else f" from {format_age(low, unit)}")
@@ -127,7 +129,12 @@ def check_eligibility(
     unit = course.age_unit
     if born > first_session_date:
         if course.track == Track.ANTENATAL:
-            return Eligibility(True, "Your baby is due after the first session, so this course for expectant parents suits you.", None, unit)
+            return Eligibility(
+                True,
+                "Your baby is due after the first session, so this course for expectant parents suits you.",
+                None,
+                unit,
+            )
         return Eligibility(
             False,
             "Your baby will not be born yet at the first session; this course is for babies who are already here. "
@@ -144,7 +151,11 @@ def check_eligibility(
     age = age_in_units(due if corrected and due else born, first_session_date, unit)
     if course.track == Track.ANTENATAL:
         return Eligibility(
-            False, "This course is for expectant parents, and your baby will already be born by the first session.", age, unit, corrected
+            False,
+            "This course is for expectant parents, and your baby will already be born by the first session.",
+            age,
+            unit,
+            corrected,
         )
     if course.age_min is None and course.age_max is None:
         return Eligibility(True, "This course welcomes babies and children of any age.", age, unit, corrected)

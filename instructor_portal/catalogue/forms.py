@@ -29,7 +29,10 @@ def course_label(course: Course) -> str:
 
 def course_choices(courses: dict[str, Course]) -> list[SelectChoice]:
     """A course filter's choices: any course, then each by its label."""
-    return [SelectChoice("", "Any course"), *(SelectChoice(key, course_label(course)) for key, course in courses.items())]
+    return [
+        SelectChoice("", "Any course"),
+        *(SelectChoice(key, course_label(course)) for key, course in courses.items()),
+    ]
 
 
 def track_choices(any_label: str = "Any track") -> list[SelectChoice]:
@@ -76,7 +79,9 @@ class ChildAgeForm(FlaskForm):
     def accepted(self) -> dict[str, Any]:
         """Return the filled-in values that passed validation; a refused birth date drops the due date too."""
         values = {
-            name: field.data for name, field in self._fields.items() if not field.errors and field.data not in (None, "")
+            name: field.data
+            for name, field in self._fields.items()
+            if not field.errors and field.data not in (None, "")
         }
         if "born" not in values:
             values.pop("due", None)
@@ -124,7 +129,7 @@ class CourseFilterForm(ChildAgeForm):
     def validate_date_to(self, field: LocalDateField) -> None:
         start = None if self.date_from.errors else self.date_from.data
         if field.data is not None and start is not None and field.data < start:
-            raise ValidationError("This date must be on or after the \"Starts on or after\" date.")
+            raise ValidationError('This date must be on or after the "Starts on or after" date.')
 
     def filters(self) -> CourseFilters:
         """Return the accepted filters as the search service takes them."""

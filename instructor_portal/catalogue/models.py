@@ -104,7 +104,9 @@ class Course(TimestampMixin, db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     what_to_bring: Mapped[str] = mapped_column(Text, default="")
     track: Mapped[Track] = mapped_column(str_enum(Track, "track"), index=True)
-    status: Mapped[CourseStatus] = mapped_column(str_enum(CourseStatus, "course_status"), default=CourseStatus.DRAFT, index=True)
+    status: Mapped[CourseStatus] = mapped_column(
+        str_enum(CourseStatus, "course_status"), default=CourseStatus.DRAFT, index=True
+    )
     places: Mapped[int]
     #: Price of one place in minor units (pence); 0 means free.
     price_pence: Mapped[int] = mapped_column(default=0)
@@ -156,7 +158,9 @@ class CourseSession(TimestampMixin, db.Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
     starts_at: Mapped[datetime] = mapped_column(index=True)
     ends_at: Mapped[datetime]
-    status: Mapped[SessionStatus] = mapped_column(str_enum(SessionStatus, "session_status"), default=SessionStatus.SCHEDULED)
+    status: Mapped[SessionStatus] = mapped_column(
+        str_enum(SessionStatus, "session_status"), default=SessionStatus.SCHEDULED
+    )
     #: A short word for families, such as why it moved or was cancelled.
     note: Mapped[str] = mapped_column(String(255), default="")
 

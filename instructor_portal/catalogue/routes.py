@@ -60,7 +60,9 @@ def classes():
         form = CourseFilterForm(request.form)
         if form.validate() or not (form.born.errors or form.due.errors):
             _keep_child_age(form)
-            return redirect(url_for("catalogue.classes", **form.query_args("track", "date_from", "date_to", "place", "q")))
+            return redirect(
+                url_for("catalogue.classes", **form.query_args("track", "date_from", "date_to", "place", "q"))
+            )
     else:
         form = CourseFilterForm(_with_child_age(request.args))
         form.validate()
@@ -68,7 +70,9 @@ def classes():
         form.filters(), page=request.args.get("page", 1, type=int), per_page=current_app.config["CATALOGUE_PAGE_SIZE"]
     )
     query = form.query_args("track", "date_from", "date_to", "place", "q")
-    html = render_template("catalogue/classes.html", form=form, page=page, query=query, child=form.child()[0] is not None)
+    html = render_template(
+        "catalogue/classes.html", form=form, page=page, query=query, child=form.child()[0] is not None
+    )
     return (html, 422) if request.method == "POST" else html  # a GET's page alone, so the cache can keep it
 
 

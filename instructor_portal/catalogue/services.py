@@ -108,7 +108,9 @@ def _listings(
     if upcoming_only:
         where = (*where, *_is_upcoming(summary))
     statement = (
-        select(Course, summary.c.first_session_at, summary.c.next_session_at, summary.c.session_count, _places_left(now))
+        select(
+            Course, summary.c.first_session_at, summary.c.next_session_at, summary.c.session_count, _places_left(now)
+        )
         .outerjoin(summary, summary.c.course_id == Course.id)
         .options(joinedload(Course.venue), joinedload(Course.instructor).joinedload(User.profile), *options)
         .where(*where)
@@ -148,9 +150,7 @@ def _text_condition(q: str) -> ColumnElement[bool]:
     """Every word must appear in the title, description, venue or instructor name."""
     words = q.split()[:MAX_SEARCH_WORDS]
     columns = (Course.title, Course.description, Venue.name, Venue.town, User.full_name)
-    return and_(
-        *(or_(*(column.ilike(f"%{_escape_like(word)}%", escape="\\") for column in columns)) for word in words)
-    )
+    return and_(*(or_(*(column.ilike(f"%{_escape_like(word)}%", escape="\\") for column in columns)) for word in words))
 
 
 def _filter_conditions(filters: CourseFilters, summary: Subquery) -> list[ColumnElement[bool]]:
@@ -178,7 +178,12 @@ def _candidates(filters: CourseFilters, now: datetime) -> Select[Any]:
     summary = _session_summary(now)
     return (
         select(
-            Course.id, Course.track, Course.age_unit, Course.age_min, Course.age_max, Course.uses_corrected_age,
+            Course.id,
+            Course.track,
+            Course.age_unit,
+            Course.age_min,
+            Course.age_max,
+            Course.uses_corrected_age,
             summary.c.first_session_at,
         )
         .join(summary, summary.c.course_id == Course.id)
@@ -189,7 +194,9 @@ def _candidates(filters: CourseFilters, now: datetime) -> Select[Any]:
     )
 
 
-def search_courses(filters: CourseFilters, *, page: int = 1, per_page: int = 12, now: datetime | None = None) -> Page[CourseListing]:
+def search_courses(
+    filters: CourseFilters, *, page: int = 1, per_page: int = 12, now: datetime | None = None
+) -> Page[CourseListing]:
     """Find upcoming published courses matching ``filters``, soonest first, one page at a time.
 
     Costs two queries whatever the number of courses: one for the matching ids (eligibility
@@ -203,8 +210,11 @@ def search_courses(filters: CourseFilters, *, page: int = 1, per_page: int = 12,
         cutoff = get_organisation().corrected_age_cutoff_months
         for row in rows:
             checks[row.id] = check_eligibility(
-                row, born=filters.born, due=filters.due,
-                first_session_date=_first_session_date(row.first_session_at), corrected_age_cutoff_months=cutoff,
+                row,
+                born=filters.born,
+                due=filters.due,
+                first_session_date=_first_session_date(row.first_session_at),
+                corrected_age_cutoff_months=cutoff,
             )
         rows = [row for row in rows if checks[row.id].eligible]
     number, pages = page_bounds(page, len(rows), per_page)
@@ -219,7 +229,10 @@ def get_public_course(course_id: int, *, now: datetime | None = None) -> CourseL
     if not 0 < course_id <= MAX_ID:
         return None
     listings = _listings(
-        now or utcnow(), Course.id == course_id, Course.status != CourseStatus.DRAFT, options=[selectinload(Course.sessions)]
+        now or utcnow(),
+        Course.id == course_id,
+        Course.status != CourseStatus.DRAFT,
+        options=[selectinload(Course.sessions)],
     )
     return listings[0] if listings else None
 
@@ -228,7 +241,9 @@ def check_course_eligibility(listing: CourseListing, *, born: date, due: date | 
     """Check a child against a course at its first scheduled session; None if no session is scheduled."""
     if listing.first_session_at is None:
         return None
-    return check_eligibility(listing.course, born=born, due=due, first_session_date=_first_session_date(listing.first_session_at))
+    return check_eligibility(
+        listing.course, born=born, due=due, first_session_date=_first_session_date(listing.first_session_at)
+    )
 
 
 def is_listed_instructor(user: User) -> bool:
@@ -285,5 +300,3 @@ def get_public_photo(user_id: int) -> StoredFile | None:
 def upcoming_courses(*, limit: int, now: datetime | None = None) -> list[CourseListing]:
     """Return the next few upcoming courses, for the home page."""
     return search_courses(CourseFilters(), page=1, per_page=limit, now=now).items
-
-

@@ -106,7 +106,10 @@ class AttachForm(ReleaseForm):
     """A standard handout from the library, put on a course."""
 
     library_handout = SelectField(
-        "Standard handout", coerce=chosen_id, validate_choice=False, validators=[InputRequired("Choose a handout from the library.")]
+        "Standard handout",
+        coerce=chosen_id,
+        validate_choice=False,
+        validators=[InputRequired("Choose a handout from the library.")],
     )
 
     def __init__(self, *args, course: Course, library: list[Handout], **kwargs):

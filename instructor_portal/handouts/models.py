@@ -46,8 +46,13 @@ class Handout(TimestampMixin, db.Model):
 
     __tablename__ = "handouts"
     __table_args__ = (
-        CheckConstraint("release_rule != 'session_start' OR release_session_id IS NOT NULL", name="session_rule_has_session"),
-        CheckConstraint("course_id IS NOT NULL OR (session_id IS NULL AND release_session_id IS NULL)", name="library_has_no_sessions"),
+        CheckConstraint(
+            "release_rule != 'session_start' OR release_session_id IS NOT NULL", name="session_rule_has_session"
+        ),
+        CheckConstraint(
+            "course_id IS NOT NULL OR (session_id IS NULL AND release_session_id IS NULL)",
+            name="library_has_no_sessions",
+        ),
         CheckConstraint("download_count >= 0", name="download_count_not_negative"),
     )
 
@@ -64,7 +69,9 @@ class Handout(TimestampMixin, db.Model):
     description: Mapped[str] = mapped_column(String(DESCRIPTION_MAX), default="")
     #: The uploaded file's name, cleaned, for display only; storage never uses it.
     original_filename: Mapped[str] = mapped_column(String(255))
-    release_rule: Mapped[ReleaseRule] = mapped_column(str_enum(ReleaseRule, "release_rule"), default=ReleaseRule.ON_BOOKING)
+    release_rule: Mapped[ReleaseRule] = mapped_column(
+        str_enum(ReleaseRule, "release_rule"), default=ReleaseRule.ON_BOOKING
+    )
     release_session_id: Mapped[int | None] = mapped_column(ForeignKey("course_sessions.id"))
     retired_at: Mapped[datetime | None]
     #: Downloads by families; staff looking at it do not count.

@@ -82,7 +82,9 @@ def clean_filename(filename: str | None) -> str:
             field="file",
         )
     if len(name) > 255:
-        raise HandoutError("The file's name is too long. Shorten it to 255 characters or fewer and try again.", field="file")
+        raise HandoutError(
+            "The file's name is too long. Shorten it to 255 characters or fewer and try again.", field="file"
+        )
     return name
 
 
@@ -92,7 +94,9 @@ def check_file(filename: str | None, data: bytes) -> tuple[FileKind, str]:
     extension = PurePosixPath(name).suffix.lower()
     if extension not in EXTENSIONS:
         ending = f"in {extension}" if extension else "without an extension"
-        raise HandoutError(f"Files with names ending {ending} cannot be handouts. Upload {ALLOWED_TYPES}.", field="file")
+        raise HandoutError(
+            f"Files with names ending {ending} cannot be handouts. Upload {ALLOWED_TYPES}.", field="file"
+        )
     if not data:
         raise HandoutError("The file is empty. Choose the file again, or check it opens on your device.", field="file")
     if len(data) > max_size():
@@ -133,8 +137,9 @@ def _course_session(course: Course, session_id: int | None, *, field: str) -> Co
     return session
 
 
-def _release(course: Course | None, release_rule: ReleaseRule | str, session_id: int | None,
-             release_session_id: int | None) -> dict:
+def _release(
+    course: Course | None, release_rule: ReleaseRule | str, session_id: int | None, release_session_id: int | None
+) -> dict:
     """Check a release rule against the course; a library item has none until it is attached to a course."""
     if course is None:
         return {"release_rule": ReleaseRule.ON_BOOKING, "session": None, "release_session": None}
@@ -156,9 +161,18 @@ def _release(course: Course | None, release_rule: ReleaseRule | str, session_id:
 # --- Changing handouts ------------------------------------------------------------------------
 
 
-def upload_handout(course: Course | None, *, actor: User, title: str, description: str = "", filename: str | None,
-                   stream: BinaryIO, release_rule: ReleaseRule | str = ReleaseRule.ON_BOOKING,
-                   session_id: int | None = None, release_session_id: int | None = None) -> Handout:
+def upload_handout(
+    course: Course | None,
+    *,
+    actor: User,
+    title: str,
+    description: str = "",
+    filename: str | None,
+    stream: BinaryIO,
+    release_rule: ReleaseRule | str = ReleaseRule.ON_BOOKING,
+    session_id: int | None = None,
+    release_session_id: int | None = None,
+) -> Handout:
     """Check and store an uploaded file as a handout on ``course``, or in the organisers' library when it is None."""
     fields = {**_details(title, description), **_release(course, release_rule, session_id, release_session_id)}
     data = read_at_most(stream, max_size())
@@ -171,14 +185,24 @@ def upload_handout(course: Course | None, *, actor: User, title: str, descriptio
     return handout
 
 
-def attach_library_handout(course: Course, library_handout_id: int | None, *, actor: User,
-                           release_rule: ReleaseRule | str = ReleaseRule.ON_BOOKING, session_id: int | None = None,
-                           release_session_id: int | None = None) -> Handout:
+def attach_library_handout(
+    course: Course,
+    library_handout_id: int | None,
+    *,
+    actor: User,
+    release_rule: ReleaseRule | str = ReleaseRule.ON_BOOKING,
+    session_id: int | None = None,
+    release_session_id: int | None = None,
+) -> Handout:
     """Put a standard handout from the organisers' library on a course, sharing its file rather than uploading it again."""
-    item = db.session.get(Handout, library_handout_id) if library_handout_id and 0 < library_handout_id <= MAX_ID else None
+    item = (
+        db.session.get(Handout, library_handout_id) if library_handout_id and 0 < library_handout_id <= MAX_ID else None
+    )
     if item is None or not item.is_library_item or item.is_retired:
         raise HandoutError("Choose a handout from the library.", field="library_handout")
-    already = select(Handout.id).where(Handout.course_id == course.id, Handout.source_id == item.id, Handout.retired_at.is_(None))
+    already = select(Handout.id).where(
+        Handout.course_id == course.id, Handout.source_id == item.id, Handout.retired_at.is_(None)
+    )
     if db.session.scalars(already).first() is not None:
         raise HandoutError("That handout is already on this course.", field="library_handout")
     handout = Handout(
@@ -202,9 +226,16 @@ def _refuse_if_retired(handout: Handout) -> None:
         raise HandoutError("This handout has been retired, so it can no longer be changed.")
 
 
-def update_handout(handout: Handout, *, actor: User, title: str, description: str = "",
-                   release_rule: ReleaseRule | str = ReleaseRule.ON_BOOKING, session_id: int | None = None,
-                   release_session_id: int | None = None) -> Handout:
+def update_handout(
+    handout: Handout,
+    *,
+    actor: User,
+    title: str,
+    description: str = "",
+    release_rule: ReleaseRule | str = ReleaseRule.ON_BOOKING,
+    session_id: int | None = None,
+    release_session_id: int | None = None,
+) -> Handout:
     """Change a handout's title, description and when families can download it."""
     _refuse_if_retired(handout)
     fields = {**_details(title, description), **_release(handout.course, release_rule, session_id, release_session_id)}

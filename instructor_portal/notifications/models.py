@@ -26,7 +26,9 @@ class OutboxEmail(db.Model):
     subject: Mapped[str] = mapped_column(String(255))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING, index=True)
+    status: Mapped[OutboxStatus] = mapped_column(
+        str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING, index=True
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     #: The sender skips a message until this time; pushed back after each failure.
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -38,7 +40,9 @@ class OutboxEmail(db.Model):
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    attachments: Mapped[list["OutboxAttachment"]] = relationship(cascade="all, delete-orphan", order_by="OutboxAttachment.id")
+    attachments: Mapped[list["OutboxAttachment"]] = relationship(
+        cascade="all, delete-orphan", order_by="OutboxAttachment.id"
+    )
 
     def __repr__(self) -> str:
         return f"<OutboxEmail {self.id} to={self.to_address} {self.status}>"

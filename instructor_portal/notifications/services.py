@@ -87,10 +87,15 @@ def send_outbox(*, now: datetime | None = None, limit: int = 100) -> dict[str, i
     config = current_app.config
     if not config["MAIL_SERVER"] and config["ENV_NAME"] == "production":
         # Showing mail in the log is for development: in production it would put sign-in links in logs.
-        waiting = db.session.scalar(select(func.count(OutboxEmail.id)).where(OutboxEmail.status == OutboxStatus.PENDING))
+        waiting = db.session.scalar(
+            select(func.count(OutboxEmail.id)).where(OutboxEmail.status == OutboxStatus.PENDING)
+        )
         if waiting:
-            log.warning("MAIL_SERVER is not set, so the outbox keeps %s %s waiting; set it to send them.", waiting,
-                        "email" if waiting == 1 else "emails")
+            log.warning(
+                "MAIL_SERVER is not set, so the outbox keeps %s %s waiting; set it to send them.",
+                waiting,
+                "email" if waiting == 1 else "emails",
+            )
         return counts
     mail = _Connection(config)
     try:
@@ -126,7 +131,10 @@ def _claim(*, now: datetime, size: int) -> tuple[str, list[tuple[int, int, Email
     ).all()
     db.session.commit()
     emails = db.session.scalars(
-        select(OutboxEmail).where(OutboxEmail.id.in_(ids)).order_by(OutboxEmail.id).options(selectinload(OutboxEmail.attachments))
+        select(OutboxEmail)
+        .where(OutboxEmail.id.in_(ids))
+        .order_by(OutboxEmail.id)
+        .options(selectinload(OutboxEmail.attachments))
     )
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     return token, [(email.id, email.attempts, _built(email, sender)) for email in emails]
@@ -163,8 +171,14 @@ class _Connection:
         self.smtp = _close(self.smtp)
 
 
-def _deliver(emails: list[tuple[int, int, EmailMessage | Exception]], token: str, counts: dict[str, int], mail: _Connection, *,
-             now: datetime) -> None:
+def _deliver(
+    emails: list[tuple[int, int, EmailMessage | Exception]],
+    token: str,
+    counts: dict[str, int],
+    mail: _Connection,
+    *,
+    now: datetime,
+) -> None:
     """Send claimed emails with no transaction open, committing each one's outcome as it comes."""
     for email_id, attempts, message in emails:
         if isinstance(message, Exception):  # a header that cannot be written: no retry will help
@@ -182,8 +196,16 @@ def _deliver(emails: list[tuple[int, int, EmailMessage | Exception]], token: str
             _record(email_id, attempts, token, counts, now=now)
 
 
-def _record(email_id: int, attempts: int, token: str, counts: dict[str, int], *, now: datetime, error: Exception | None = None,
-             permanent: bool = False) -> None:
+def _record(
+    email_id: int,
+    attempts: int,
+    token: str,
+    counts: dict[str, int],
+    *,
+    now: datetime,
+    error: Exception | None = None,
+    permanent: bool = False,
+) -> None:
     """Write one email's outcome, if the claim is still this sender's, and commit it."""
     values: dict = {"claimed_until": None, "claim_token": None}
     if error is None:
@@ -201,7 +223,9 @@ def _record(email_id: int, attempts: int, token: str, counts: dict[str, int], *,
             values.update(next_attempt_at=now + retry_delay(attempts))
             log.warning("Email %s failed, will retry: %s", email_id, message)
     recorded = db.session.execute(
-        update(OutboxEmail).where(OutboxEmail.id == email_id, OutboxEmail.claim_token == token).values(**values)
+        update(OutboxEmail)
+        .where(OutboxEmail.id == email_id, OutboxEmail.claim_token == token)
+        .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
@@ -217,7 +241,9 @@ def _show(message: EmailMessage) -> None:
     attachments = [part.get_filename() for part in message.iter_attachments()]
     mail_log.info(
         "Email (no MAIL_SERVER set, so shown here instead of sent)\nTo: %s\nSubject: %s%s\n\n%s",
-        message["To"], message["Subject"], f"\nAttached: {', '.join(attachments)}" if attachments else "",
+        message["To"],
+        message["Subject"],
+        f"\nAttached: {', '.join(attachments)}" if attachments else "",
         body.get_content().rstrip() if body else "",
     )
 

@@ -57,47 +57,106 @@ def _row(obj, *fields: str) -> dict[str, Any]:
 def family_data(user: User) -> dict[str, Any]:
     """Everything held about a parent and their children, as plain data (what data.json holds)."""
     bookings = db.session.scalars(
-        select(Booking).where(Booking.parent_id == user.id).order_by(Booking.created_at)
+        select(Booking)
+        .where(Booking.parent_id == user.id)
+        .order_by(Booking.created_at)
         .options(selectinload(Booking.course), selectinload(Booking.places).selectinload(BookingPlace.child))
     ).all()
     place_ids = [place.id for booking in bookings for place in booking.places]
-    marks = db.session.scalars(select(AttendanceMark).where(AttendanceMark.place_id.in_(place_ids)).order_by(AttendanceMark.marked_at)).all()
+    marks = db.session.scalars(
+        select(AttendanceMark).where(AttendanceMark.place_id.in_(place_ids)).order_by(AttendanceMark.marked_at)
+    ).all()
     makeups = db.session.scalars(select(Makeup).where(Makeup.place_id.in_(place_ids)).order_by(Makeup.offered_at)).all()
     payments = db.session.scalars(
-        select(Payment).where(Payment.booking_id.in_([b.id for b in bookings])).order_by(Payment.created_at)
+        select(Payment)
+        .where(Payment.booking_id.in_([b.id for b in bookings]))
+        .order_by(Payment.created_at)
         .options(selectinload(Payment.refunds))
     ).all()
-    emails = db.session.scalars(select(OutboxEmail).where(OutboxEmail.to_address == user.email).order_by(OutboxEmail.id)).all()
+    emails = db.session.scalars(
+        select(OutboxEmail).where(OutboxEmail.to_address == user.email).order_by(OutboxEmail.id)
+    ).all()
     sign_ins = db.session.scalars(select(SignIn).where(SignIn.user_id == user.id).order_by(SignIn.created_at)).all()
     return {
         "organisation": get_organisation().name,
         "made_at": utcnow().isoformat(),
-        "account": _row(user, "full_name", "email", "phone", "role", "created_at", "email_verified_at", "last_login_at"),
+        "account": _row(
+            user, "full_name", "email", "phone", "role", "created_at", "email_verified_at", "last_login_at"
+        ),
         "children": [
-            _row(child, "first_name", "last_name", "date_of_birth", "due_date", "gestation_weeks", "care_notes",
-                 "care_notes_consent_at", "care_notes_consent_version", "relationship_to_carer", "created_at")
+            _row(
+                child,
+                "first_name",
+                "last_name",
+                "date_of_birth",
+                "due_date",
+                "gestation_weeks",
+                "care_notes",
+                "care_notes_consent_at",
+                "care_notes_consent_version",
+                "relationship_to_carer",
+                "created_at",
+            )
             for child in user.children
         ],
         "bookings": [
             {
-                **_row(booking, "reference", "status", "payment_method", "amount_pence", "discount_pence", "amount_paid_pence",
-                       "amount_refunded_pence", "currency", "created_at", "confirmed_at", "cancelled_at", "cancellation_reason",
-                       "medical_clearance", "photo_consent", "terms_accepted_at"),
+                **_row(
+                    booking,
+                    "reference",
+                    "status",
+                    "payment_method",
+                    "amount_pence",
+                    "discount_pence",
+                    "amount_paid_pence",
+                    "amount_refunded_pence",
+                    "currency",
+                    "created_at",
+                    "confirmed_at",
+                    "cancelled_at",
+                    "cancellation_reason",
+                    "medical_clearance",
+                    "photo_consent",
+                    "terms_accepted_at",
+                ),
                 "course": booking.course.title,
-                "children": [place.child.first_name if place.child else place.child_initial for place in booking.places],
+                "children": [
+                    place.child.first_name if place.child else place.child_initial for place in booking.places
+                ],
             }
             for booking in bookings
         ],
         "attendance": [
-            {"course": mark.session.course.title, "session": _plain(mark.session.starts_at), "status": mark.status.label, "note": mark.note}
+            {
+                "course": mark.session.course.title,
+                "session": _plain(mark.session.starts_at),
+                "status": mark.status.label,
+                "note": mark.note,
+            }
             for mark in marks
         ],
-        "make_ups": [{"session": _plain(m.session.starts_at), "course": m.session.course.title, "status": _plain(m.status)} for m in makeups],
+        "make_ups": [
+            {"session": _plain(m.session.starts_at), "course": m.session.course.title, "status": _plain(m.status)}
+            for m in makeups
+        ],
         "payments": [
-            _row(payment, "method", "status", "amount_pence", "amount_refunded_pence", "currency", "created_at", "succeeded_at")
+            _row(
+                payment,
+                "method",
+                "status",
+                "amount_pence",
+                "amount_refunded_pence",
+                "currency",
+                "created_at",
+                "succeeded_at",
+            )
             for payment in payments
         ],
-        "refunds": [_row(refund, "amount_pence", "status", "reason", "created_at") for payment in payments for refund in payment.refunds],
+        "refunds": [
+            _row(refund, "amount_pence", "status", "reason", "created_at")
+            for payment in payments
+            for refund in payment.refunds
+        ],
         "emails": [_row(email, "subject", "status", "created_at", "sent_at") for email in emails],
         "sign_ins": [_row(sign_in, "created_at", "expires_at", "ended_at", "remember") for sign_in in sign_ins],
     }
@@ -149,10 +208,14 @@ def pending_erasure(user: User) -> ErasureRequest | None:
 
 def open_erasure_requests() -> list[ErasureRequest]:
     """The requests still to carry out, oldest first."""
-    return list(db.session.scalars(
-        select(ErasureRequest).where(ErasureRequest.completed_at.is_(None)).order_by(ErasureRequest.requested_at)
-        .options(selectinload(ErasureRequest.user))
-    ))
+    return list(
+        db.session.scalars(
+            select(ErasureRequest)
+            .where(ErasureRequest.completed_at.is_(None))
+            .order_by(ErasureRequest.requested_at)
+            .options(selectinload(ErasureRequest.user))
+        )
+    )
 
 
 def erase_family(erasure: ErasureRequest, *, by: User, now: datetime | None = None) -> ErasureRequest:
@@ -161,8 +224,11 @@ def erase_family(erasure: ErasureRequest, *, by: User, now: datetime | None = No
     if erasure.completed_at is not None:
         raise FamilyDataError("This request has already been carried out.")
     user = erasure.user
-    for booking in db.session.scalars(select(Booking).where(Booking.parent_id == user.id, Booking.status.in_(
-            [BookingStatus.CONFIRMED, BookingStatus.AWAITING_PAYMENT]))).all():
+    for booking in db.session.scalars(
+        select(Booking).where(
+            Booking.parent_id == user.id, Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.AWAITING_PAYMENT])
+        )
+    ).all():
         if (last_session_end(booking.course) or now) > now:
             cancel_booking_and_refund(booking, by=by, reason="The family asked for their data to be erased.", now=now)
     for child in list(user.children):

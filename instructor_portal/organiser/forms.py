@@ -98,11 +98,7 @@ class SettingsForm(FlaskForm):
     )
     contact_email = EmailField(
         "Contact email (optional)",
-        validators=[
-            Optional(),
-            Email("Enter an email address like name@example.org."),
-            Length(max=254),
-        ],
+        validators=[Optional(), Email("Enter an email address like name@example.org."), Length(max=254)],
         filters=[strip_whitespace],
         description="Shown to families at the foot of every page.",
     )
@@ -155,8 +151,7 @@ class SettingsForm(FlaskForm):
         required="Enter the number of months.",
     )
     allow_instructor_refunds = BooleanField(
-        "Instructors may refund bookings on their own courses",
-        description="Organisers can always refund any booking.",
+        "Instructors may refund bookings on their own courses", description="Organisers can always refund any booking."
     )
     corrected_age_cutoff_months = whole_number(
         "Use corrected age for children younger than (months)",
@@ -184,7 +179,10 @@ class VoucherForm(FlaskForm):
 
     code = StringField(
         "Code",
-        validators=[DataRequired("Enter the code families will type."), Length(max=40, message="Keep the code to 40 characters.")],
+        validators=[
+            DataRequired("Enter the code families will type."),
+            Length(max=40, message="Keep the code to 40 characters."),
+        ],
         filters=[strip_whitespace],
         description="3 to 40 letters, digits or dashes, such as SOUTHMEAD-HV. Families may type it in any case.",
     )

@@ -111,7 +111,13 @@ def purge_old_records(*, dry_run: bool = False, actor=None, now: datetime | None
             for child in db.session.scalars(select(Child).where(Child.id.in_(ids))):
                 forget_child(child)
     with unit_of_work():
-        audit.record(actor, "retention.purged", get_organisation(), children=report.children,
-                     course_ids=[entry.course.id for entry in report.courses], cutoff=report.cutoff.isoformat(),
-                     retention_months=report.retention_months)
+        audit.record(
+            actor,
+            "retention.purged",
+            get_organisation(),
+            children=report.children,
+            course_ids=[entry.course.id for entry in report.courses],
+            cutoff=report.cutoff.isoformat(),
+            retention_months=report.retention_months,
+        )
     return report

@@ -192,7 +192,10 @@ def reset_two_step(user_id: int):
     except two_step.TwoStepError as error:
         flash(error.message, "error")
     else:
-        flash(f"{user.full_name}'s two-step sign-in is reset. They will set it up again when they next sign in.", "success")
+        flash(
+            f"{user.full_name}'s two-step sign-in is reset. They will set it up again when they next sign in.",
+            "success",
+        )
     return redirect(url_for("organiser.instructors"))
 
 
@@ -224,7 +227,9 @@ def export_registers(fmt: str):
 @organiser_required
 def register_exports():
     """List every register export, newest first: who, when, which format and filters, how many rows, and whether care notes went out."""
-    return render_template("organiser/register_exports.html", page=register_export_log(page=request.args.get("page", 1, type=int)))
+    return render_template(
+        "organiser/register_exports.html", page=register_export_log(page=request.args.get("page", 1, type=int))
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -287,8 +292,11 @@ def export_family():
         flash("No parent or carer has an account with that email address.", "error")
         return redirect(url_for("organiser.families"))
     copy = family_data.export_family_data(parent, by=current_user)
-    return Response(copy.content, mimetype="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="family-{parent.id}-{copy.filename}"'})
+    return Response(
+        copy.content,
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="family-{parent.id}-{copy.filename}"'},
+    )
 
 
 @bp.post("/families/erasures/<int:request_id>/erase")

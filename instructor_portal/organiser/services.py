@@ -173,13 +173,17 @@ def set_user_active(user: User, *, active: bool, actor: User) -> User:
 def list_vouchers(*, now: datetime | None = None) -> list[tuple[Voucher, int]]:
     """List every voucher, newest first, with how many bookings holding places use it now."""
     uses = voucher_uses(Voucher.id, now or utcnow())
-    return [(voucher, count) for voucher, count in db.session.execute(db.select(Voucher, uses).order_by(Voucher.id.desc()))]
+    return [
+        (voucher, count) for voucher, count in db.session.execute(db.select(Voucher, uses).order_by(Voucher.id.desc()))
+    ]
 
 
 def voucher_course_options(voucher: Voucher | None = None) -> list[Course]:
     """Return the courses a voucher may be kept to: those not cancelled, plus the voucher's own."""
     courses = list(
-        db.session.scalars(db.select(Course).where(Course.status != CourseStatus.CANCELLED).order_by(Course.title, Course.id))
+        db.session.scalars(
+            db.select(Course).where(Course.status != CourseStatus.CANCELLED).order_by(Course.title, Course.id)
+        )
     )
     if voucher is not None and voucher.course is not None and voucher.course not in courses:
         courses.append(voucher.course)
@@ -196,7 +200,11 @@ def create_voucher(*, actor: User, now: datetime | None = None, **fields: Any) -
         raise OrganiserError("Choose an expiry date and time in the future.", field="expires_at")
     voucher = Voucher(created_by_id=actor.id, **values)
     db.session.add(voucher)
-    _save_voucher(lambda: audit.record(actor, "voucher.created", voucher, code=voucher.code, kind=voucher.kind.value, value=voucher.value))
+    _save_voucher(
+        lambda: audit.record(
+            actor, "voucher.created", voucher, code=voucher.code, kind=voucher.kind.value, value=voucher.value
+        )
+    )
     return voucher
 
 
@@ -222,8 +230,12 @@ def _voucher_values(fields: dict[str, Any], *, current: Voucher | None) -> dict[
     unknown = fields.keys() - VOUCHER_FIELDS
     if unknown:
         raise TypeError(f"unknown voucher fields: {', '.join(sorted(unknown))}")
-    values = {**fields, "code": normalise_code(fields["code"]), "kind": VoucherKind(fields["kind"]),
-              "referrer": fields["referrer"].strip()}
+    values = {
+        **fields,
+        "code": normalise_code(fields["code"]),
+        "kind": VoucherKind(fields["kind"]),
+        "referrer": fields["referrer"].strip(),
+    }
     if not _VOUCHER_CODE.fullmatch(values["code"]):
         raise OrganiserError("Use 3 to 40 letters, digits or dashes, such as SOUTHMEAD-HV.", field="code")
     taken = db.select(Voucher.id).where(db.func.upper(Voucher.code) == values["code"])

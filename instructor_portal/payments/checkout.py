@@ -93,7 +93,11 @@ def start_checkout(booking: Booking, *, now: datetime | None = None) -> str:
         except GatewayError:
             _retire_request(step.payment_id)
             continue
-        if step.action != "retire" and session["status"] == "open" and session["expires_at"] > (now + REUSE_MARGIN).timestamp():
+        if (
+            step.action != "retire"
+            and session["status"] == "open"
+            and session["expires_at"] > (now + REUSE_MARGIN).timestamp()
+        ):
             return session["url"]
         apply_checkout_session(session, now=now)  # it ran out, or was paid meanwhile: record that, then look again
     raise PaymentError("We could not start the card payment just now. Please try again in a minute.")
@@ -108,7 +112,11 @@ def _next_step(booking: Booking, *, now: datetime) -> _Step:
             raise PaymentError("This booking was cancelled.")
         pending = db.session.scalars(
             select(Payment)
-            .where(Payment.booking_id == booking.id, Payment.method == PaymentMethod.CARD, Payment.status == PaymentStatus.PENDING)
+            .where(
+                Payment.booking_id == booking.id,
+                Payment.method == PaymentMethod.CARD,
+                Payment.status == PaymentStatus.PENDING,
+            )
             .order_by(Payment.id.desc())
         ).all()
         opened = [payment for payment in pending if payment.stripe_checkout_session_id]
@@ -144,8 +152,13 @@ def _request_payment(booking: Booking, *, now: datetime) -> Payment:
     """Hold the places for a card payment (taking them again if the hold lapsed) and record the payment, with its key."""
     booking_holds.hold_for_payment(booking, until=now + CARD_HOLD, now=now)
     payment = Payment(
-        booking=booking, method=PaymentMethod.CARD, status=PaymentStatus.PENDING, amount_pence=booking.amount_due_pence,
-        currency=booking.currency, expires_at=now + CARD_HOLD, checkout_key=secrets.token_urlsafe(32),
+        booking=booking,
+        method=PaymentMethod.CARD,
+        status=PaymentStatus.PENDING,
+        amount_pence=booking.amount_due_pence,
+        currency=booking.currency,
+        expires_at=now + CARD_HOLD,
+        checkout_key=secrets.token_urlsafe(32),
     )
     db.session.add(payment)
     db.session.flush()
@@ -159,8 +172,13 @@ def _record_session(payment_id: int, session: dict[str, Any]) -> None:
         db.session.refresh(payment)
         if payment.stripe_checkout_session_id is None:
             payment.stripe_checkout_session_id = session["id"]
-            audit.record(payment.booking.parent, "payment.checkout_started", payment, booking_id=payment.booking_id,
-                         amount_pence=payment.amount_pence)
+            audit.record(
+                payment.booking.parent,
+                "payment.checkout_started",
+                payment,
+                booking_id=payment.booking_id,
+                amount_pence=payment.amount_pence,
+            )
 
 
 def _expire_session(stripe: StripeGateway, session_id: str) -> dict[str, Any]:
@@ -189,14 +207,21 @@ def _card_unavailable(booking: Booking) -> CardUnavailable:
         held = f"{places.capitalize()} held until {until:%H:%M}"
     else:
         held = f"{places.capitalize()} not held"
-    return CardUnavailable(f"Card payments are not answering just now. {held}; please try again in a minute, or choose another way to pay.")
+    return CardUnavailable(
+        f"Card payments are not answering just now. {held}; please try again in a minute, or choose another way to pay."
+    )
 
 
 def abandon_checkout(booking: Booking, *, now: datetime | None = None) -> None:
     """The family came back from Stripe without paying: expire the session and give the places back."""
     stripe = gateway()
     payment = _latest_card_payment(booking)
-    if stripe is None or payment is None or payment.status != PaymentStatus.PENDING or payment.stripe_checkout_session_id is None:
+    if (
+        stripe is None
+        or payment is None
+        or payment.status != PaymentStatus.PENDING
+        or payment.stripe_checkout_session_id is None
+    ):
         return
     try:
         session = _expire_session(stripe, payment.stripe_checkout_session_id)
@@ -220,7 +245,9 @@ def check_return(booking: Booking, *, now: datetime | None = None) -> Outcome:
 
 def _latest_card_payment(booking: Booking) -> Payment | None:
     return db.session.scalars(
-        select(Payment).where(Payment.booking_id == booking.id, Payment.method == PaymentMethod.CARD).order_by(Payment.id.desc())
+        select(Payment)
+        .where(Payment.booking_id == booking.id, Payment.method == PaymentMethod.CARD)
+        .order_by(Payment.id.desc())
     ).first()
 
 
@@ -248,7 +275,11 @@ def _find_payment(session: dict[str, Any]) -> Payment | None:
     metadata = session.get("metadata") or {}
     payment_id = metadata.get("payment_id", "")
     payment = db.session.get(Payment, int(payment_id)) if payment_id.isdigit() and len(payment_id) < 10 else None
-    if payment is None or payment.stripe_checkout_session_id is not None or str(payment.booking_id) != metadata.get("booking_id"):
+    if (
+        payment is None
+        or payment.stripe_checkout_session_id is not None
+        or str(payment.booking_id) != metadata.get("booking_id")
+    ):
         return None
     return payment
 
@@ -257,7 +288,11 @@ def apply_session(session: dict[str, Any], *, now: datetime, failed: bool) -> tu
     """The work of apply_checkout_session, inside the caller's unit of work; also says which booking it touched."""
     payment = _find_payment(session)
     if payment is None:
-        log.info("Stripe Checkout Session %s (reference %s) is not one of ours; ignored", session["id"], session.get("client_reference_id"))
+        log.info(
+            "Stripe Checkout Session %s (reference %s) is not one of ours; ignored",
+            session["id"],
+            session.get("client_reference_id"),
+        )
         return Outcome.IGNORED, None
     booking = payment.booking
     booking_holds.lock_booking(booking)
@@ -266,7 +301,9 @@ def apply_session(session: dict[str, Any], *, now: datetime, failed: bool) -> tu
         payment.stripe_checkout_session_id = session["id"]
     problem = _mismatch(payment, booking, session)
     if problem:
-        if not db.session.scalars(select(PaymentFlag.id).where(PaymentFlag.payment_id == payment.id, PaymentFlag.kind == FlagKind.MISMATCH)).first():
+        if not db.session.scalars(
+            select(PaymentFlag.id).where(PaymentFlag.payment_id == payment.id, PaymentFlag.kind == FlagKind.MISMATCH)
+        ).first():
             flag(FlagKind.MISMATCH, problem, booking=booking, payment=payment)
         return Outcome.FLAGGED, booking.id
     try:
@@ -299,23 +336,37 @@ def _keep_places_while_processing(booking: Booking, *, now: datetime) -> None:
         booking_holds.hold_for_payment(booking, until=now + DELAYED_PAYMENT_HOLD, now=now)
     except booking_services.BookingError as error:
         # The money may still come; when it does, the late-payment rules decide.
-        log.info("Booking %s is paying by a delayed method but its places could not be kept: %s", booking.reference, error.message)
+        log.info(
+            "Booking %s is paying by a delayed method but its places could not be kept: %s",
+            booking.reference,
+            error.message,
+        )
 
 
 def _mismatch(payment: Payment, booking: Booking, session: dict[str, Any]) -> str | None:
     metadata = session.get("metadata") or {}
     if session.get("client_reference_id") != booking.reference or metadata.get("booking_id") != str(booking.id):
         return f"Stripe session {session['id']} names another booking ({session.get('client_reference_id')}); booking {booking.reference} was not confirmed."
-    if session.get("amount_total") != payment.amount_pence or (session.get("currency") or "").lower() != payment.currency.lower():
+    if (
+        session.get("amount_total") != payment.amount_pence
+        or (session.get("currency") or "").lower() != payment.currency.lower()
+    ):
         paid = format_money(session.get("amount_total") or 0, session.get("currency") or payment.currency)
         return f"Stripe session {session['id']} is for {paid}, not {format_money(payment.amount_pence, payment.currency)}; booking {booking.reference} was not confirmed."
     return None
 
 
 def _other_open_payment(payment: Payment) -> bool:
-    return db.session.scalars(
-        select(Payment.id).where(Payment.booking_id == payment.booking_id, Payment.id != payment.id, Payment.status == PaymentStatus.PENDING)
-    ).first() is not None
+    return (
+        db.session.scalars(
+            select(Payment.id).where(
+                Payment.booking_id == payment.booking_id,
+                Payment.id != payment.id,
+                Payment.status == PaymentStatus.PENDING,
+            )
+        ).first()
+        is not None
+    )
 
 
 def _payment_succeeded(payment: Payment, payment_intent: str | None, *, now: datetime) -> Outcome:
@@ -330,8 +381,14 @@ def _payment_succeeded(payment: Payment, payment_intent: str | None, *, now: dat
         taken = booking_holds.take_payment(booking, PaymentMethod.CARD, now=now)
     except booking_services.BookingError as error:
         booking_holds.release_hold(booking)
-        refunds.owe_refund(payment, payment.amount_pence, by=None, reason=f"Paid after the hold ran out. {error.message}",
-                            key=f"late-payment-{payment.id}", now=now)
+        refunds.owe_refund(
+            payment,
+            payment.amount_pence,
+            by=None,
+            reason=f"Paid after the hold ran out. {error.message}",
+            key=f"late-payment-{payment.id}",
+            now=now,
+        )
         flag(
             FlagKind.LATE_PAYMENT_REFUNDED,
             f"Booking {booking.reference} was paid after its hold ran out and no place could be given ({error.message}); "
@@ -341,7 +398,11 @@ def _payment_succeeded(payment: Payment, payment_intent: str | None, *, now: dat
         )
         return Outcome.REFUNDED_LATE
     if taken == booking_holds.PaidOutcome.CONFIRMED_LATE:
-        flag(FlagKind.LATE_PAYMENT_CONFIRMED, f"Booking {booking.reference} was paid after its hold ran out; a place was still free, so it is confirmed.",
-             booking=booking, payment=payment)
+        flag(
+            FlagKind.LATE_PAYMENT_CONFIRMED,
+            f"Booking {booking.reference} was paid after its hold ran out; a place was still free, so it is confirmed.",
+            booking=booking,
+            payment=payment,
+        )
         return Outcome.CONFIRMED_LATE
     return Outcome.PAID if taken == booking_holds.PaidOutcome.ALREADY_CONFIRMED else Outcome.CONFIRMED

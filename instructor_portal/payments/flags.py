@@ -17,7 +17,9 @@ from instructor_portal.payments.models import FlagKind, Payment, PaymentFlag
 from instructor_portal.payments.services import PaymentError
 
 
-def flag(kind: FlagKind, message: str, *, booking: Booking | None = None, payment: Payment | None = None) -> PaymentFlag:
+def flag(
+    kind: FlagKind, message: str, *, booking: Booking | None = None, payment: Payment | None = None
+) -> PaymentFlag:
     """Record something the organiser must look at; the caller commits."""
     entry = PaymentFlag(kind=kind, message=message, booking=booking, payment=payment)
     db.session.add(entry)

@@ -57,7 +57,12 @@ class RecordPaymentForm(OneTimeForm):
 
     key_prefix = "payment-form"
 
-    amount = PoundsField("Amount received", id="payment-amount", places=2, validators=[InputRequired("Enter the amount received."), MORE_THAN_ZERO])
+    amount = PoundsField(
+        "Amount received",
+        id="payment-amount",
+        places=2,
+        validators=[InputRequired("Enter the amount received."), MORE_THAN_ZERO],
+    )
     method = RadioField(
         "How it was paid",
         choices=[SelectChoice(method.value, method.label) for method in OFFLINE_METHODS],
@@ -96,19 +101,30 @@ class RefundForm(OneTimeForm):
 
     # Any payment id is accepted here; the view checks it belongs to the booking and the
     # service how much is left, so a second send of a full refund still finds its first.
-    payment = SelectField("Which payment", coerce=int, validate_choice=False, validators=[InputRequired("Choose a payment.")])
-    amount = PoundsField("Amount to refund", id="refund-amount", places=2, validators=[InputRequired("Enter the amount to refund."), MORE_THAN_ZERO])
+    payment = SelectField(
+        "Which payment", coerce=int, validate_choice=False, validators=[InputRequired("Choose a payment.")]
+    )
+    amount = PoundsField(
+        "Amount to refund",
+        id="refund-amount",
+        places=2,
+        validators=[InputRequired("Enter the amount to refund."), MORE_THAN_ZERO],
+    )
     reason = TextAreaField(
         "Reason",
         validators=[DataRequired("Say why you are refunding."), Length(max=500)],
         filters=[strip_whitespace],
         description="The family sees this on their booking.",
     )
+
     def __init__(self, *args: Any, refundable: list[Refundable], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.payment.choices = [
-            SelectChoice(entry.payment.id, f"{entry.payment.method.label}, {format_money(entry.payment.amount_pence, entry.payment.currency)} "
-                                           f"({format_money(entry.left_pence, entry.payment.currency)} left)")
+            SelectChoice(
+                entry.payment.id,
+                f"{entry.payment.method.label}, {format_money(entry.payment.amount_pence, entry.payment.currency)} "
+                f"({format_money(entry.left_pence, entry.payment.currency)} left)",
+            )
             for entry in refundable
         ]
 
@@ -129,13 +145,19 @@ class LedgerFilterForm(DateRangeFilterForm):
 
     status = SelectField(
         "Status",
-        choices=[SelectChoice("", "Any status"), *(SelectChoice(status.value, status.value.capitalize()) for status in PaymentStatus)],
+        choices=[
+            SelectChoice("", "Any status"),
+            *(SelectChoice(status.value, status.value.capitalize()) for status in PaymentStatus),
+        ],
         invalid_choice_message="Choose a status from the list.",
         default="",
     )
     method = SelectField(
         "Method",
-        choices=[SelectChoice("", "Any method"), *(SelectChoice(method.value, method.label) for method in LEDGER_METHODS)],
+        choices=[
+            SelectChoice("", "Any method"),
+            *(SelectChoice(method.value, method.label) for method in LEDGER_METHODS),
+        ],
         invalid_choice_message="Choose a method from the list.",
         default="",
     )

@@ -26,8 +26,19 @@ from instructor_portal.timezones import local_to_utc, to_local
 #: The methods that move money; free and funded places never make a payment.
 LEDGER_METHODS = (PaymentMethod.CARD, PaymentMethod.PAY_AT_VENUE, PaymentMethod.BANK_TRANSFER)
 CSV_HEADER = [
-    "Date", "Type", "Booking", "Course", "Parent or carer", "Method", "Status", "Amount", "Currency",
-    "Received on", "Reason or note", "By", "Stripe id",
+    "Date",
+    "Type",
+    "Booking",
+    "Course",
+    "Parent or carer",
+    "Method",
+    "Status",
+    "Amount",
+    "Currency",
+    "Received on",
+    "Reason or note",
+    "By",
+    "Stripe id",
 ]
 #: Rows loaded at a time while streaming the CSV.
 CSV_BATCH = 200
@@ -152,17 +163,23 @@ def _entries(rows: Sequence) -> list[LedgerEntry]:
         joinedload(Payment.booking).joinedload(Booking.parent),
         joinedload(Payment.recorded_by),
     )
-    payments = {p.id: p for p in db.session.scalars(select(Payment).where(Payment.id.in_(payment_ids)).options(*details))}
+    payments = {
+        p.id: p for p in db.session.scalars(select(Payment).where(Payment.id.in_(payment_ids)).options(*details))
+    }
     refunds = {
         r.id: r
         for r in db.session.scalars(
             select(Refund)
             .where(Refund.id.in_(refund_ids))
-            .options(joinedload(Refund.requested_by), *(joinedload(Refund.payment).options(option) for option in details))
+            .options(
+                joinedload(Refund.requested_by), *(joinedload(Refund.payment).options(option) for option in details)
+            )
         )
     }
     return [
-        LedgerEntry(payments[row.id]) if row.kind == "payment" else LedgerEntry(refunds[row.id].payment, refunds[row.id])
+        LedgerEntry(payments[row.id])
+        if row.kind == "payment"
+        else LedgerEntry(refunds[row.id].payment, refunds[row.id])
         for row in rows
     ]
 
@@ -196,7 +213,9 @@ def ledger_totals(filters: LedgerFilters) -> LedgerTotals:
 def ledger_courses() -> list[Course]:
     """List the courses that have any payment, for the ledger's course filter."""
     with_payments = select(Booking.course_id).join(Payment, Payment.booking_id == Booking.id)
-    return list(db.session.scalars(select(Course).where(Course.id.in_(with_payments)).order_by(Course.title, Course.id)))
+    return list(
+        db.session.scalars(select(Course).where(Course.id.in_(with_payments)).order_by(Course.title, Course.id))
+    )
 
 
 def _pounds(pence: int) -> str:
@@ -228,7 +247,9 @@ def export_ledger_csv(filters: LedgerFilters, *, by: User) -> Iterator[str]:
     Typed text (course titles, names, reasons, notes) is neutralised against formula
     injection; amounts are decimal pounds and dates ISO 8601 in the organisation's time zone.
     """
-    audit.record(by, "payments.exported", by, filters={key: str(value) for key, value in asdict(filters).items() if value})
+    audit.record(
+        by, "payments.exported", by, filters={key: str(value) for key, value in asdict(filters).items() if value}
+    )
     db.session.commit()
     ids = db.session.execute(_ordered(_ledger(filters))).all()
     tz = get_organisation().timezone

@@ -72,7 +72,9 @@ class Payment(TimestampMixin, db.Model):
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint("amount_pence > 0", name="amount_positive"),
-        CheckConstraint("amount_refunded_pence >= 0 AND amount_refunded_pence <= amount_pence", name="refunds_within_amount"),
+        CheckConstraint(
+            "amount_refunded_pence >= 0 AND amount_refunded_pence <= amount_pence", name="refunds_within_amount"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

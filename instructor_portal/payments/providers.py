@@ -46,9 +46,15 @@ class Offline(Provider):
 
 
 PROVIDERS: tuple[Provider, ...] = (
-    CardCheckout(PaymentMethod.CARD, "Pay now by card on Stripe's secure page. Your place is confirmed as soon as the payment goes through."),
+    CardCheckout(
+        PaymentMethod.CARD,
+        "Pay now by card on Stripe's secure page. Your place is confirmed as soon as the payment goes through.",
+    ),
     Offline(PaymentMethod.PAY_AT_VENUE, "Pay the instructor at the first session. Your place is confirmed now."),
-    Offline(PaymentMethod.BANK_TRANSFER, "Pay by bank transfer, quoting your booking reference. Your place is confirmed now."),
+    Offline(
+        PaymentMethod.BANK_TRANSFER,
+        "Pay by bank transfer, quoting your booking reference. Your place is confirmed now.",
+    ),
 )
 
 

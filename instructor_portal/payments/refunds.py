@@ -25,17 +25,27 @@ from instructor_portal.payments.stripe_gateway import GatewayError, GatewayUnava
 
 log = logging.getLogger(__name__)
 
-REFUND_STATUSES = {"succeeded": RefundStatus.SUCCEEDED, "pending": RefundStatus.PENDING, "requires_action": RefundStatus.PENDING}
+REFUND_STATUSES = {
+    "succeeded": RefundStatus.SUCCEEDED,
+    "pending": RefundStatus.PENDING,
+    "requires_action": RefundStatus.PENDING,
+}
 
 
 def can_refund(user: User, booking: Booking) -> bool:
     """Organisers refund any booking; instructors their own courses' when the organisation allows it."""
     if user.role == Role.ORGANISER:
         return True
-    return user.role == Role.INSTRUCTOR and booking.course.instructor_id == user.id and get_organisation().allow_instructor_refunds
+    return (
+        user.role == Role.INSTRUCTOR
+        and booking.course.instructor_id == user.id
+        and get_organisation().allow_instructor_refunds
+    )
 
 
-def refund_payment(payment: Payment, amount_pence: int, *, by: User, reason: str, request_key: str, now: datetime | None = None) -> Refund:
+def refund_payment(
+    payment: Payment, amount_pence: int, *, by: User, reason: str, request_key: str, now: datetime | None = None
+) -> Refund:
     """Refund part or all of a payment, at most what is left of it; the same ``request_key`` twice makes one refund."""
     now = now or utcnow()
     if not can_refund(by, payment.booking):
@@ -51,7 +61,10 @@ def refund_payment(payment: Payment, amount_pence: int, *, by: User, reason: str
             db.session.refresh(payment)
             left = payment.refundable_pence - pending_refunds(payment)
             if amount_pence > left:
-                raise PaymentError(f"At most {format_money(max(left, 0), payment.currency)} of this payment can still be refunded.", field="amount")
+                raise PaymentError(
+                    f"At most {format_money(max(left, 0), payment.currency)} of this payment can still be refunded.",
+                    field="amount",
+                )
             refund = owe_refund(payment, amount_pence, by=by, reason=reason.strip(), key=request_key, now=now)
     send_owed_refunds(booking_id=payment.booking_id, now=now)
     db.session.refresh(refund)
@@ -65,12 +78,27 @@ def owe_refund(payment: Payment, amount_pence: int, *, by: User | None, reason: 
 
     The caller holds the booking's lock and commits; ``key`` is the idempotency key Stripe gets.
     """
-    refund = Refund(payment=payment, amount_pence=amount_pence, status=RefundStatus.PENDING, reason=reason, idempotency_key=key, requested_by=by)
+    refund = Refund(
+        payment=payment,
+        amount_pence=amount_pence,
+        status=RefundStatus.PENDING,
+        reason=reason,
+        idempotency_key=key,
+        requested_by=by,
+    )
     db.session.add(refund)
     db.session.flush()
     if payment.method != PaymentMethod.CARD:
         _refund_settled(refund, now=now)
-    audit.record(by, "payment.refunded", payment, amount_pence=amount_pence, refund_id=refund.id, status=refund.status.value, reason=reason)
+    audit.record(
+        by,
+        "payment.refunded",
+        payment,
+        amount_pence=amount_pence,
+        refund_id=refund.id,
+        status=refund.status.value,
+        reason=reason,
+    )
     return refund
 
 
@@ -84,8 +112,14 @@ def send_owed_refunds(*, booking_id: int | None = None, now: datetime | None = N
     stripe = gateway()
     if stripe is None:
         return 0
-    query = select(Refund.id).join(Payment).where(
-        Refund.status == RefundStatus.PENDING, Refund.stripe_refund_id.is_(None), Payment.method == PaymentMethod.CARD
+    query = (
+        select(Refund.id)
+        .join(Payment)
+        .where(
+            Refund.status == RefundStatus.PENDING,
+            Refund.stripe_refund_id.is_(None),
+            Payment.method == PaymentMethod.CARD,
+        )
     )
     if booking_id is not None:
         query = query.where(Payment.booking_id == booking_id)
@@ -131,8 +165,12 @@ def _refund_failed(refund: Refund, message: str) -> None:
     payment = refund.payment
     refund.status = RefundStatus.FAILED
     refund.failure_message = message
-    flag(FlagKind.REFUND_FAILED, f"Refund of {format_money(refund.amount_pence, payment.currency)} for booking {payment.booking.reference} failed: {message}",
-         booking=payment.booking, payment=payment)
+    flag(
+        FlagKind.REFUND_FAILED,
+        f"Refund of {format_money(refund.amount_pence, payment.currency)} for booking {payment.booking.reference} failed: {message}",
+        booking=payment.booking,
+        payment=payment,
+    )
 
 
 def _refund_settled(refund: Refund, *, now: datetime) -> None:
@@ -143,9 +181,14 @@ def _refund_settled(refund: Refund, *, now: datetime) -> None:
     settle_booking_total(booking)
     # A booking that was paid in full and has had it all back is over; a partial
     # payment handed back (say, paid twice by mistake) leaves the place as it was.
-    paid_in_full = db.session.scalar(
-        select(func.coalesce(func.sum(Payment.amount_pence), 0)).where(Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED)
-    ) >= booking.amount_pence
+    paid_in_full = (
+        db.session.scalar(
+            select(func.coalesce(func.sum(Payment.amount_pence), 0)).where(
+                Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED
+            )
+        )
+        >= booking.amount_pence
+    )
     if paid_in_full and booking.amount_paid_pence == 0 and booking.status == BookingStatus.CONFIRMED:
         booking_cancellation.cancel_refunded_booking(booking, by=refund.requested_by, reason=refund.reason, now=now)
 
@@ -163,10 +206,21 @@ def sync_refunds(payment: Payment, remote_refunds: list[dict[str, Any]], *, now:
             else:
                 ours = None
         if ours is None:
-            ours = Refund(payment=payment, amount_pence=remote["amount"], status=RefundStatus.PENDING,
-                          reason="Refunded in Stripe, outside this app.", idempotency_key=f"stripe-{remote['id']}", stripe_refund_id=remote["id"])
+            ours = Refund(
+                payment=payment,
+                amount_pence=remote["amount"],
+                status=RefundStatus.PENDING,
+                reason="Refunded in Stripe, outside this app.",
+                idempotency_key=f"stripe-{remote['id']}",
+                stripe_refund_id=remote["id"],
+            )
             db.session.add(ours)
-            flag(FlagKind.MISMATCH, f"A refund of {format_money(remote['amount'], payment.currency)} for booking {payment.booking.reference} was made in Stripe, outside this app.", booking=payment.booking, payment=payment)
+            flag(
+                FlagKind.MISMATCH,
+                f"A refund of {format_money(remote['amount'], payment.currency)} for booking {payment.booking.reference} was made in Stripe, outside this app.",
+                booking=payment.booking,
+                payment=payment,
+            )
         target = REFUND_STATUSES.get(remote["status"], RefundStatus.FAILED)
         if ours.status == RefundStatus.PENDING and target == RefundStatus.SUCCEEDED:
             _refund_settled(ours, now=now)
@@ -179,9 +233,18 @@ def sync_refunds(payment: Payment, remote_refunds: list[dict[str, Any]], *, now:
 
 def owe_cancellation_refunds(booking: Booking, *, by: User | None, now: datetime) -> list[Refund]:
     """Record as owed everything still paid on a booking cancelled in good time (or with its course); the caller holds its lock."""
-    payments = db.session.scalars(select(Payment).where(Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED)).all()
+    payments = db.session.scalars(
+        select(Payment).where(Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED)
+    ).all()
     return [
-        owe_refund(payment, left, by=by, reason="Booking cancelled in good time.", key=f"cancel-{booking.id}-payment-{payment.id}", now=now)
+        owe_refund(
+            payment,
+            left,
+            by=by,
+            reason="Booking cancelled in good time.",
+            key=f"cancel-{booking.id}-payment-{payment.id}",
+            now=now,
+        )
         for payment in payments
         if (left := payment.refundable_pence - pending_refunds(payment)) > 0
     ]

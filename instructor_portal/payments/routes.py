@@ -61,8 +61,9 @@ def cancelled(booking_id: int):
         released = booking.status != BookingStatus.AWAITING_PAYMENT
     if booking.status == BookingStatus.CONFIRMED:
         return redirect(url_for("booking.my_booking", booking_id=booking.id))
-    return render_template("payments/cancelled.html", booking=booking, released=released,
-                           live=booking_rules.is_live(booking, now=utcnow()))
+    return render_template(
+        "payments/cancelled.html", booking=booking, released=released, live=booking_rules.is_live(booking, now=utcnow())
+    )
 
 
 @bp.post("/stripe/webhook")
@@ -88,7 +89,9 @@ def webhook():
 # --- Staff: one booking's money ---------------------------------------------------------------
 
 
-def _booking_page(booking: Booking, *, payment_form: RecordPaymentForm | None = None, refund_form: RefundForm | None = None):
+def _booking_page(
+    booking: Booking, *, payment_form: RecordPaymentForm | None = None, refund_form: RefundForm | None = None
+):
     refundable = services.refundable_payments(booking)
     if refund_form is None and refundable and refunds.can_refund(current_user, booking):
         refund_form = RefundForm.for_payments(refundable)
@@ -148,7 +151,13 @@ def refund(booking_id: int):
             form.payment.errors.append("Choose a payment from the list.")
         else:
             try:
-                made = refunds.refund_payment(payment, form.amount_pence, by=current_user, reason=form.reason.data, request_key=form.idempotency_key)
+                made = refunds.refund_payment(
+                    payment,
+                    form.amount_pence,
+                    by=current_user,
+                    reason=form.reason.data,
+                    request_key=form.idempotency_key,
+                )
             except services.PaymentError as error:
                 show_domain_error(form, error)
             else:
@@ -162,7 +171,10 @@ def _refunded(booking: Booking, refund: Refund):
     if refund.status == RefundStatus.FAILED:
         return _back_to(booking, f"The refund of {amount} failed: {refund.failure_message}", "error")
     if refund.status == RefundStatus.PENDING and refund.stripe_refund_id is None:
-        return _back_to(booking, f"Refund of {amount} recorded. Stripe is not answering just now, so it will be made automatically as soon as Stripe is back.")
+        return _back_to(
+            booking,
+            f"Refund of {amount} recorded. Stripe is not answering just now, so it will be made automatically as soon as Stripe is back.",
+        )
     if refund.status == RefundStatus.PENDING:
         return _back_to(booking, f"Refund of {amount} requested; it shows as done once Stripe confirms it.")
     return _back_to(booking, f"{amount} refunded.")
@@ -187,7 +199,11 @@ def organiser_payments():
         filters, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAYMENTS_PAGE_SIZE"]
     )
     return render_template(
-        "payments/organiser_payments.html", form=form, page=page, totals=ledger.ledger_totals(filters), query=form.query_args()
+        "payments/organiser_payments.html",
+        form=form,
+        page=page,
+        totals=ledger.ledger_totals(filters),
+        query=form.query_args(),
     )
 
 
@@ -208,7 +224,10 @@ def organiser_payments_csv():
 def flags():
     """List the payment problems still to look at, newest first, then those already resolved."""
     return render_template(
-        "payments/flags.html", open_flags=payment_flags.open_flags(), resolved=payment_flags.resolved_flags(), labels=payment_flags.FLAG_LABELS
+        "payments/flags.html",
+        open_flags=payment_flags.open_flags(),
+        resolved=payment_flags.resolved_flags(),
+        labels=payment_flags.FLAG_LABELS,
     )
 
 

@@ -33,7 +33,9 @@ class PaymentError(DomainError):
 
 def settle_booking_total(booking: Booking) -> None:
     """Keep the booking's totals equal to its payments: paid less refunded, and refunded."""
-    payments = db.session.scalars(select(Payment).where(Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED)).all()
+    payments = db.session.scalars(
+        select(Payment).where(Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED)
+    ).all()
     booking.amount_refunded_pence = sum(p.amount_refunded_pence for p in payments)
     booking.amount_paid_pence = sum(p.amount_pence for p in payments) - booking.amount_refunded_pence
 
@@ -45,7 +47,13 @@ def settle_booking_total(booking: Booking) -> None:
 
 
 def record_offline_payment(
-    booking: Booking, *, by: User, amount_pence: int, method: PaymentMethod, received_on: date, note: str = "",
+    booking: Booking,
+    *,
+    by: User,
+    amount_pence: int,
+    method: PaymentMethod,
+    received_on: date,
+    note: str = "",
     request_key: str | None = None,
 ) -> Payment:
     """Mark money received at the venue or by bank transfer; the same ``request_key`` twice records once."""
@@ -57,21 +65,38 @@ def record_offline_payment(
         raise PaymentError("The date received cannot be in the future.", field="received_on")
     with unit_of_work():
         booking_holds.lock_booking(booking)
-        existing = db.session.scalars(select(Payment).where(Payment.request_key == request_key)).first() if request_key else None
+        existing = (
+            db.session.scalars(select(Payment).where(Payment.request_key == request_key)).first()
+            if request_key
+            else None
+        )
         if existing is not None:
             return existing
         if booking.status != BookingStatus.CONFIRMED:
             raise PaymentError("Only confirmed bookings can be marked as paid.")
         if amount_pence > booking.amount_due_pence:
-            raise PaymentError(f"Only {format_money(booking.amount_due_pence, booking.currency)} is due on this booking.", field="amount")
+            raise PaymentError(
+                f"Only {format_money(booking.amount_due_pence, booking.currency)} is due on this booking.",
+                field="amount",
+            )
         payment = Payment(
-            booking=booking, method=method, status=PaymentStatus.SUCCEEDED, amount_pence=amount_pence, currency=booking.currency,
-            received_on=received_on, recorded_by=by, note=note.strip(), succeeded_at=utcnow(), request_key=request_key,
+            booking=booking,
+            method=method,
+            status=PaymentStatus.SUCCEEDED,
+            amount_pence=amount_pence,
+            currency=booking.currency,
+            received_on=received_on,
+            recorded_by=by,
+            note=note.strip(),
+            succeeded_at=utcnow(),
+            request_key=request_key,
         )
         db.session.add(payment)
         db.session.flush()
         settle_booking_total(booking)
-        audit.record(by, "payment.recorded", payment, booking_id=booking.id, amount_pence=amount_pence, method=method.value)
+        audit.record(
+            by, "payment.recorded", payment, booking_id=booking.id, amount_pence=amount_pence, method=method.value
+        )
     return payment
 
 
@@ -98,7 +123,9 @@ class Refundable:
 def pending_refunds(payment: Payment) -> int:
     """Sum the refunds of a payment that are owed or under way."""
     return db.session.scalar(
-        select(func.coalesce(func.sum(Refund.amount_pence), 0)).where(Refund.payment_id == payment.id, Refund.status == RefundStatus.PENDING)
+        select(func.coalesce(func.sum(Refund.amount_pence), 0)).where(
+            Refund.payment_id == payment.id, Refund.status == RefundStatus.PENDING
+        )
     )
 
 
@@ -113,14 +140,19 @@ def booking_money(booking: Booking, *, for_family: bool = False) -> BookingMoney
     if for_family:
         query = query.where(Payment.status.in_(FAMILY_VISIBLE_STATUSES))
     payments = list(db.session.scalars(query))
-    refunds = sorted((refund for payment in payments for refund in payment.refunds), key=lambda refund: (refund.created_at, refund.id))
+    refunds = sorted(
+        (refund for payment in payments for refund in payment.refunds),
+        key=lambda refund: (refund.created_at, refund.id),
+    )
     return BookingMoney(payments=payments, refunds=refunds)
 
 
 def refundable_payments(booking: Booking) -> list[Refundable]:
     """Each payment on the booking that still has money to give back, with how much."""
     payments = db.session.scalars(
-        select(Payment).where(Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED).order_by(Payment.id)
+        select(Payment)
+        .where(Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED)
+        .order_by(Payment.id)
     )
     left = [Refundable(payment, payment.refundable_pence - pending_refunds(payment)) for payment in payments]
     return [entry for entry in left if entry.left_pence > 0]
@@ -135,5 +167,3 @@ def get_booking_payment(booking: Booking, payment_id: int | None) -> Payment | N
 def owes_money(booking: Booking) -> bool:
     """Say whether money can be marked as received: the booking is confirmed and something is still due."""
     return booking.status == BookingStatus.CONFIRMED and booking.amount_due_pence > 0
-
-

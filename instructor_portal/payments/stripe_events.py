@@ -55,15 +55,25 @@ def apply_stripe_event(event: dict[str, Any], *, now: datetime | None = None) ->
     if stripe is None or kind not in HANDLED_EVENTS or not isinstance(obj.get("id"), str):
         return _record_event(event, lambda: (Outcome.IGNORED, None))
     if event.get("livemode") is not None and bool(event["livemode"]) != stripe.livemode:
-        log.warning("Stripe event %s is from %s mode, and our key is not; ignored", event["id"], "live" if event["livemode"] else "test")
+        log.warning(
+            "Stripe event %s is from %s mode, and our key is not; ignored",
+            event["id"],
+            "live" if event["livemode"] else "test",
+        )
         return Outcome.IGNORED
     try:
         if kind.startswith("checkout.session."):
             # Events can arrive out of order: act on the session as it is now, not as it was.
             session = stripe.retrieve_checkout_session(obj["id"])
-            return _record_event(event, lambda: apply_session(session, now=now, failed=kind.endswith("async_payment_failed")), now=now)
+            return _record_event(
+                event, lambda: apply_session(session, now=now, failed=kind.endswith("async_payment_failed")), now=now
+            )
         intent = obj.get("payment_intent")
-        payment = db.session.scalars(select(Payment).where(Payment.stripe_payment_intent_id == intent)).first() if intent else None
+        payment = (
+            db.session.scalars(select(Payment).where(Payment.stripe_payment_intent_id == intent)).first()
+            if intent
+            else None
+        )
         if payment is None:
             return _record_event(event, lambda: (Outcome.IGNORED, None))
         remote = stripe.list_refunds(payment_intent=intent)
@@ -113,7 +123,9 @@ def reconcile_payments(*, now: datetime | None = None) -> dict[str, int]:
         return counts
     for payment_id, session_id in db.session.execute(
         select(Payment.id, Payment.stripe_checkout_session_id)
-        .where(Payment.method == PaymentMethod.CARD, Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.PROCESSING]))
+        .where(
+            Payment.method == PaymentMethod.CARD, Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.PROCESSING])
+        )
         .order_by(Payment.id)
     ).all():
         try:
@@ -126,14 +138,22 @@ def reconcile_payments(*, now: datetime | None = None) -> dict[str, int]:
             log.warning("Payment %s not reconciled this time", payment_id, exc_info=True)
             counts["errors"] += 1
     try:
-        events = list(stripe.recent_events(types=HANDLED_EVENTS, since=now - timedelta(days=current_app.config["STRIPE_RECONCILE_DAYS"])))
+        events = list(
+            stripe.recent_events(
+                types=HANDLED_EVENTS, since=now - timedelta(days=current_app.config["STRIPE_RECONCILE_DAYS"])
+            )
+        )
     except (GatewayError, GatewayUnavailable):
         log.warning("Stripe's recent events could not be read this time", exc_info=True)
         events = []
         counts["errors"] += 1
     for event in events:
         try:
-            counts["events"] += apply_stripe_event(event, now=now) not in (Outcome.DUPLICATE, Outcome.IGNORED, Outcome.UNCHANGED)
+            counts["events"] += apply_stripe_event(event, now=now) not in (
+                Outcome.DUPLICATE,
+                Outcome.IGNORED,
+                Outcome.UNCHANGED,
+            )
         except (GatewayUnavailable, OperationalError):
             log.warning("Stripe event %s not applied this time", event.get("id"), exc_info=True)
             counts["errors"] += 1
@@ -147,7 +167,11 @@ def _retire_lapsed_request(payment_id: int, *, now: datetime) -> bool:
         payment = db.session.get(Payment, payment_id)
         booking_holds.lock_booking(payment.booking)
         db.session.refresh(payment)
-        if payment.status != PaymentStatus.PENDING or payment.stripe_checkout_session_id is not None or payment.expires_at > now:
+        if (
+            payment.status != PaymentStatus.PENDING
+            or payment.stripe_checkout_session_id is not None
+            or payment.expires_at > now
+        ):
             return False
         states.move(payment, PaymentStatus.EXPIRED)
         return True

@@ -76,7 +76,11 @@ class StripeGateway:
             "line_items": [
                 {
                     "quantity": 1,
-                    "price_data": {"currency": currency.lower(), "unit_amount": amount_pence, "product_data": {"name": description}},
+                    "price_data": {
+                        "currency": currency.lower(),
+                        "unit_amount": amount_pence,
+                        "product_data": {"name": description},
+                    },
                 }
             ],
             "client_reference_id": reference,
@@ -95,7 +99,9 @@ class StripeGateway:
     def expire_checkout_session(self, session_id: str) -> dict[str, Any]:
         return self._call(self.client.v1.checkout.sessions.expire, session_id)
 
-    def refund(self, *, payment_intent: str, amount_pence: int, idempotency_key: str, metadata: dict[str, str]) -> dict[str, Any]:
+    def refund(
+        self, *, payment_intent: str, amount_pence: int, idempotency_key: str, metadata: dict[str, str]
+    ) -> dict[str, Any]:
         params = {"payment_intent": payment_intent, "amount": amount_pence, "metadata": metadata}
         return self._call(self.client.v1.refunds.create, params, {"idempotency_key": idempotency_key})
 
@@ -125,10 +131,14 @@ class StripeGateway:
             raise BadSignature("The Stripe-Signature header has no timestamp.", reason="signature")
         skew = round(time.time() - int(signed_at.group(1)))
         if abs(skew) > WEBHOOK_TOLERANCE_SECONDS:
-            raise BadSignature(f"The webhook was signed {abs(skew)} seconds {'ago' if skew > 0 else 'ahead'}.", reason="timestamp")
+            raise BadSignature(
+                f"The webhook was signed {abs(skew)} seconds {'ago' if skew > 0 else 'ahead'}.", reason="timestamp"
+            )
         for secret in self.webhook_secrets:
             try:
-                event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS).to_dict()
+                event = stripe.Webhook.construct_event(
+                    payload, signature, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+                ).to_dict()
             except stripe.SignatureVerificationError:
                 continue
             except ValueError as error:  # not JSON
@@ -152,4 +162,6 @@ def gateway() -> StripeGateway | None:
         max_network_retries=config["STRIPE_MAX_RETRIES"],
         http_client=stripe.new_default_http_client(timeout=config["STRIPE_TIMEOUT"]),
     )
-    return StripeGateway(client, tuple(config["STRIPE_WEBHOOK_SECRETS"]), livemode=key.startswith(("sk_live_", "rk_live_")))
+    return StripeGateway(
+        client, tuple(config["STRIPE_WEBHOOK_SECRETS"]), livemode=key.startswith(("sk_live_", "rk_live_"))
+    )

@@ -111,21 +111,10 @@ class CourseForm(FlaskForm):
         default=AgeUnit.WEEKS.value,
         invalid_choice_message="Choose weeks or months.",
     )
-    age_min = whole_number(
-        "Youngest age (optional)",
-        low=0,
-        high=999,
-        out_of_range="Enter an age from 0 to 999.",
-    )
-    age_max = whole_number(
-        "Oldest age (optional)",
-        low=0,
-        high=999,
-        out_of_range="Enter an age from 0 to 999.",
-    )
+    age_min = whole_number("Youngest age (optional)", low=0, high=999, out_of_range="Enter an age from 0 to 999.")
+    age_max = whole_number("Oldest age (optional)", low=0, high=999, out_of_range="Enter an age from 0 to 999.")
     uses_corrected_age = BooleanField(
-        "Use corrected age",
-        description="For babies born early, count their age from the due date, not the birth date.",
+        "Use corrected age", description="For babies born early, count their age from the due date, not the birth date."
     )
     booking_opens_at = LocalDateTimeField(
         "Booking opens (optional)",
@@ -196,8 +185,14 @@ class CourseForm(FlaskForm):
 
 #: Course fields the form holds exactly as the course stores them; the rest are converted above.
 AS_STORED = (
-    "title", "places", "sibling_discount_percent", "age_min", "age_max",
-    "uses_corrected_age", "cancellation_notice_days", "allows_offline_payment",
+    "title",
+    "places",
+    "sibling_discount_percent",
+    "age_min",
+    "age_max",
+    "uses_corrected_age",
+    "cancellation_notice_days",
+    "allows_offline_payment",
 )
 
 
@@ -206,8 +201,12 @@ class WeeklySeriesFields:
 
     first_day = LocalDateField("Date of the first session", [Optional()])
     start_time = LocalTimeField("Start time", [needed_for_series("Enter the start time.")])
-    minutes = whole_number("Length in minutes", **MINUTES_RANGE, required=needed_for_series("Enter the length in minutes."), default=60)
-    weeks = whole_number("Number of weeks", **WEEKS_RANGE, required=needed_for_series("Enter the number of weeks."), default=5)
+    minutes = whole_number(
+        "Length in minutes", **MINUTES_RANGE, required=needed_for_series("Enter the length in minutes."), default=60
+    )
+    weeks = whole_number(
+        "Number of weeks", **WEEKS_RANGE, required=needed_for_series("Enter the number of weeks."), default=5
+    )
 
     def series_fields(self, tz: str) -> dict[str, Any] | None:
         """The series as teaching.services.add_weekly_sessions takes it, or None when no date was given."""
@@ -291,10 +290,7 @@ class CancelCourseForm(FlaskForm):
 
     reason = TextAreaField(
         "Why is the course cancelled?",
-        validators=[
-            DataRequired("Say why the course is cancelled; families will see it."),
-            Length(max=2000),
-        ],
+        validators=[DataRequired("Say why the course is cancelled; families will see it."), Length(max=2000)],
         filters=[strip_whitespace],
     )
 

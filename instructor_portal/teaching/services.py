@@ -192,8 +192,14 @@ def cancel_course(course: Course, *, actor: User, reason: str, now: datetime | N
             if booking.amount_paid_pence:
                 owe_cancellation_refunds(booking, by=None, now=now)
         makeups = cancel_makeups_at(course.sessions)
-        audit.record(actor, "course.cancelled", course, reason=course.cancellation_reason, bookings_cancelled=len(cancelled),
-                     makeups_cancelled=makeups)
+        audit.record(
+            actor,
+            "course.cancelled",
+            course,
+            reason=course.cancellation_reason,
+            bookings_cancelled=len(cancelled),
+            makeups_cancelled=makeups,
+        )
     for booking in cancelled:
         if booking.amount_paid_pence:
             send_owed_refunds(booking_id=booking.id, now=now)
@@ -267,8 +273,15 @@ def move_session(
     session.starts_at, session.ends_at, session.note = starts_at, ends_at, note.strip()
     told = tell_families_of_session_change(session, moved_from=moved_from)
     makeups_told = tell_makeup_families_of_move(session, moved_from=moved_from)
-    audit.record(actor, "session.moved", session, moved_from=moved_from.isoformat(), moved_to=starts_at.isoformat(),
-                 families_told=told, makeup_families_told=makeups_told)
+    audit.record(
+        actor,
+        "session.moved",
+        session,
+        moved_from=moved_from.isoformat(),
+        moved_to=starts_at.isoformat(),
+        families_told=told,
+        makeup_families_told=makeups_told,
+    )
     db.session.commit()
     return session
 
@@ -294,7 +307,9 @@ def cancel_session(
         session.note = note.strip()
         told = tell_families_of_session_change(session)
         makeups = cancel_makeups_at([session])
-        audit.record(actor, "session.cancelled", session, note=session.note, families_told=told, makeups_cancelled=makeups)
+        audit.record(
+            actor, "session.cancelled", session, note=session.note, families_told=told, makeups_cancelled=makeups
+        )
     return session
 
 

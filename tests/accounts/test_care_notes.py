@@ -39,7 +39,9 @@ def test_agreeing_records_when_and_to_which_wording_and_withdrawing_deletes_the_
     post_form(client, f"/account/children/{child.id}/care-notes/withdraw", page=f"/account/children/{child.id}/edit")
     db.session.refresh(child)
     assert (child.care_notes, child.care_notes_consent_at, child.care_notes_consent_version) == ("", None, None)
-    assert db.session.scalars(db.select(AuditEntry.action).where(AuditEntry.subject_id == child.id)).all() == ["child.care_notes_withdrawn"]
+    assert db.session.scalars(db.select(AuditEntry.action).where(AuditEntry.subject_id == child.id)).all() == [
+        "child.care_notes_withdrawn"
+    ]
     assert parent.id == child.parent_id
 
 
@@ -53,5 +55,7 @@ def test_only_organisers_can_export_care_notes(app):
         assert "Only organisers can export care notes" in error.message
     else:
         raise AssertionError("an instructor exported care notes")
-    export = export_registers(RegisterFilters(course=course), "csv", by=factories.make_user(role="organiser"), care_notes=True)
+    export = export_registers(
+        RegisterFilters(course=course), "csv", by=factories.make_user(role="organiser"), care_notes=True
+    )
     assert "Reflux" in "".join(export.chunks)

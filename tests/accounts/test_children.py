@@ -59,7 +59,10 @@ def test_impossible_details_are_refused(app, changes, field, message):
 def test_relationship_is_optional_and_kept_when_given(app):
     parent = factories.make_user()
     assert services.add_child(parent, details(), today=TODAY).relationship_to_carer == ""
-    assert services.add_child(parent, details(relationship_to_carer="Foster carer"), today=TODAY).relationship_to_carer == "Foster carer"
+    assert (
+        services.add_child(parent, details(relationship_to_carer="Foster carer"), today=TODAY).relationship_to_carer
+        == "Foster carer"
+    )
 
 
 def test_a_child_booked_on_a_course_to_come_cannot_be_removed(app):
@@ -73,12 +76,23 @@ def test_a_child_booked_on_a_course_to_come_cannot_be_removed(app):
 def test_parent_adds_edits_and_removes_a_child_through_the_pages(client, login_as):
     login_as("parent")
     born = (date.today() - timedelta(weeks=8)).isoformat()
-    response = post_form(client, "/account/children/new", {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": born})
+    response = post_form(
+        client, "/account/children/new", {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": born}
+    )
     assert response.headers["Location"] == "/account/children"
     child = db.session.scalars(db.select(Child)).one()
     assert "Ada Lovelace" in client.get("/account/children").get_data(as_text=True)
-    post_form(client, f"/account/children/{child.id}/edit", {"first_name": "Ada", "last_name": "King", "date_of_birth": born, "care_notes": "Reflux",
-                                                               "care_notes_consent": "y"})
+    post_form(
+        client,
+        f"/account/children/{child.id}/edit",
+        {
+            "first_name": "Ada",
+            "last_name": "King",
+            "date_of_birth": born,
+            "care_notes": "Reflux",
+            "care_notes_consent": "y",
+        },
+    )
     db.session.refresh(child)
     assert (child.last_name, child.care_notes) == ("King", "Reflux")
     post_form(client, f"/account/children/{child.id}/remove", page="/account/children")
@@ -88,10 +102,14 @@ def test_parent_adds_edits_and_removes_a_child_through_the_pages(client, login_a
 def test_child_form_shows_field_errors(client, login_as):
     login_as("parent")
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
-    response = post_form(client, "/account/children/new", {"first_name": "Ada", "last_name": "L", "date_of_birth": tomorrow})
+    response = post_form(
+        client, "/account/children/new", {"first_name": "Ada", "last_name": "L", "date_of_birth": tomorrow}
+    )
     assert response.status_code == 422
     assert "cannot be in the future" in response.get_data(as_text=True)
-    response = post_form(client, "/account/children/new", {"first_name": "Ada", "last_name": "L", "date_of_birth": "2026-02-30"})
+    response = post_form(
+        client, "/account/children/new", {"first_name": "Ada", "last_name": "L", "date_of_birth": "2026-02-30"}
+    )
     assert response.status_code == 422
     assert "Enter a real date, such as 14/03/2027." in response.get_data(as_text=True)
     assert child_count() == 0

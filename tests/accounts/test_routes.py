@@ -11,7 +11,13 @@ from instructor_portal.notifications.models import OutboxEmail
 from tests import factories
 from tests.conftest import post_form
 
-GOOD = {"full_name": "Amara Okafor", "email": "amara@example.org", "phone": "", "password": "gentle strokes daily", "confirm": "gentle strokes daily"}
+GOOD = {
+    "full_name": "Amara Okafor",
+    "email": "amara@example.org",
+    "phone": "",
+    "password": "gentle strokes daily",
+    "confirm": "gentle strokes daily",
+}
 
 
 def user_count() -> int:
@@ -38,7 +44,12 @@ def test_signing_in_before_confirming_sends_the_link_again(client, auth):
     response = auth.login("amara@example.org", GOOD["password"])
     assert response.status_code == 422
     assert "Please confirm your email address first" in response.get_data(as_text=True)
-    assert db.session.scalar(db.select(db.func.count(OutboxEmail.id)).where(OutboxEmail.subject.startswith("Confirm your email"))) == 2
+    assert (
+        db.session.scalar(
+            db.select(db.func.count(OutboxEmail.id)).where(OutboxEmail.subject.startswith("Confirm your email"))
+        )
+        == 2
+    )
 
 
 @pytest.mark.parametrize(
@@ -62,8 +73,10 @@ def test_sign_up_with_a_taken_email_looks_the_same_and_tells_the_owner_instead(a
     fresh = post_form(client, "/register", {**GOOD, "email": "new.parent@example.org"})
     factories.make_user(email="amara@example.org")
     taken = post_form(app.test_client(), "/register", {**GOOD, "email": "AMARA@example.org"})
+
     def page(response):
         return response.get_data(as_text=True).replace("new.parent@example.org", "amara@example.org")
+
     assert (taken.status_code, page(taken)) == (fresh.status_code, page(fresh))
     assert user_count() == 2
     owner = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.to_address == "amara@example.org")).one()
@@ -77,7 +90,9 @@ def test_form_without_csrf_token_is_refused_with_a_friendly_page(client):
     assert user_count() == 0
 
 
-@pytest.mark.parametrize(("role", "home"), [("parent", "/account"), ("instructor", "/teach"), ("organiser", "/organiser")])
+@pytest.mark.parametrize(
+    ("role", "home"), [("parent", "/account"), ("instructor", "/teach"), ("organiser", "/organiser")]
+)
 def test_login_sends_each_role_to_its_home(client, auth, role, home):
     user = factories.make_user(role=role)
     response = auth.login(user)
@@ -135,7 +150,11 @@ def test_login_attempts_are_rate_limited(app, client):
 
 @pytest.mark.parametrize(
     ("path", "allowed"),
-    [("/account", {"parent", "instructor", "organiser"}), ("/teach", {"instructor", "organiser"}), ("/organiser", {"organiser"})],
+    [
+        ("/account", {"parent", "instructor", "organiser"}),
+        ("/teach", {"instructor", "organiser"}),
+        ("/organiser", {"organiser"}),
+    ],
 )
 @pytest.mark.parametrize("role", [None, "parent", "instructor", "organiser"])
 def test_each_page_checks_the_role(client, login_as, path, allowed, role):
@@ -204,7 +223,9 @@ def test_invited_instructor_sets_a_password_then_signs_in_with_it_and_lands_on_t
     assert response.headers["Location"] == "/login"
     assert client.get("/teach").status_code == 302
     assert auth.login("priya@example.org", "soothing circles always").headers["Location"] == "/teach"
-    assert client.get("/teach").headers["Location"] == "/account/two-step"  # families' details wait for two-step sign-in
+    assert (
+        client.get("/teach").headers["Location"] == "/account/two-step"
+    )  # families' details wait for two-step sign-in
     client.get("/account/two-step")
     secret = db.session.scalars(db.select(User.totp_secret).where(User.email == "priya@example.org")).one()
     post_form(client, "/account/two-step", {"code": pyotp.TOTP(secret).now()})
@@ -231,8 +252,11 @@ def test_after_signing_up_the_parent_adds_a_child_then_returns_to_booking(client
     post_form(client, "/register?next=/classes/7/book", GOOD)
     response = client.get(confirmation_link())
     assert response.headers["Location"] == "/account/children/new?next=/classes/7/book"
-    response = post_form(client, "/account/children/new?next=/classes/7/book",
-                         {"first_name": "Ada", "last_name": "Okafor", "date_of_birth": (date.today() - timedelta(weeks=10)).isoformat()})
+    response = post_form(
+        client,
+        "/account/children/new?next=/classes/7/book",
+        {"first_name": "Ada", "last_name": "Okafor", "date_of_birth": (date.today() - timedelta(weeks=10)).isoformat()},
+    )
     assert response.headers["Location"] == "/classes/7/book"
 
 

@@ -68,7 +68,9 @@ def test_authenticate_refuses_a_switched_off_account(app):
 
 def test_invited_user_has_no_password_and_gets_an_invitation_email(app):
     organiser = factories.make_user(role=Role.ORGANISER)
-    user = services.invite_user(full_name="Priya Shah", email="Priya@example.org", role=Role.INSTRUCTOR, invited_by=organiser)
+    user = services.invite_user(
+        full_name="Priya Shah", email="Priya@example.org", role=Role.INSTRUCTOR, invited_by=organiser
+    )
     assert user.password_hash is None
     assert user.profile is not None
     email = db.session.scalars(db.select(OutboxEmail)).one()
@@ -86,7 +88,9 @@ def test_parents_cannot_be_invited(app):
 
 
 def test_invitation_token_sets_the_password_once(app):
-    user = services.invite_user(full_name="Priya Shah", email="priya@example.org", role=Role.INSTRUCTOR, invited_by=None)
+    user = services.invite_user(
+        full_name="Priya Shah", email="priya@example.org", role=Role.INSTRUCTOR, invited_by=None
+    )
     token = services.make_token(user, services.INVITATION)
     services.set_password_from_token(token, services.INVITATION, "soothing circles always")
     assert services.authenticate("priya@example.org", "soothing circles always") == user
@@ -131,11 +135,15 @@ def test_a_sign_in_works_until_it_ends_runs_out_or_its_password_changes(app):
     user = factories.make_user()
     token = sign_ins.start_sign_in(user).sign_in_token
     assert sign_ins.load_user(token) == user
-    assert sign_ins.load_user(token, now=utcnow() + timedelta(hours=13)) is None  # without "keep me signed in": 12 hours
+    assert (
+        sign_ins.load_user(token, now=utcnow() + timedelta(hours=13)) is None
+    )  # without "keep me signed in": 12 hours
     sign_ins.end_sign_in(token)
     assert sign_ins.load_user(token) is None
     kept = sign_ins.start_sign_in(user, remember=True).sign_in_token
     assert sign_ins.load_user(kept, now=utcnow() + timedelta(days=29)) == user
-    services.set_password_from_token(services.make_token(user, services.PASSWORD_RESET), services.PASSWORD_RESET, "a brand new passphrase")
+    services.set_password_from_token(
+        services.make_token(user, services.PASSWORD_RESET), services.PASSWORD_RESET, "a brand new passphrase"
+    )
     assert sign_ins.load_user(kept) is None
     assert sign_ins.load_user("") is None and sign_ins.load_user("x" * 500) is None

@@ -45,7 +45,11 @@ def test_a_new_password_ends_every_sign_in_on_every_browser(app):
     from instructor_portal.accounts import services
 
     token = services.make_token(user, services.PASSWORD_RESET)
-    post_form(app.test_client(), f"/password/reset/{token}", {"password": "a fresh new passphrase", "confirm": "a fresh new passphrase"})
+    post_form(
+        app.test_client(),
+        f"/password/reset/{token}",
+        {"password": "a fresh new passphrase", "confirm": "a fresh new passphrase"},
+    )
     for cookies in (phone, laptop):
         assert replay(app, cookies).get("/account").status_code == 302
 
@@ -55,7 +59,12 @@ def test_switching_someone_off_ends_their_sign_ins_at_once(app, login_as, client
     _, cookies = signed_in(app, instructor, remember=True)
     assert replay(app, cookies).get("/teach").status_code == 200
     login_as("organiser")
-    assert post_form(client, f"/organiser/instructors/{instructor.id}/deactivate", page="/organiser/instructors").status_code == 302
+    assert (
+        post_form(
+            client, f"/organiser/instructors/{instructor.id}/deactivate", page="/organiser/instructors"
+        ).status_code
+        == 302
+    )
     assert replay(app, cookies).get("/teach").status_code == 302
 
 
@@ -70,17 +79,33 @@ def test_signing_out_on_one_browser_leaves_the_others_signed_in(app):
 def test_production_cookies_carry_the_host_prefix(app, database_url, tmp_path):
     from config import ProductionConfig
 
-    settings = {name: getattr(ProductionConfig, name) for name in
-                ("SESSION_COOKIE_NAME", "REMEMBER_COOKIE_NAME", "SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE")}
-    assert settings["SESSION_COOKIE_NAME"] == "__Host-session" and settings["REMEMBER_COOKIE_NAME"] == "__Host-remember_token"
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_STORAGE_PATH": str(tmp_path), **settings})
+    settings = {
+        name: getattr(ProductionConfig, name)
+        for name in ("SESSION_COOKIE_NAME", "REMEMBER_COOKIE_NAME", "SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE")
+    }
+    assert (
+        settings["SESSION_COOKIE_NAME"] == "__Host-session"
+        and settings["REMEMBER_COOKIE_NAME"] == "__Host-remember_token"
+    )
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_STORAGE_PATH": str(tmp_path), **settings}
+    )
     app.test_client_class = FreshContextClient
     with app.app_context():
         user = factories.make_user()
         client = app.test_client()
         page = client.get("/login", base_url="https://portal.test").get_data(as_text=True)
-        response = client.post("/login", base_url="https://portal.test", headers={"Referer": "https://portal.test/login"}, data={
-            "csrf_token": csrf_token_from(page), "email": user.email, "password": factories.PASSWORD, "remember": "y"})
+        response = client.post(
+            "/login",
+            base_url="https://portal.test",
+            headers={"Referer": "https://portal.test/login"},
+            data={
+                "csrf_token": csrf_token_from(page),
+                "email": user.email,
+                "password": factories.PASSWORD,
+                "remember": "y",
+            },
+        )
         assert response.status_code == 302
         cookies = response.headers.getlist("Set-Cookie")
         for name in ("__Host-session", "__Host-remember_token"):

@@ -54,7 +54,9 @@ def test_a_recovery_code_signs_in_once(app, client, login_as):
     post_form(client, "/logout", page="/")
     sign_in_with_password(client, parent)
     assert post_form(client, "/login/two-step", {"code": recovery}).status_code == 422
-    assert db.session.scalars(db.select(AuditEntry.action).where(AuditEntry.action == "user.recovery_code_used")).all() == ["user.recovery_code_used"]
+    assert db.session.scalars(
+        db.select(AuditEntry.action).where(AuditEntry.action == "user.recovery_code_used")
+    ).all() == ["user.recovery_code_used"]
 
 
 def test_guessing_codes_is_limited(client):
@@ -88,7 +90,10 @@ def test_an_organiser_resets_a_colleagues_two_step_which_ends_their_sign_ins(app
     assert colleague.get("/teach").status_code == 302
     user = db.session.get(User, instructor.id)
     assert (user.totp_secret, user.totp_enabled_at) == (None, None)
-    assert db.session.scalars(db.select(AuditEntry.action).where(AuditEntry.subject_id == instructor.id)).all()[-1] == "user.two_step_reset"
+    assert (
+        db.session.scalars(db.select(AuditEntry.action).where(AuditEntry.subject_id == instructor.id)).all()[-1]
+        == "user.two_step_reset"
+    )
 
 
 @pytest.mark.parametrize("role", ["instructor", "organiser"])

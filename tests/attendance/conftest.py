@@ -34,11 +34,16 @@ class MakeupScene:
 @pytest.fixture
 def makeup_scene(app) -> MakeupScene:
     instructor = factories.make_user(role=Role.INSTRUCTOR, full_name="Jo Teacher")
-    course = factories.make_course(instructor=instructor, title="Tuesday babies", places=6,
-                                   first_session=NOW - timedelta(days=7) + timedelta(hours=1))
+    course = factories.make_course(
+        instructor=instructor,
+        title="Tuesday babies",
+        places=6,
+        first_session=NOW - timedelta(days=7) + timedelta(hours=1),
+    )
     parent = factories.make_user(full_name="Amira Khan")
-    child = factories.make_child(parent, first_name="Layla", last_name="Khan", born=NOW.date() - timedelta(weeks=12),
-                                 care_notes="Reflux")
+    child = factories.make_child(
+        parent, first_name="Layla", last_name="Khan", born=NOW.date() - timedelta(weeks=12), care_notes="Reflux"
+    )
     booking = factories.make_booking(course, [child])
     missed = course.sessions[1]
     services.mark_attendance(missed, booking.places[0].id, "absent_unwell", by=instructor, now=NOW)

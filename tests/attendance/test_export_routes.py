@@ -26,9 +26,18 @@ def scene(app):
     instructor = factories.make_user(role=Role.INSTRUCTOR, full_name="Jo Teacher")
     course = factories.make_course(instructor=instructor, sessions=2, first_session=MONDAY, title="Tuesday babies")
     parent = factories.make_user(full_name="Amira Khan")
-    factories.make_booking(course, [factories.make_child(parent, first_name="Layla", last_name="Khan", care_notes="Reflux")])
-    adoptive = factories.make_course(instructor=instructor, sessions=1, first_session=MONDAY, title="Kinship group",
-                                     track=Track.ADOPTIVE_FOSTER, age_min=0, age_max=84)
+    factories.make_booking(
+        course, [factories.make_child(parent, first_name="Layla", last_name="Khan", care_notes="Reflux")]
+    )
+    adoptive = factories.make_course(
+        instructor=instructor,
+        sessions=1,
+        first_session=MONDAY,
+        title="Kinship group",
+        track=Track.ADOPTIVE_FOSTER,
+        age_min=0,
+        age_max=84,
+    )
     factories.make_booking(adoptive, [factories.make_child(first_name="Mia", last_name="Jones")])
     other = factories.make_course(sessions=1, first_session=MONDAY, title="Someone else's course")
     factories.make_booking(other, [factories.make_child(first_name="Noor", last_name="Ali")])
@@ -36,7 +45,9 @@ def scene(app):
 
 
 def exports_logged() -> int:
-    return db.session.scalar(db.select(db.func.count()).select_from(AuditEntry).where(AuditEntry.action == EXPORT_ACTION))
+    return db.session.scalar(
+        db.select(db.func.count()).select_from(AuditEntry).where(AuditEntry.action == EXPORT_ACTION)
+    )
 
 
 def download(client, base: str, fmt: str, data: dict | None = None):
@@ -85,8 +96,14 @@ def test_anonymous_downloads_are_sent_to_sign_in(client, scene, url):
     assert exports_logged() == 0
 
 
-@pytest.mark.parametrize(("who", "url"), [("parent", "/teach/registers.csv"), ("parent", "/organiser/registers.pdf"),
-                                          ("instructor", "/organiser/registers.csv")])
+@pytest.mark.parametrize(
+    ("who", "url"),
+    [
+        ("parent", "/teach/registers.csv"),
+        ("parent", "/organiser/registers.pdf"),
+        ("instructor", "/organiser/registers.csv"),
+    ],
+)
 def test_others_cannot_download_registers(client, login_as, scene, who, url):
     login_as(who)
 
@@ -239,7 +256,9 @@ def test_an_instructor_filter_from_an_instructor_is_ignored(client, login_as, sc
     assert len(rows) == 4
 
 
-@pytest.mark.parametrize("data", [{"date_from": "2030-01-10", "date_to": "2030-01-01"}, {"venue": "999999"}, {"track": "x"}])
+@pytest.mark.parametrize(
+    "data", [{"date_from": "2030-01-10", "date_to": "2030-01-01"}, {"venue": "999999"}, {"track": "x"}]
+)
 def test_bad_filters_export_nothing_and_log_nothing(client, login_as, scene, data):
     login_as("organiser")
 
@@ -305,6 +324,8 @@ def test_nav_links_lead_to_the_register_exports(client, login_as, scene):
 def test_date_filters_are_local_days(client, login_as, scene):
     login_as("organiser")
 
-    rows = csv_rows(download(client, "/organiser/registers", "csv", {"date_from": "2030-01-14", "date_to": "2030-01-14"}))
+    rows = csv_rows(
+        download(client, "/organiser/registers", "csv", {"date_from": "2030-01-14", "date_to": "2030-01-14"})
+    )
 
     assert [row[0] for row in rows[1:]] == [date(2030, 1, 14).isoformat()]

@@ -22,7 +22,7 @@ from tests.attendance.conftest import NOW as MAKEUP_NOW
 
 #: 10:00 in London in winter, so local and UTC agree and dates read plainly.
 MONDAY = datetime(2030, 1, 7, 10, 0, tzinfo=UTC)
-INJECTIONS = ["=HYPERLINK(\"http://x\")", "+44 7700 900123", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+INJECTIONS = ['=HYPERLINK("http://x")', "+44 7700 900123", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"]
 
 
 @pytest.fixture
@@ -30,16 +30,29 @@ def scene(app):
     """A family course of two sessions with two families (one session marked), and an adoptive course."""
     instructor = factories.make_user(role=Role.INSTRUCTOR, full_name="Jo Teacher")
     venue = factories.make_venue(name="Park Road Centre")
-    course = factories.make_course(instructor=instructor, venue=venue, sessions=2, first_session=MONDAY, title="Tuesday babies")
+    course = factories.make_course(
+        instructor=instructor, venue=venue, sessions=2, first_session=MONDAY, title="Tuesday babies"
+    )
     amira = factories.make_user(full_name="Amira Khan", phone="07700 900111")
-    layla = factories.make_child(amira, first_name="Layla", last_name="Khan", born=date(2029, 10, 1), care_notes="Reflux")
+    layla = factories.make_child(
+        amira, first_name="Layla", last_name="Khan", born=date(2029, 10, 1), care_notes="Reflux"
+    )
     first = factories.make_booking(course, [layla])
-    ben = factories.make_child(factories.make_user(full_name="Sam Lee"), first_name="Ben", last_name="Lee", born=date(2029, 11, 5))
+    ben = factories.make_child(
+        factories.make_user(full_name="Sam Lee"), first_name="Ben", last_name="Lee", born=date(2029, 11, 5)
+    )
     factories.make_booking(course, [ben])
     mark_attendance(course.sessions[0], first.places[0].id, "observing", "Sleepy today", by=instructor)
     adoptive = factories.make_course(
-        instructor=instructor, is_online=True, sessions=1, first_session=MONDAY + timedelta(days=2), title="Kinship group",
-        track=Track.ADOPTIVE_FOSTER, age_unit=AgeUnit.MONTHS, age_min=0, age_max=84,
+        instructor=instructor,
+        is_online=True,
+        sessions=1,
+        first_session=MONDAY + timedelta(days=2),
+        title="Kinship group",
+        track=Track.ADOPTIVE_FOSTER,
+        age_unit=AgeUnit.MONTHS,
+        age_min=0,
+        age_max=84,
     )
     factories.make_booking(adoptive, [factories.make_child(first_name="Mia", last_name="Jones", born=date(2026, 1, 1))])
     organiser = factories.make_user(role=Role.ORGANISER, full_name="Olu Organiser")
@@ -83,12 +96,23 @@ def test_a_row_carries_the_session_family_and_mark(scene):
     heading, line = lines(by=scene["organiser"])[0]
 
     assert heading == register_rows.SessionHeading(
-        day=date(2030, 1, 7), starts="10:00", ends="11:00", course="Tuesday babies", track="Family",
-        venue="Park Road Centre", instructor="Jo Teacher",
+        day=date(2030, 1, 7),
+        starts="10:00",
+        ends="11:00",
+        course="Tuesday babies",
+        track="Family",
+        venue="Park Road Centre",
+        instructor="Jo Teacher",
     )
     assert line == register_rows.RegisterLine(
-        child="Layla Khan", age="14 weeks", parent="Amira Khan", phone="07700 900111",
-        status="Present, observing (practised on a doll)", note="Sleepy today", marked_by="Jo Teacher", makeup_from="",
+        child="Layla Khan",
+        age="14 weeks",
+        parent="Amira Khan",
+        phone="07700 900111",
+        status="Present, observing (practised on a doll)",
+        note="Sleepy today",
+        marked_by="Jo Teacher",
+        makeup_from="",
         care_notes=None,
     )
 
@@ -105,7 +129,7 @@ def test_corrected_age_is_shown_where_the_course_uses_it(scene):
     early = factories.make_child(first_name="Pip", born=date(2029, 10, 1), due=date(2029, 11, 26))
     factories.make_booking(course, [early])
 
-    (_, line), = lines(RegisterFilters(course=course), by=scene["organiser"])
+    ((_, line),) = lines(RegisterFilters(course=course), by=scene["organiser"])
 
     assert line.age == "14 weeks (corrected 6 weeks)"
 
@@ -127,7 +151,9 @@ def test_cancelled_sessions_and_bookings_not_confirmed_are_left_out(scene):
 
 
 def test_a_removed_child_stays_on_the_register_without_a_name(scene):
-    place = db.session.scalars(db.select(BookingPlace).where(BookingPlace.course_id == scene["course"].id).order_by(BookingPlace.id)).first()
+    place = db.session.scalars(
+        db.select(BookingPlace).where(BookingPlace.course_id == scene["course"].id).order_by(BookingPlace.id)
+    ).first()
     db.session.delete(place.child)
     db.session.commit()
 
@@ -170,7 +196,9 @@ def test_filters(scene, filters, expected):
 
 
 def test_count_gives_rows_and_sessions(scene):
-    assert register_rows.count_register_rows(RegisterFilters(), by=scene["organiser"]) == register_rows.RegisterCount(rows=5, sessions=3)
+    assert register_rows.count_register_rows(RegisterFilters(), by=scene["organiser"]) == register_rows.RegisterCount(
+        rows=5, sessions=3
+    )
 
 
 def test_an_instructor_exports_only_their_own_courses(scene):
@@ -182,19 +210,30 @@ def test_an_instructor_exports_only_their_own_courses(scene):
     with pytest.raises(export_filters.RegisterExportError, match="Choose a course from the list") as refused:
         exports.export_registers(RegisterFilters(course=other), "csv", by=scene["instructor"])
     assert refused.value.field == "course"
-    assert db.session.scalar(db.select(db.func.count()).select_from(AuditEntry).where(AuditEntry.action == exports.EXPORT_ACTION)) == 0
+    assert (
+        db.session.scalar(
+            db.select(db.func.count()).select_from(AuditEntry).where(AuditEntry.action == exports.EXPORT_ACTION)
+        )
+        == 0
+    )
 
 
 def test_register_courses_are_everyones_for_organisers_and_ones_own_for_instructors(scene):
     factories.make_course(title="Someone else's")
 
-    assert {course.title for course in export_filters.register_courses(scene["instructor"])} == {"Tuesday babies", "Kinship group"}
+    assert {course.title for course in export_filters.register_courses(scene["instructor"])} == {
+        "Tuesday babies",
+        "Kinship group",
+    }
     assert len(export_filters.register_courses(scene["organiser"])) == 3
 
 
 def test_filters_in_words():
     assert RegisterFilters().describe() == "Every session"
-    assert RegisterFilters(date_from=date(2030, 1, 7), track=Track.PREMATURE).describe() == "From Mon 7 Jan 2030; Track: Premature babies"
+    assert (
+        RegisterFilters(date_from=date(2030, 1, 7), track=Track.PREMATURE).describe()
+        == "From Mon 7 Jan 2030; Track: Premature babies"
+    )
 
 
 # Files read back
@@ -205,14 +244,28 @@ def test_csv_has_a_header_and_a_row_per_family(scene):
 
     assert rows[0] == register_files.HEADER
     assert rows[1] == [
-        "2030-01-07", "10:00", "Tuesday babies", "Family", "Park Road Centre", "Jo Teacher", "Layla Khan", "14 weeks",
-        "Amira Khan", "07700 900111", "Present, observing (practised on a doll)", "Sleepy today", "Jo Teacher", "",
+        "2030-01-07",
+        "10:00",
+        "Tuesday babies",
+        "Family",
+        "Park Road Centre",
+        "Jo Teacher",
+        "Layla Khan",
+        "14 weeks",
+        "Amira Khan",
+        "07700 900111",
+        "Present, observing (practised on a doll)",
+        "Sleepy today",
+        "Jo Teacher",
+        "",
     ]
     assert len(rows) == 5
 
 
 def test_csv_with_care_notes_adds_the_column(scene):
-    rows = read_csv(exports.export_registers(RegisterFilters(course=scene["course"]), "csv", by=scene["organiser"], care_notes=True))
+    rows = read_csv(
+        exports.export_registers(RegisterFilters(course=scene["course"]), "csv", by=scene["organiser"], care_notes=True)
+    )
 
     assert rows[0][-1] == "Care notes"
     assert rows[1][-1] == "Reflux"
@@ -233,7 +286,12 @@ def test_xlsx_has_a_bold_frozen_header_real_dates_and_widths(scene):
     assert sheet.freeze_panes == "A2"
     day = sheet["A2"]
     assert day.is_date and day.value.date() == date(2030, 1, 7) and day.number_format == "dd/mm/yyyy"
-    assert [sheet.cell(row=2, column=column).value for column in (3, 7, 9, 15)] == ["Tuesday babies", "Layla Khan", "Amira Khan", "Reflux"]
+    assert [sheet.cell(row=2, column=column).value for column in (3, 7, 9, 15)] == [
+        "Tuesday babies",
+        "Layla Khan",
+        "Amira Khan",
+        "Reflux",
+    ]
     assert sheet["D4"].value == "Adoptive, foster and kinship families"
     assert sheet["G4"].value == "Mia J."
     assert sheet.column_dimensions["C"].width == 32
@@ -245,15 +303,29 @@ def test_pdf_has_a_sign_in_sheet_per_session(scene):
 
     assert len(pages) == 3
     first = pages[0]
-    for text in ("Tuesday babies", "Mon 7 Jan 2030, 10:00 to 11:00", "Venue: Park Road Centre", "Instructor: Jo Teacher",
-                 "Child", "Parent or carer", "Here", "Signature", "Layla", "Amira Khan", "Ben", "Sam Lee"):
+    for text in (
+        "Tuesday babies",
+        "Mon 7 Jan 2030, 10:00 to 11:00",
+        "Venue: Park Road Centre",
+        "Instructor: Jo Teacher",
+        "Child",
+        "Parent or carer",
+        "Here",
+        "Signature",
+        "Layla",
+        "Amira Khan",
+        "Ben",
+        "Sam Lee",
+    ):
         assert text in first
     assert "Reflux" not in first
     assert "Venue: Online" in pages[1] and "Mia J." in pages[1] and "Jones" not in pages[1]
 
 
 def test_pdf_care_notes_only_when_asked_for(scene):
-    pages = pdf_text(exports.export_registers(RegisterFilters(course=scene["course"]), "pdf", by=scene["organiser"], care_notes=True))
+    pages = pdf_text(
+        exports.export_registers(RegisterFilters(course=scene["course"]), "pdf", by=scene["organiser"], care_notes=True)
+    )
 
     assert "Care notes" in pages[0] and "Reflux" in pages[0]
 
@@ -271,9 +343,13 @@ def test_a_long_register_continues_on_another_page(scene):
 
 def test_pdf_cuts_long_text_to_one_line_of_its_column(scene):
     course = factories.make_course(sessions=1, first_session=MONDAY)
-    factories.make_booking(course, [factories.make_child(first_name="Rosie", care_notes="Line one\nline two " + "x" * 5000)])
+    factories.make_booking(
+        course, [factories.make_child(first_name="Rosie", care_notes="Line one\nline two " + "x" * 5000)]
+    )
 
-    (page,) = pdf_text(exports.export_registers(RegisterFilters(course=course), "pdf", by=scene["organiser"], care_notes=True))
+    (page,) = pdf_text(
+        exports.export_registers(RegisterFilters(course=course), "pdf", by=scene["organiser"], care_notes=True)
+    )
 
     assert "Line one line two" in page and "…" in page and "x" * 100 not in page
 
@@ -282,7 +358,9 @@ def test_pdf_prints_names_in_any_alphabet(scene):
     course = factories.make_course(sessions=1, first_session=MONDAY)
     factories.make_booking(course, [factories.make_child(first_name="Łucja", last_name="Ødegård")])
 
-    assert "Łucja" in pdf_text(exports.export_registers(RegisterFilters(course=course), "pdf", by=scene["organiser"]))[0]
+    assert (
+        "Łucja" in pdf_text(exports.export_registers(RegisterFilters(course=course), "pdf", by=scene["organiser"]))[0]
+    )
 
 
 def test_pdf_refuses_more_sessions_than_a_printout_holds(scene, monkeypatch):
@@ -319,10 +397,16 @@ def typed_formulas(app):
     organiser = factories.make_user(role=Role.ORGANISER)
     instructor = factories.make_user(role=Role.INSTRUCTOR, full_name=INJECTIONS[0])
     course = factories.make_course(
-        instructor=instructor, venue=factories.make_venue(name=INJECTIONS[4]), sessions=1, first_session=MONDAY, title=INJECTIONS[2]
+        instructor=instructor,
+        venue=factories.make_venue(name=INJECTIONS[4]),
+        sessions=1,
+        first_session=MONDAY,
+        title=INJECTIONS[2],
     )
     parent = factories.make_user(full_name=INJECTIONS[3], phone="+44 7700 900123")
-    booking = factories.make_booking(course, [factories.make_child(parent, first_name="=1+2", last_name="", care_notes=INJECTIONS[5])])
+    booking = factories.make_booking(
+        course, [factories.make_child(parent, first_name="=1+2", last_name="", care_notes=INJECTIONS[5])]
+    )
     mark_attendance(course.sessions[0], booking.places[0].id, "present", "=1+2", by=instructor)
     return organiser
 
@@ -333,12 +417,12 @@ def test_csv_neutralises_every_typed_cell(typed_formulas):
     row = dict(zip(rows[0], rows[1], strict=True))
     assert row["Course"] == "'-2+3"
     assert row["Venue"] == "'\t=1+1"
-    assert row["Instructor"] == "'=HYPERLINK(\"http://x\")"
+    assert row["Instructor"] == '\'=HYPERLINK("http://x")'
     assert row["Child"] == "'=1+2"
     assert row["Parent or carer"] == "'@SUM(A1)"
     assert row["Phone"] == "'+44 7700 900123"
     assert row["Note"] == "'=1+2"
-    assert row["Marked by"] == "'=HYPERLINK(\"http://x\")"
+    assert row["Marked by"] == '\'=HYPERLINK("http://x")'
     assert row["Care notes"] == "'\r=1+1"
     assert not any(value.startswith(("=", "+", "-", "@", "\t", "\r")) for value in rows[1])
 
@@ -349,8 +433,14 @@ def test_xlsx_stores_typed_cells_as_text_never_formulas(typed_formulas):
     header = [cell.value for cell in sheet[1]]
     cells = {title: cell for title, cell in zip(header, sheet[2], strict=True)}
     expected = {
-        "Course": "-2+3", "Venue": "\t=1+1", "Instructor": INJECTIONS[0], "Child": "=1+2",
-        "Parent or carer": "@SUM(A1)", "Phone": "+44 7700 900123", "Note": "=1+2", "Marked by": INJECTIONS[0],
+        "Course": "-2+3",
+        "Venue": "\t=1+1",
+        "Instructor": INJECTIONS[0],
+        "Child": "=1+2",
+        "Parent or carer": "@SUM(A1)",
+        "Phone": "+44 7700 900123",
+        "Note": "=1+2",
+        "Marked by": INJECTIONS[0],
         "Care notes": "\r=1+1",
     }
     for title, typed in expected.items():
@@ -397,10 +487,18 @@ def test_the_export_log_lists_exports_newest_first_with_who_made_them(scene):
     assert page.total == 2
     latest, earlier = page.items
     assert (latest.by, latest.format, latest.filters, latest.rows, latest.care_notes) == (
-        "Olu Organiser", "PDF sign-in sheets", "Track: Family", 4, True,
+        "Olu Organiser",
+        "PDF sign-in sheets",
+        "Track: Family",
+        4,
+        True,
     )
     assert (earlier.by, earlier.format, earlier.filters, earlier.rows, earlier.care_notes) == (
-        "Jo Teacher", "CSV", "Every session", 5, False,
+        "Jo Teacher",
+        "CSV",
+        "Every session",
+        5,
+        False,
     )
 
 
@@ -423,7 +521,9 @@ def test_a_family_there_for_a_make_up_is_on_that_sessions_export_and_says_from_w
     assert (row["Child"], row["Attendance"], row["Make-up from"]) == ("Layla Khan", "Present", "Tuesday babies")
     assert row["Date"] == local_date(scene.target.starts_at, "Europe/London").isoformat()
     assert register_rows.count_register_rows(filters, by=organiser).rows == 1
-    assert any("Layla Khan (make-up)" in page for page in pdf_text(exports.export_registers(filters, "pdf", by=organiser)))
+    assert any(
+        "Layla Khan (make-up)" in page for page in pdf_text(exports.export_registers(filters, "pdf", by=organiser))
+    )
     # The course the family missed still lists them at its own sessions, with no make-up there.
     own = read_csv(exports.export_registers(RegisterFilters(course=scene.course), "csv", by=organiser))
     assert {tuple(line[6:7] + line[-1:]) for line in own[1:]} == {("Layla Khan", "")}

@@ -28,17 +28,32 @@ FAMILIES = 12
 def offers_for_the_last_place(app):
     """A session with one place left, and an offer of it to each of FAMILIES families marked absent at a session."""
     instructor = factories.make_user(role=Role.INSTRUCTOR)
-    own = factories.make_course(instructor=instructor, places=FAMILIES, first_session=NOW - timedelta(days=7) + timedelta(hours=1))
+    own = factories.make_course(
+        instructor=instructor, places=FAMILIES, first_session=NOW - timedelta(days=7) + timedelta(hours=1)
+    )
     other = factories.make_course(places=3, first_session=NOW - timedelta(days=2))
     factories.make_booking(other, [factories.make_child(born=NOW.date() - timedelta(weeks=12)) for _ in range(2)])
     target = other.sessions[1]
     offers = []
     for _ in range(FAMILIES):
         booking = factories.make_booking(own, [factories.make_child(born=NOW.date() - timedelta(weeks=12))])
-        missed = AttendanceMark(place=booking.places[0], session=own.sessions[1], status=AttendanceStatus.ABSENT_UNWELL,
-                                marked_by=instructor, marked_at=NOW)
-        offers.append(Makeup(place=booking.places[0], missed_session=own.sessions[1], session=target,
-                             status=MakeupStatus.OFFERED, offered_by=instructor, offered_at=NOW))
+        missed = AttendanceMark(
+            place=booking.places[0],
+            session=own.sessions[1],
+            status=AttendanceStatus.ABSENT_UNWELL,
+            marked_by=instructor,
+            marked_at=NOW,
+        )
+        offers.append(
+            Makeup(
+                place=booking.places[0],
+                missed_session=own.sessions[1],
+                session=target,
+                status=MakeupStatus.OFFERED,
+                offered_by=instructor,
+                offered_at=NOW,
+            )
+        )
         db.session.add(missed)
     db.session.add_all(offers)
     db.session.commit()
@@ -69,15 +84,18 @@ def race_to_accept(app, offers: list[tuple[int]]) -> Counter:
     return race(app, attempt, offers)
 
 
-def test_control_without_the_lock_the_race_oversells(racing_app, offers_for_the_last_place, wide_race_window, monkeypatch):
+def test_control_without_the_lock_the_race_oversells(
+    racing_app, offers_for_the_last_place, wide_race_window, monkeypatch
+):
     monkeypatch.setattr(locks, "_acquire", lambda *args, **kwargs: None)
     _, offers = offers_for_the_last_place
     outcomes = race_to_accept(racing_app, offers)
     assert outcomes["accepted"] > 1, outcomes
 
 
-def test_families_racing_for_the_last_place_at_a_session_give_exactly_one_makeup(app, racing_app, offers_for_the_last_place,
-                                                                                 wide_race_window):
+def test_families_racing_for_the_last_place_at_a_session_give_exactly_one_makeup(
+    app, racing_app, offers_for_the_last_place, wide_race_window
+):
     target_id, offers = offers_for_the_last_place
     outcomes = race_to_accept(racing_app, offers)
     assert outcomes == Counter(accepted=1, full=FAMILIES - 1)

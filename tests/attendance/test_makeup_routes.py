@@ -52,7 +52,9 @@ def test_only_the_course_instructor_and_organisers_offer_and_withdraw(client, lo
     assert db.session.scalars(db.select(Makeup.status)).all() == [MakeupStatus.OFFERED]
 
 
-def test_the_register_links_absent_families_to_a_makeup_and_the_page_lists_matching_sessions(client, login_as, makeup_scene):
+def test_the_register_links_absent_families_to_a_makeup_and_the_page_lists_matching_sessions(
+    client, login_as, makeup_scene
+):
     scene = makeup_scene
     present = factories.make_booking(scene.course)
     services.mark_attendance(scene.missed, present.places[0].id, "present", by=scene.instructor, now=NOW)
@@ -68,7 +70,9 @@ def test_the_register_links_absent_families_to_a_makeup_and_the_page_lists_match
     assert f'name="session_id" value="{scene.target.id}"' in page
 
 
-def test_instructor_offers_parent_accepts_and_the_family_is_marked_on_the_other_register(client, auth, login_as, makeup_scene):
+def test_instructor_offers_parent_accepts_and_the_family_is_marked_on_the_other_register(
+    client, auth, login_as, makeup_scene
+):
     scene = makeup_scene
     login_as(scene.instructor)
 
@@ -95,7 +99,9 @@ def test_instructor_offers_parent_accepts_and_the_family_is_marked_on_the_other_
     html = text(client.get(register))
     assert "Make-up from Tuesday babies" in html and "Layla" in html and "<summary>Care notes</summary>" in html
     post_form(client, f"{register}/{scene.place.id}", {"status": "present"}, page=register)
-    assert db.session.scalars(db.select(AttendanceMark.session_id).where(AttendanceMark.status == "present")).all() == [scene.target.id]
+    assert db.session.scalars(db.select(AttendanceMark.session_id).where(AttendanceMark.status == "present")).all() == [
+        scene.target.id
+    ]
     auth.logout()
     login_as(scene.instructor)
     assert "Make-up attended: Friday babies" in text(client.get(f"/teach/courses/{scene.course.id}"))
@@ -106,7 +112,9 @@ def test_parent_declines_an_offer(client, login_as, makeup_scene):
     makeup = offer(scene)
     login_as(scene.booking.parent)
 
-    response = post_form(client, f"/account/makeups/{makeup.id}/decline", page="/account/bookings", follow_redirects=True)
+    response = post_form(
+        client, f"/account/makeups/{makeup.id}/decline", page="/account/bookings", follow_redirects=True
+    )
 
     assert "Make-up session declined." in text(response)
     assert db.session.get(Makeup, makeup.id).status == MakeupStatus.DECLINED
@@ -132,7 +140,9 @@ def test_a_full_session_gets_a_message_for_the_parent(client, login_as, makeup_s
     factories.make_booking(scene.other)
     login_as(scene.booking.parent)
 
-    response = post_form(client, f"/account/makeups/{makeup.id}/accept", page="/account/bookings", follow_redirects=True)
+    response = post_form(
+        client, f"/account/makeups/{makeup.id}/accept", page="/account/bookings", follow_redirects=True
+    )
 
     assert "Sorry, that session is now full." in text(response)
     assert db.session.get(Makeup, makeup.id).status == MakeupStatus.OFFERED

@@ -22,7 +22,9 @@ from tests.conftest import count
 
 
 def offer(scene, target=None, **kwargs):
-    return makeups.offer_makeup(scene.missed, scene.place, target or scene.target, by=scene.instructor, now=NOW, **kwargs)
+    return makeups.offer_makeup(
+        scene.missed, scene.place, target or scene.target, by=scene.instructor, now=NOW, **kwargs
+    )
 
 
 def fill(session, families: int) -> None:
@@ -30,13 +32,23 @@ def fill(session, families: int) -> None:
     for _ in range(families):
         course = factories.make_course(track=Track.WORKSHOP, first_session=NOW - timedelta(days=7) + timedelta(hours=1))
         booking = factories.make_booking(course, [factories.make_child(born=NOW.date() - timedelta(weeks=12))])
-        db.session.add(Makeup(place=booking.places[0], missed_session=course.sessions[1], session=session,
-                              status=MakeupStatus.ACCEPTED, offered_at=NOW, responded_at=NOW))
+        db.session.add(
+            Makeup(
+                place=booking.places[0],
+                missed_session=course.sessions[1],
+                session=session,
+                status=MakeupStatus.ACCEPTED,
+                offered_at=NOW,
+                responded_at=NOW,
+            )
+        )
     db.session.commit()
 
 
 def actions() -> list[str]:
-    return db.session.scalars(db.select(AuditEntry.action).where(AuditEntry.subject_type == "Makeup").order_by(AuditEntry.id)).all()
+    return db.session.scalars(
+        db.select(AuditEntry.action).where(AuditEntry.subject_type == "Makeup").order_by(AuditEntry.id)
+    ).all()
 
 
 # --- Which sessions match --------------------------------------------------------------------
@@ -73,7 +85,9 @@ def test_only_open_courses_on_the_same_track_with_the_session_still_to_come_and_
     assert [option.session for option in options] == [scene.target, shifted.sessions[2]]
 
 
-@pytest.mark.parametrize(("status", "message"), [("present", "marked absent"), ("late", "marked absent"), (None, "marked absent")])
+@pytest.mark.parametrize(
+    ("status", "message"), [("present", "marked absent"), ("late", "marked absent"), (None, "marked absent")]
+)
 def test_only_a_family_marked_absent_can_be_offered_a_makeup(makeup_scene, status, message):
     scene = makeup_scene
     if status is None:
@@ -98,7 +112,11 @@ def test_offering_a_makeup_emails_the_family_and_is_audited(makeup_scene):
     makeup = offer(scene)
 
     assert (makeup.status, makeup.session, makeup.missed_session, makeup.offered_by, makeup.offered_at) == (
-        MakeupStatus.OFFERED, scene.target, scene.missed, scene.instructor, NOW
+        MakeupStatus.OFFERED,
+        scene.target,
+        scene.missed,
+        scene.instructor,
+        NOW,
     )
     email = db.session.scalars(db.select(OutboxEmail)).one()
     assert email.to_address == scene.booking.parent.email
@@ -124,7 +142,10 @@ def test_a_second_offer_for_the_same_missed_session_is_refused(makeup_scene):
         (lambda scene: scene.course.sessions[2], "Choose a session on another course"),
         (lambda scene: scene.other.sessions[0], "already started"),
         (lambda scene: scene.other.sessions[2], "not the matching session"),
-        (lambda scene: factories.make_course(track=Track.PREMATURE, first_session=NOW).sessions[1], "not the matching session"),
+        (
+            lambda scene: factories.make_course(track=Track.PREMATURE, first_session=NOW).sessions[1],
+            "not the matching session",
+        ),
     ],
 )
 def test_a_session_that_does_not_match_is_refused_and_nothing_changes(makeup_scene, pick, message):
@@ -281,7 +302,9 @@ def test_withdrawing_an_accepted_makeup_frees_its_place_and_tells_the_family(mak
 
 def test_an_accepted_family_is_on_the_other_register_labelled_and_marked_like_everyone(makeup_scene):
     scene = makeup_scene
-    factories.make_booking(scene.other, [factories.make_child(first_name="Noah", born=NOW.date() - timedelta(weeks=10))])
+    factories.make_booking(
+        scene.other, [factories.make_child(first_name="Noah", born=NOW.date() - timedelta(weeks=10))]
+    )
     makeups.accept_makeup(offer(scene), by=scene.booking.parent, now=NOW)
     other_instructor = scene.other.instructor
 
@@ -355,11 +378,22 @@ def test_moving_the_other_session_tells_the_family_with_a_makeup_booked_there(ma
     moved_from = scene.target.starts_at
     later = moved_from + timedelta(days=1)
 
-    teaching.move_session(scene.target, actor=factories.make_user(role=Role.ORGANISER), day=later.date(),
-                          start_time=later.time(), minutes=60, tz="UTC", note="The hall is booked that day.", now=NOW)
+    teaching.move_session(
+        scene.target,
+        actor=factories.make_user(role=Role.ORGANISER),
+        day=later.date(),
+        start_time=later.time(),
+        minutes=60,
+        tz="UTC",
+        note="The hall is booked that day.",
+        now=NOW,
+    )
 
-    told = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.to_address == scene.booking.parent.email)
-                              .order_by(OutboxEmail.id.desc())).first()
+    told = db.session.scalars(
+        db.select(OutboxEmail)
+        .where(OutboxEmail.to_address == scene.booking.parent.email)
+        .order_by(OutboxEmail.id.desc())
+    ).first()
     assert told.subject == "Make-up session moved: Friday babies"
     assert "The hall is booked that day." in told.body_text
     calendar = told.attachments[0].content
@@ -371,9 +405,19 @@ def test_moving_a_session_with_only_an_offer_there_emails_nobody_about_make_ups(
     scene = makeup_scene
     offer(scene)
     later = scene.target.starts_at + timedelta(days=1)
-    teaching.move_session(scene.target, actor=factories.make_user(role=Role.ORGANISER), day=later.date(),
-                          start_time=later.time(), minutes=60, tz="UTC", note="", now=NOW)
-    subjects = db.session.scalars(db.select(OutboxEmail.subject).where(OutboxEmail.to_address == scene.booking.parent.email)).all()
+    teaching.move_session(
+        scene.target,
+        actor=factories.make_user(role=Role.ORGANISER),
+        day=later.date(),
+        start_time=later.time(),
+        minutes=60,
+        tz="UTC",
+        note="",
+        now=NOW,
+    )
+    subjects = db.session.scalars(
+        db.select(OutboxEmail.subject).where(OutboxEmail.to_address == scene.booking.parent.email)
+    ).all()
     assert not any(subject.startswith("Make-up session moved") for subject in subjects)
 
 
@@ -390,8 +434,11 @@ def test_cancelling_the_other_session_or_course_cancels_the_makeup_and_tells_the
         teaching.cancel_course(scene.other, actor=organiser, reason="Venue closed", now=NOW)
 
     assert makeup.status == MakeupStatus.CANCELLED
-    told = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.to_address == scene.booking.parent.email)
-                              .order_by(OutboxEmail.id.desc())).first()
+    told = db.session.scalars(
+        db.select(OutboxEmail)
+        .where(OutboxEmail.to_address == scene.booking.parent.email)
+        .order_by(OutboxEmail.id.desc())
+    ).first()
     assert told.subject == "Make-up session cancelled: Friday babies"
     assert "That session has been cancelled." in told.body_text
     assert b"METHOD:CANCEL" in told.attachments[0].content

@@ -32,7 +32,9 @@ def exported_families(session, organiser) -> list[tuple[str, str]]:
 def family(course, parent_name: str, **booking):
     """Book one baby of the parent named on the course, written directly."""
     parent = factories.make_user(full_name=parent_name)
-    return factories.make_booking(course, [factories.make_child(parent, born=NOW.date() - timedelta(weeks=12))], **booking)
+    return factories.make_booking(
+        course, [factories.make_child(parent, born=NOW.date() - timedelta(weeks=12))], **booking
+    )
 
 
 def test_the_register_page_and_the_export_list_the_same_families_at_every_session(makeup_scene):
@@ -51,8 +53,11 @@ def test_the_register_page_and_the_export_list_the_same_families_at_every_sessio
         services.mark_attendance(scene.missed, booking.places[0].id, "absent_other", by=scene.instructor, now=NOW)
         return makeups.offer_makeup(scene.missed, booking.places[0], scene.target, by=scene.instructor, now=NOW)
 
-    makeups.accept_makeup(makeups.offer_makeup(scene.missed, scene.place, scene.target, by=scene.instructor, now=NOW),
-                          by=scene.booking.parent, now=NOW)
+    makeups.accept_makeup(
+        makeups.offer_makeup(scene.missed, scene.place, scene.target, by=scene.instructor, now=NOW),
+        by=scene.booking.parent,
+        now=NOW,
+    )
     withdrawn = makeups.accept_makeup(offer(family(course, "Withdrawn Makeup")), by=scene.instructor, now=NOW)
     makeups.withdraw_makeup(withdrawn, by=scene.instructor, now=NOW)
     cancelled = family(course, "Cancelled After Makeup")
@@ -66,7 +71,13 @@ def test_the_register_page_and_the_export_list_the_same_families_at_every_sessio
     for session in [*course.scheduled_sessions, *other.scheduled_sessions]:
         assert page_families(session) == exported_families(session, organiser), session
     # Not vacuous: each session holds the families expected, and nobody else.
-    own = [("Amira Khan", ""), ("Declined Makeup", ""), ("Only Offered", ""), ("Removed Record", ""), ("Withdrawn Makeup", "")]
+    own = [
+        ("Amira Khan", ""),
+        ("Declined Makeup", ""),
+        ("Only Offered", ""),
+        ("Removed Record", ""),
+        ("Withdrawn Makeup", ""),
+    ]
     assert page_families(scene.missed) == own
     assert page_families(scene.target) == [("Amira Khan", "Tuesday babies"), ("Friday Family", "")]
     # A cancelled session keeps its register on the page but is left out of exports: which sessions, not who is on one.

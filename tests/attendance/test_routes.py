@@ -16,8 +16,9 @@ def scene(app):
     instructor = factories.make_user(role=Role.INSTRUCTOR, full_name="Jo Teacher")
     course = factories.make_course(instructor=instructor, sessions=2)
     parent = factories.make_user(full_name="Amira Khan")
-    booking = factories.make_booking(course, [factories.make_child(parent, first_name="Layla", last_name="Khan",
-                                                                   care_notes="Reflux")])
+    booking = factories.make_booking(
+        course, [factories.make_child(parent, first_name="Layla", last_name="Khan", care_notes="Reflux")]
+    )
     return instructor, course, booking
 
 
@@ -31,13 +32,7 @@ def mark_url(course, place) -> str:
 
 @pytest.mark.parametrize(
     ("who", "status"),
-    [
-        ("instructor", 200),
-        ("organiser", 200),
-        ("other instructor", 404),
-        ("parent", 403),
-        ("anonymous", 302),
-    ],
+    [("instructor", 200), ("organiser", 200), ("other instructor", 404), ("parent", 403), ("anonymous", 302)],
 )
 def test_only_the_course_instructor_and_organisers_see_the_register(client, login_as, scene, who, status):
     instructor, course, _ = scene
@@ -92,8 +87,12 @@ def test_marking_a_family_redirects_back_to_them_and_shows_who_marked(client, lo
     login_as(instructor)
     place = booking.places[0]
 
-    response = post_form(client, mark_url(course, place), {"status": "observing", "note": "Practised on the doll"},
-                         page=register_url(course))
+    response = post_form(
+        client,
+        mark_url(course, place),
+        {"status": "observing", "note": "Practised on the doll"},
+        page=register_url(course),
+    )
 
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"{register_url(course)}#family-{place.id}")
@@ -122,7 +121,9 @@ def test_everyone_present_marks_the_unmarked(client, login_as, scene):
     factories.make_booking(course)
     login_as("organiser")
 
-    response = post_form(client, f"{register_url(course)}/everyone-present", page=register_url(course), follow_redirects=True)
+    response = post_form(
+        client, f"{register_url(course)}/everyone-present", page=register_url(course), follow_redirects=True
+    )
 
     assert "2 families marked present." in response.get_data(as_text=True)
     assert db.session.scalars(db.select(AttendanceMark.status)).all() == [AttendanceStatus.PRESENT] * 2
@@ -140,7 +141,9 @@ def test_bad_marks_get_a_message_and_change_nothing(client, login_as, scene, dat
     instructor, course, booking = scene
     login_as(instructor)
 
-    response = post_form(client, mark_url(course, booking.places[0]), data, page=register_url(course), follow_redirects=True)
+    response = post_form(
+        client, mark_url(course, booking.places[0]), data, page=register_url(course), follow_redirects=True
+    )
 
     assert message in response.get_data(as_text=True)
     assert count(AttendanceMark) == 0
@@ -151,8 +154,13 @@ def test_a_place_from_another_course_is_refused(client, login_as, scene):
     other = factories.make_booking(factories.make_course(instructor=instructor))
     login_as(instructor)
 
-    response = post_form(client, mark_url(course, other.places[0]), {"status": "present"}, page=register_url(course),
-                         follow_redirects=True)
+    response = post_form(
+        client,
+        mark_url(course, other.places[0]),
+        {"status": "present"},
+        page=register_url(course),
+        follow_redirects=True,
+    )
 
     assert "That family is not booked on this course." in response.get_data(as_text=True)
     assert count(AttendanceMark) == 0
@@ -166,8 +174,11 @@ def test_a_cancelled_course_register_cannot_be_changed(client, login_as, scene):
     db.session.commit()
 
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page)
-    response = client.post(mark_url(course, booking.places[0]), data={"csrf_token": token.group(1) or token.group(2), "status": "present"},
-                           follow_redirects=True)
+    response = client.post(
+        mark_url(course, booking.places[0]),
+        data={"csrf_token": token.group(1) or token.group(2), "status": "present"},
+        follow_redirects=True,
+    )
 
     html = response.get_data(as_text=True)
     assert "This course was cancelled, so its register cannot be changed." in html

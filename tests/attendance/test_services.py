@@ -20,7 +20,9 @@ def scene(app):
     instructor = factories.make_user(role=Role.INSTRUCTOR)
     course = factories.make_course(instructor=instructor, sessions=3)
     parent = factories.make_user(full_name="Amira Khan")
-    child = factories.make_child(parent, first_name="Layla", last_name="Khan", care_notes="Reflux; keep upright after feeds.")
+    child = factories.make_child(
+        parent, first_name="Layla", last_name="Khan", care_notes="Reflux; keep upright after feeds."
+    )
     booking = factories.make_booking(course, [child])
     return instructor, course, booking
 
@@ -50,12 +52,26 @@ def test_first_mark_is_kept_with_its_history_and_audited(scene):
     instructor, course, booking = scene
     session = course.sessions[0]
 
-    mark = services.mark_attendance(session, booking.places[0].id, "observing", " Baby unsettled ", by=instructor, now=NOW)
+    mark = services.mark_attendance(
+        session, booking.places[0].id, "observing", " Baby unsettled ", by=instructor, now=NOW
+    )
 
-    assert (mark.status, mark.note, mark.marked_by, mark.marked_at) == (AttendanceStatus.OBSERVING, "Baby unsettled", instructor, NOW)
+    assert (mark.status, mark.note, mark.marked_by, mark.marked_at) == (
+        AttendanceStatus.OBSERVING,
+        "Baby unsettled",
+        instructor,
+        NOW,
+    )
     [change] = mark.changes
-    assert (change.from_status, change.to_status, change.to_note) == (None, AttendanceStatus.OBSERVING, "Baby unsettled")
-    assert db.session.scalar(db.select(AuditEntry.action).where(AuditEntry.subject_type == "AttendanceMark")) == "attendance.marked"
+    assert (change.from_status, change.to_status, change.to_note) == (
+        None,
+        AttendanceStatus.OBSERVING,
+        "Baby unsettled",
+    )
+    assert (
+        db.session.scalar(db.select(AuditEntry.action).where(AuditEntry.subject_type == "AttendanceMark"))
+        == "attendance.marked"
+    )
 
 
 def test_changing_a_mark_keeps_who_changed_it_from_what_to_what(scene):
@@ -70,9 +86,14 @@ def test_changing_a_mark_keeps_who_changed_it_from_what_to_what(scene):
     assert (mark.status, mark.marked_by, mark.marked_at) == (AttendanceStatus.LATE, organiser, later)
     first, second = mark.changes
     assert (first.changed_by, first.to_status) == (instructor, AttendanceStatus.ABSENT_OTHER)
-    assert (second.changed_by, second.changed_at, second.from_status, second.to_status, second.from_note, second.to_note) == (
-        organiser, later, AttendanceStatus.ABSENT_OTHER, AttendanceStatus.LATE, "", "Bus was late"
-    )
+    assert (
+        second.changed_by,
+        second.changed_at,
+        second.from_status,
+        second.to_status,
+        second.from_note,
+        second.to_note,
+    ) == (organiser, later, AttendanceStatus.ABSENT_OTHER, AttendanceStatus.LATE, "", "Bus was late")
     assert count(AttendanceMark) == 1
 
 
@@ -89,10 +110,7 @@ def test_saving_the_same_mark_again_records_no_change(scene):
 
 @pytest.mark.parametrize(
     ("status", "note", "message"),
-    [
-        ("asleep", "", "Choose one of the statuses"),
-        ("present", "x" * 501, "500 characters"),
-    ],
+    [("asleep", "", "Choose one of the statuses"), ("present", "x" * 501, "500 characters")],
 )
 def test_bad_input_changes_nothing(scene, status, note, message):
     instructor, course, booking = scene
@@ -162,7 +180,11 @@ def test_grid_shows_each_family_at_each_session(scene):
     [row] = services.attendance_grid(course)
 
     assert row.child_name == "Layla"
-    assert [mark.status if mark else None for mark in row.marks] == [AttendanceStatus.PRESENT, AttendanceStatus.ABSENT_IMMUNISED, None]
+    assert [mark.status if mark else None for mark in row.marks] == [
+        AttendanceStatus.PRESENT,
+        AttendanceStatus.ABSENT_IMMUNISED,
+        None,
+    ]
 
 
 def test_family_attendance_maps_sessions_to_their_marks(scene):

@@ -49,7 +49,11 @@ def wide_race_window(monkeypatch):
 
 def race_for_places(app, course_id: int, families: list[tuple[int, int]]) -> Counter:
     def attempt(parent_id: int, child_id: int) -> str:
-        parent, child, course = db.session.get(User, parent_id), db.session.get(Child, child_id), db.session.get(Course, course_id)
+        parent, child, course = (
+            db.session.get(User, parent_id),
+            db.session.get(Child, child_id),
+            db.session.get(Course, course_id),
+        )
         try:
             services.book_places(parent, course, [child], accept_terms=True, now=NOW)
         except services.CourseFull:
@@ -66,7 +70,9 @@ def test_control_without_the_lock_the_race_oversells(racing_app, nearly_full_cou
     assert outcomes["booked"] > PLACES_LEFT, outcomes
 
 
-def test_fifty_families_race_for_three_places_and_exactly_three_win(app, racing_app, nearly_full_course, wide_race_window):
+def test_fifty_families_race_for_three_places_and_exactly_three_win(
+    app, racing_app, nearly_full_course, wide_race_window
+):
     course_id, families = nearly_full_course
     outcomes = race_for_places(racing_app, course_id, families)
     assert outcomes == Counter(booked=PLACES_LEFT, full=ATTEMPTS - PLACES_LEFT)

@@ -55,13 +55,28 @@ def test_percent_of_rounds_half_up_to_whole_pence(pence, percent, expected):
         ("odd pence round down", (course(4504, sibling=10), 2), None, (9008, 450, 0, 8558)),
         ("extra places free at 100%", (course(sibling=100), 2), None, (9000, 4500, 0, 4500)),
         ("25% off one place", (course(), 1), voucher(VoucherKind.PERCENT, 25), (4500, 0, 1125, 3375)),
-        ("percent after the sibling discount", (course(sibling=10), 2), voucher(VoucherKind.PERCENT, 25), (9000, 450, 2138, 6412)),
+        (
+            "percent after the sibling discount",
+            (course(sibling=10), 2),
+            voucher(VoucherKind.PERCENT, 25),
+            (9000, 450, 2138, 6412),
+        ),
         ("percent rounds half up", (course(4501), 1), voucher(VoucherKind.PERCENT, 50), (4501, 0, 2251, 2250)),
         ("100% off", (course(sibling=10), 2), voucher(VoucherKind.PERCENT, 100), (9000, 450, 8550, 0)),
         ("£10 off", (course(), 1), voucher(VoucherKind.FIXED, 1000), (4500, 0, 1000, 3500)),
-        ("£10 off twins after the sibling discount", (course(sibling=10), 2), voucher(VoucherKind.FIXED, 1000), (9000, 450, 1000, 7550)),
+        (
+            "£10 off twins after the sibling discount",
+            (course(sibling=10), 2),
+            voucher(VoucherKind.FIXED, 1000),
+            (9000, 450, 1000, 7550),
+        ),
         ("fixed capped at the price", (course(), 1), voucher(VoucherKind.FIXED, 10000), (4500, 0, 4500, 0)),
-        ("fixed capped at what remains", (course(sibling=10), 2), voucher(VoucherKind.FIXED, 9000), (9000, 450, 8550, 0)),
+        (
+            "fixed capped at what remains",
+            (course(sibling=10), 2),
+            voucher(VoucherKind.FIXED, 9000),
+            (9000, 450, 8550, 0),
+        ),
         ("funded place", (course(), 1), voucher(VoucherKind.FUNDED), (4500, 0, 4500, 0)),
         ("funded twins", (course(sibling=10), 2), voucher(VoucherKind.FUNDED), (9000, 450, 8550, 0)),
         ("free course stays free", (course(0, sibling=10), 2), None, (0, 0, 0, 0)),
@@ -88,7 +103,9 @@ def test_price_places(case, course_and_places, voucher_, expected):
     ],
 )
 def test_the_parts_always_add_up_and_never_go_below_zero(voucher_):
-    for price_pence, sibling, places in itertools.product((0, 1, 999, 4505, 12001), (0, 1, 7, 33, 50, 99, 100), range(1, 7)):
+    for price_pence, sibling, places in itertools.product(
+        (0, 1, 999, 4505, 12001), (0, 1, 7, 33, 50, 99, 100), range(1, 7)
+    ):
         price = price_places(course(price_pence, sibling), places, voucher=voucher_)
         assert price.list_pence - price.sibling_discount_pence - price.voucher_discount_pence == price.total_pence
         assert min(price.list_pence, price.sibling_discount_pence, price.voucher_discount_pence, price.total_pence) >= 0
@@ -114,7 +131,11 @@ def test_find_voucher_ignores_case_and_surrounding_spaces(paid_course):
 
 
 def use(voucher_: Voucher, course_: Course, status: BookingStatus, **booking) -> None:
-    db.session.add(VoucherRedemption(voucher=voucher_, booking=factories.make_booking(course_, status=status, **booking), discount_pence=450))
+    db.session.add(
+        VoucherRedemption(
+            voucher=voucher_, booking=factories.make_booking(course_, status=status, **booking), discount_pence=450
+        )
+    )
     db.session.commit()
 
 
@@ -145,7 +166,9 @@ def test_find_voucher_refuses_with_a_plain_reason(paid_course, voucher_fields, r
 
 
 def test_find_voucher_takes_a_code_until_its_expiry_and_for_its_own_course_and_track(paid_course):
-    made = factories.make_voucher(code="HV-2026", expires_at=NOW + timedelta(seconds=1), course=paid_course, track=Track.FAMILY)
+    made = factories.make_voucher(
+        code="HV-2026", expires_at=NOW + timedelta(seconds=1), course=paid_course, track=Track.FAMILY
+    )
     assert find_voucher("HV-2026", course=paid_course, now=NOW) == made
 
 

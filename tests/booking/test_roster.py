@@ -10,8 +10,12 @@ FIRST = datetime(2026, 3, 16, 10, 0, tzinfo=UTC)
 
 
 def test_roster_shows_age_and_corrected_age_where_the_course_uses_it(app):
-    course = factories.make_course(first_session=FIRST, track=Track.PREMATURE, uses_corrected_age=True, age_min=0, age_max=52)
-    child = factories.make_child(born=FIRST.date() - timedelta(weeks=16), gestation_weeks=28, care_notes="On oxygen at night")
+    course = factories.make_course(
+        first_session=FIRST, track=Track.PREMATURE, uses_corrected_age=True, age_min=0, age_max=52
+    )
+    child = factories.make_child(
+        born=FIRST.date() - timedelta(weeks=16), gestation_weeks=28, care_notes="On oxygen at night"
+    )
     factories.make_booking(course, [child], medical_clearance=True)
     [row] = roster.build_roster(course, now=NOW)
     assert row.age == "16 weeks (corrected 4 weeks)"
@@ -20,7 +24,9 @@ def test_roster_shows_age_and_corrected_age_where_the_course_uses_it(app):
 
 
 def test_roster_on_adoptive_and_foster_courses_shows_first_name_and_initial_only(app):
-    course = factories.make_course(first_session=FIRST, track=Track.ADOPTIVE_FOSTER, age_unit=AgeUnit.MONTHS, age_min=0, age_max=84)
+    course = factories.make_course(
+        first_session=FIRST, track=Track.ADOPTIVE_FOSTER, age_unit=AgeUnit.MONTHS, age_min=0, age_max=84
+    )
     child = factories.make_child(first_name="Jordan", last_name="Whitfield", born=date(2023, 5, 1))
     factories.make_booking(course, [child])
     [row] = roster.build_roster(course, now=NOW)

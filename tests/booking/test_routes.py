@@ -162,7 +162,10 @@ def test_calendar_download_has_every_session_in_local_time(client, login_as):
     assert re.search(r"DTSTART;TZID=Europe/London:\d{8}T\d{6}", body)
 
 
-@pytest.mark.parametrize("path", ["/account/bookings/{id}", "/account/bookings/{id}/calendar.ics", "/bookings/{id}/pay", "/bookings/{id}/cancel"])
+@pytest.mark.parametrize(
+    "path",
+    ["/account/bookings/{id}", "/account/bookings/{id}/calendar.ics", "/bookings/{id}/pay", "/bookings/{id}/cancel"],
+)
 def test_another_familys_booking_is_not_found(client, login_as, path):
     booking = factories.make_booking(upcoming_course())
     login_as("parent")
@@ -175,14 +178,23 @@ def test_online_link_shows_only_once_confirmed(client, login_as):
     held = factories.make_booking(course, [factories.make_child(parent)], status=BookingStatus.AWAITING_PAYMENT)
     assert "meet.example.org" not in client.get(f"/account/bookings/{held.id}").get_data(as_text=True)
     confirmed = factories.make_booking(course, [factories.make_child(parent)])
-    assert "https://meet.example.org/baby-massage" in client.get(f"/account/bookings/{confirmed.id}").get_data(as_text=True)
+    assert "https://meet.example.org/baby-massage" in client.get(f"/account/bookings/{confirmed.id}").get_data(
+        as_text=True
+    )
 
 
 def test_instructor_sees_the_roster_with_care_notes_and_consents(client, login_as):
     instructor = login_as("instructor")
-    course = upcoming_course(instructor=instructor, track=Track.PREMATURE, uses_corrected_age=True, age_min=0, age_max=52)
-    child = factories.make_child(first_name="Noor", last_name="Haddad", born=date.today() - timedelta(weeks=14),
-                                 gestation_weeks=30, care_notes="Tires quickly")
+    course = upcoming_course(
+        instructor=instructor, track=Track.PREMATURE, uses_corrected_age=True, age_min=0, age_max=52
+    )
+    child = factories.make_child(
+        first_name="Noor",
+        last_name="Haddad",
+        born=date.today() - timedelta(weeks=14),
+        gestation_weeks=30,
+        care_notes="Tires quickly",
+    )
     factories.make_booking(course, [child], medical_clearance=True, photo_consent=False)
     page = client.get(f"/teach/courses/{course.id}").get_data(as_text=True)
     assert "Noor Haddad" in page

@@ -79,7 +79,10 @@ def test_expired_holds_never_count_even_before_they_are_released(app):
     assert rules.places_left(paid, now=later) == 1
     second = baby()
     assert book(second.parent, paid, [second], now=later).status == BookingStatus.AWAITING_PAYMENT
-    assert db.session.scalars(db.select(Booking).where(Booking.parent_id == first.parent_id)).one().status == BookingStatus.EXPIRED
+    assert (
+        db.session.scalars(db.select(Booking).where(Booking.parent_id == first.parent_id)).one().status
+        == BookingStatus.EXPIRED
+    )
 
 
 def test_expire_holds_releases_only_holds_whose_time_is_up(app):
@@ -252,7 +255,10 @@ def test_parent_cancels_in_good_time_and_the_place_returns(app):
     paid = course(places=1, cancellation_notice_days=7)
     child = baby()
     booking = factories.make_booking(paid, [child], amount_paid_pence=4500)
-    assert rules.cancellation_terms(booking, now=NOW) == "You are cancelling in good time, so what you have paid will be refunded."
+    assert (
+        rules.cancellation_terms(booking, now=NOW)
+        == "You are cancelling in good time, so what you have paid will be refunded."
+    )
     cancellation.cancel_booking(booking, by=child.parent, reason="Baby unwell", now=NOW)
     assert booking.status == BookingStatus.CANCELLED
     assert booking.cancellation_refundable is True

@@ -27,7 +27,9 @@ def lapsed(app):
     children = [factories.make_child(), factories.make_child()]
     children[1].parent = children[0].parent
     db.session.commit()
-    return factories.make_booking(course, children, status=BookingStatus.AWAITING_PAYMENT, hold_expires_at=NOW - timedelta(minutes=1))
+    return factories.make_booking(
+        course, children, status=BookingStatus.AWAITING_PAYMENT, hold_expires_at=NOW - timedelta(minutes=1)
+    )
 
 
 def test_a_status_changes_only_under_the_bookings_lock(lapsed):
@@ -69,19 +71,29 @@ def test_every_place_follows_its_booking_even_when_the_sessions_copy_is_stale(la
 
 
 def test_the_sweeper_expires_only_what_is_still_held_and_lapsed(app, lapsed):
-    live = factories.make_booking(lapsed.course, status=BookingStatus.AWAITING_PAYMENT, hold_expires_at=NOW + timedelta(minutes=5))
+    live = factories.make_booking(
+        lapsed.course, status=BookingStatus.AWAITING_PAYMENT, hold_expires_at=NOW + timedelta(minutes=5)
+    )
     confirmed = factories.make_booking(lapsed.course)
     assert holds.expire_holds(now=NOW) == 1
     for booking in (lapsed, live, confirmed):
         db.session.refresh(booking)
-    assert (lapsed.status, live.status, confirmed.status) == (BookingStatus.EXPIRED, BookingStatus.AWAITING_PAYMENT, BookingStatus.CONFIRMED)
+    assert (lapsed.status, live.status, confirmed.status) == (
+        BookingStatus.EXPIRED,
+        BookingStatus.AWAITING_PAYMENT,
+        BookingStatus.CONFIRMED,
+    )
     assert live_flags(lapsed) == [False, False]
     assert holds.expire_holds(now=NOW) == 0
 
 
 def _old_sweeper(*, now):
     """The sweeper as it was: ids first, then an update by id alone, with no lock and no check of the status."""
-    ids = list(db.session.scalars(select(Booking.id).where(Booking.status == BookingStatus.AWAITING_PAYMENT, Booking.hold_expires_at <= now)))
+    ids = list(
+        db.session.scalars(
+            select(Booking.id).where(Booking.status == BookingStatus.AWAITING_PAYMENT, Booking.hold_expires_at <= now)
+        )
+    )
     time.sleep(0.2)  # as long as a busy server might take between the two
     if ids:
         db.session.execute(update(BookingPlace).where(BookingPlace.booking_id.in_(ids)).values(live=False))

@@ -29,7 +29,11 @@ def clock_at(monkeypatch):
 
     def _set(moment: datetime) -> None:
         for module in list(sys.modules.values()):
-            if module and module.__name__.startswith("instructor_portal") and getattr(module, "utcnow", None) is not None:
+            if (
+                module
+                and module.__name__.startswith("instructor_portal")
+                and getattr(module, "utcnow", None) is not None
+            ):
                 monkeypatch.setattr(module, "utcnow", lambda: moment)
         monkeypatch.setattr(clock, "utcnow", lambda: moment)
 
@@ -84,8 +88,15 @@ def test_a_make_up_taking_the_last_place_at_a_session_shows_at_once(client, app)
     other = make_course(places=2)
     place = make_booking(other).places[0]
     assert "Only 1 place left" in page(client, f"/classes/{course.id}")[0]
-    db.session.add(Makeup(place=place, missed_session=other.sessions[1], session=course.sessions[1],
-                          status=MakeupStatus.ACCEPTED, offered_at=NOW))
+    db.session.add(
+        Makeup(
+            place=place,
+            missed_session=other.sessions[1],
+            session=course.sessions[1],
+            status=MakeupStatus.ACCEPTED,
+            offered_at=NOW,
+        )
+    )
     db.session.commit()
     assert "Full" in page(client, f"/classes/{course.id}")[0]
 

@@ -20,7 +20,13 @@ FIRST = date(2026, 3, 10)
 
 
 def course(**values) -> Course:
-    defaults = {"track": Track.FAMILY, "age_unit": AgeUnit.WEEKS, "age_min": 6, "age_max": 40, "uses_corrected_age": False}
+    defaults = {
+        "track": Track.FAMILY,
+        "age_unit": AgeUnit.WEEKS,
+        "age_min": 6,
+        "age_max": 40,
+        "uses_corrected_age": False,
+    }
     return Course(**{**defaults, **values})
 
 
@@ -115,13 +121,18 @@ def test_week_range_is_inclusive_in_completed_weeks(born, eligible, age):
 def test_too_young_reason_says_the_age_and_the_rule():
     result = check(course(age_min=8, age_max=None), FIRST - timedelta(weeks=4))
     assert not result.eligible
-    assert result.reason == "Your baby's age at the first session will be 4 weeks; this course is for babies from 8 weeks."
+    assert (
+        result.reason == "Your baby's age at the first session will be 4 weeks; this course is for babies from 8 weeks."
+    )
 
 
 def test_eligible_reason_says_the_age_and_the_rule():
     result = check(course(age_min=6, age_max=40), FIRST - timedelta(weeks=10))
     assert result.eligible
-    assert result.reason == "Your baby's age at the first session will be 10 weeks, and this course is for babies from 6 weeks to 40 weeks."
+    assert (
+        result.reason
+        == "Your baby's age at the first session will be 10 weeks, and this course is for babies from 6 weeks to 40 weeks."
+    )
 
 
 @pytest.mark.parametrize(
@@ -138,10 +149,7 @@ def test_month_range_is_inclusive_in_completed_months(born, eligible):
     assert check(course(age_unit=AgeUnit.MONTHS, age_min=6, age_max=12), born).eligible is eligible
 
 
-@pytest.mark.parametrize(
-    ("first", "eligible", "age"),
-    [(date(2025, 2, 28), True, 12), (date(2025, 2, 27), False, 11)],
-)
+@pytest.mark.parametrize(("first", "eligible", "age"), [(date(2025, 2, 28), True, 12), (date(2025, 2, 27), False, 11)])
 def test_leap_day_baby_turns_a_year_old_on_28_february(first, eligible, age):
     result = check(course(age_unit=AgeUnit.MONTHS, age_min=12, age_max=24), date(2024, 2, 29), first=first)
     assert (result.eligible, result.age) == (eligible, age)
@@ -152,14 +160,21 @@ def test_open_ended_ranges():
     assert check(course(age_min=None, age_max=30), baby).eligible
     assert not check(course(age_min=None, age_max=29), baby).eligible
     assert check(course(age_min=30, age_max=None), baby).eligible
-    assert check(course(age_min=None, age_max=None), baby).reason == "This course welcomes babies and children of any age."
+    assert (
+        check(course(age_min=None, age_max=None), baby).reason == "This course welcomes babies and children of any age."
+    )
 
 
 def test_adoptive_course_talks_about_children_in_years():
-    result = check(course(track=Track.ADOPTIVE_FOSTER, age_unit=AgeUnit.MONTHS, age_min=0, age_max=84), date(2018, 3, 10))
+    result = check(
+        course(track=Track.ADOPTIVE_FOSTER, age_unit=AgeUnit.MONTHS, age_min=0, age_max=84), date(2018, 3, 10)
+    )
     assert not result.eligible
     assert result.age == 96
-    assert result.reason == "Your child's age at the first session will be 8 years; this course is for children from birth to 7 years."
+    assert (
+        result.reason
+        == "Your child's age at the first session will be 8 years; this course is for children from birth to 7 years."
+    )
 
 
 # --- corrected age ------------------------------------------------------------------------
@@ -172,7 +187,10 @@ DUE = BORN_EARLY + timedelta(weeks=12)
 def test_baby_born_twelve_weeks_early_is_judged_by_corrected_age():
     result = check(course(track=Track.PREMATURE, age_min=8, age_max=None, uses_corrected_age=True), BORN_EARLY, DUE)
     assert (result.eligible, result.age, result.corrected) == (False, 2, True)
-    assert result.reason == "Your baby's corrected age at the first session will be 2 weeks; this course is for babies from 8 weeks."
+    assert (
+        result.reason
+        == "Your baby's corrected age at the first session will be 2 weeks; this course is for babies from 8 weeks."
+    )
 
 
 def test_corrected_age_is_ignored_when_the_course_does_not_use_it():
@@ -187,12 +205,18 @@ def test_birth_age_is_used_when_no_due_date_is_known():
 
 def test_corrected_age_is_never_negative():
     # Three weeks old, but still nine weeks before the due date.
-    result = check(course(track=Track.PREMATURE, age_min=0, age_max=26, uses_corrected_age=True), FIRST - timedelta(weeks=3), FIRST + timedelta(weeks=9))
+    result = check(
+        course(track=Track.PREMATURE, age_min=0, age_max=26, uses_corrected_age=True),
+        FIRST - timedelta(weeks=3),
+        FIRST + timedelta(weeks=9),
+    )
     assert (result.eligible, result.age, result.corrected) == (True, 0, True)
     assert "corrected age at the first session will be under 1 week" in result.reason
 
 
-@pytest.mark.parametrize("due_offset", [timedelta(0), timedelta(days=-10)], ids=["due on the birthday", "born after the due date"])
+@pytest.mark.parametrize(
+    "due_offset", [timedelta(0), timedelta(days=-10)], ids=["due on the birthday", "born after the due date"]
+)
 def test_due_date_on_or_before_birth_is_ignored(due_offset):
     born = FIRST - timedelta(weeks=7)
     result = check(course(age_min=6, age_max=40, uses_corrected_age=True), born, born + due_offset)
@@ -251,11 +275,17 @@ def test_born_baby_cannot_join_an_antenatal_course():
 @pytest.mark.parametrize(
     ("values", "words"),
     [
-        ({"track": Track.ANTENATAL, "age_min": None, "age_max": None}, "For expectant parents, before the baby is born."),
+        (
+            {"track": Track.ANTENATAL, "age_min": None, "age_max": None},
+            "For expectant parents, before the baby is born.",
+        ),
         ({"age_min": None, "age_max": None}, "All ages welcome."),
         ({"age_min": 6, "age_max": 40}, "For babies from 6 weeks to 40 weeks old at the first session."),
         ({"age_min": 6, "age_max": None}, "For babies from 6 weeks old at the first session."),
-        ({"age_unit": AgeUnit.MONTHS, "age_min": None, "age_max": 12}, "For babies up to 12 months old at the first session."),
+        (
+            {"age_unit": AgeUnit.MONTHS, "age_min": None, "age_max": 12},
+            "For babies up to 12 months old at the first session.",
+        ),
         (
             {"track": Track.ADOPTIVE_FOSTER, "age_unit": AgeUnit.MONTHS, "age_min": 0, "age_max": 84},
             "For children from birth to 7 years old at the first session.",

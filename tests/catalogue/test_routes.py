@@ -91,7 +91,9 @@ def test_catalogue_card_shows_what_a_family_needs(client, app):
 )
 def test_places_left_stand_out_when_few_or_none(app, count, words):
     with app.test_request_context():
-        shown = render_template_string('{% from "_macros/ui.html" import places_left %}{{ places_left(count) }}', count=count)
+        shown = render_template_string(
+            '{% from "_macros/ui.html" import places_left %}{{ places_left(count) }}', count=count
+        )
     assert words in shown
     assert ("<strong" in shown) == (count <= 3)
 
@@ -241,7 +243,14 @@ def test_instructor_directory_and_profile(client, app):
 def test_online_link_never_appears_on_public_pages(client, app):
     instructor = make_user(role=Role.INSTRUCTOR)
     course = make_course(is_online=True, online_link=SECRET_LINK, instructor=instructor)
-    for url in ("/", "/classes", "/classes?place=online", f"/classes/{course.id}", "/instructors", f"/instructors/{instructor.id}"):
+    for url in (
+        "/",
+        "/classes",
+        "/classes?place=online",
+        f"/classes/{course.id}",
+        "/instructors",
+        f"/instructors/{instructor.id}",
+    ):
         response = client.get(url)
         assert response.status_code == 200, url
         assert "secret-room" not in html(response), url
@@ -262,7 +271,12 @@ FAR_FUTURE = (date.today() + timedelta(days=400)).isoformat()
         ("born=9999-12-31", "born", "Enter a real date, such as 14/03/2027.", True),
         (f"born={FAR_FUTURE}", "born", "more than ten months away", True),
         (f"born={FAR_FUTURE}&due={FAR_FUTURE}", "born", "more than ten months away", True),
-        (f"born={TEN_WEEKS_AGO}&due={TEN_WEEKS_AGO + timedelta(weeks=25)}", "due", "within 24 weeks of the date of birth", True),
+        (
+            f"born={TEN_WEEKS_AGO}&due={TEN_WEEKS_AGO + timedelta(weeks=25)}",
+            "due",
+            "within 24 weeks of the date of birth",
+            True,
+        ),
         ("due=2026-01-01", "due", "Enter your baby&#39;s date of birth as well", True),
         ("date_from=2090-05-10&date_to=2090-05-01", "date_to", "must be on or after", False),
         ("date_to=31/02/2030", "date_to", "Enter a real date", True),
@@ -289,8 +303,20 @@ def test_bad_filters_show_field_errors_and_are_ignored(client, app, query, field
 @pytest.mark.parametrize(
     "query",
     [
-        "page=abc", "page=-3", "page=0", "page=99999999999999999999999", "born=", "born=%00", "q=%25_%5C",
-        "place=%27%3B--", "q=%00", "place=bs%00", "track=", "q=" + "%F0%9F%91%B6" * 20, "born=2026-01-01&born=2026-01-02", "due=xx&born=xx",
+        "page=abc",
+        "page=-3",
+        "page=0",
+        "page=99999999999999999999999",
+        "born=",
+        "born=%00",
+        "q=%25_%5C",
+        "place=%27%3B--",
+        "q=%00",
+        "place=bs%00",
+        "track=",
+        "q=" + "%F0%9F%91%B6" * 20,
+        "born=2026-01-01&born=2026-01-02",
+        "due=xx&born=xx",
     ],
 )
 def test_odd_query_strings_never_fail(client, app, query):
@@ -306,7 +332,9 @@ def test_course_page_shows_errors_for_a_bad_date_of_birth(client, app):
     assert "can join this course" not in html(response)
 
 
-@pytest.mark.parametrize("path", ["/classes/{missing}", "/classes/abc", "/classes/-1", "/classes/99999999999999999999", "/classes/{draft}"])
+@pytest.mark.parametrize(
+    "path", ["/classes/{missing}", "/classes/abc", "/classes/-1", "/classes/99999999999999999999", "/classes/{draft}"]
+)
 def test_unknown_or_draft_course_is_a_friendly_404(client, app, path):
     draft = make_course(status=CourseStatus.DRAFT)
     response = client.get(path.format(missing=draft.id + 100, draft=draft.id))

@@ -85,7 +85,9 @@ def test_filters_by_childs_age_at_the_first_session(app):
 
 
 def test_child_born_early_is_matched_by_corrected_age(app):
-    make_course(title="Premature", track=Track.PREMATURE, uses_corrected_age=True, age_min=0, age_max=8, first_session=at(10))
+    make_course(
+        title="Premature", track=Track.PREMATURE, uses_corrected_age=True, age_min=0, age_max=8, first_session=at(10)
+    )
     make_course(title="Family", age_min=6, age_max=40, first_session=at(11))
     born, due = date(2030, 3, 1), date(2030, 5, 10)  # 14 weeks old, 4 weeks corrected
     assert titles(search(born=born)) == ["Family"]
@@ -176,7 +178,14 @@ def test_out_of_range_page_numbers_are_clamped(app, asked, shown):
 
 def test_empty_catalogue_has_one_empty_page(app):
     page = search()
-    assert (page.items, page.number, page.pages, page.total, page.has_prev, page.has_next) == ([], 1, 1, 0, False, False)
+    assert (page.items, page.number, page.pages, page.total, page.has_prev, page.has_next) == (
+        [],
+        1,
+        1,
+        0,
+        False,
+        False,
+    )
 
 
 def test_public_course_hides_drafts_and_unknown_ids(app):
@@ -248,7 +257,9 @@ def test_places_left_counts_confirmed_places_and_live_holds_only(app):
     course = make_course(places=6)
     make_booking(course, [make_child(), make_child()])
     make_booking(course, status=BookingStatus.AWAITING_PAYMENT)
-    make_booking(course, status=BookingStatus.AWAITING_PAYMENT, hold_expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    make_booking(
+        course, status=BookingStatus.AWAITING_PAYMENT, hold_expires_at=datetime.now(UTC) - timedelta(minutes=1)
+    )
     make_booking(course, status=BookingStatus.CANCELLED)
     [listing] = search_courses(CourseFilters()).items
     assert listing.places_left == 3

@@ -78,6 +78,8 @@ def assert_fits_phone():
         # A click waits only until the next page starts loading; measured before the stylesheet, it would be unstyled.
         page.wait_for_load_state()
         width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"{page.url} is {width} px wide, so it scrolls sideways on a {PHONE['width']} px phone"
+        assert width <= PHONE["width"], (
+            f"{page.url} is {width} px wide, so it scrolls sideways on a {PHONE['width']} px phone"
+        )
 
     return _assert_fits_phone

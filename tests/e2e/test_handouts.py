@@ -16,14 +16,17 @@ from tests.handouts.conftest import scene  # noqa: F401
 pytestmark = pytest.mark.e2e
 
 
-def test_booked_parent_downloads_released_handouts_and_nobody_else_can(live_server, phone, sign_in, assert_fits_phone,
-                                                                       scene):
+def test_booked_parent_downloads_released_handouts_and_nobody_else_can(
+    live_server, phone, sign_in, assert_fits_phone, scene
+):
     week_2 = format_datetime(scene.session(2).starts_at)
 
     sign_in(phone, scene.instructor, f"/teach/courses/{scene.course.id}/handouts")
     upload = phone.get_by_role("region", name="Upload a handout")
     upload.get_by_label("Title").fill("Week 2: legs and feet")
-    upload.get_by_label("File").set_input_files({"name": "legs-and-feet.md", "mimeType": "text/markdown", "buffer": MARKDOWN})
+    upload.get_by_label("File").set_input_files(
+        {"name": "legs-and-feet.md", "mimeType": "text/markdown", "buffer": MARKDOWN}
+    )
     upload.get_by_label("For which session (optional)").select_option(label=week_2)
     upload.get_by_label("From the start of a session").check()
     upload.get_by_role("button", name="Upload handout").click()

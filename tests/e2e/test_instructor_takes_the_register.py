@@ -14,11 +14,14 @@ pytestmark = pytest.mark.e2e
 TOUCH_TARGET = 44
 
 
-def test_instructor_marks_everyone_present_then_one_family_absent_and_the_marks_are_kept(phone, sign_in, assert_fits_phone):
+def test_instructor_marks_everyone_present_then_one_family_absent_and_the_marks_are_kept(
+    phone, sign_in, assert_fits_phone
+):
     instructor = factories.make_user(role=Role.INSTRUCTOR, full_name="Jo Teacher")
     # The class began ten minutes ago.
-    course = factories.make_course(instructor=instructor, title="Tuesday babies",
-                                   first_session=datetime.now(UTC) - timedelta(minutes=10))
+    course = factories.make_course(
+        instructor=instructor, title="Tuesday babies", first_session=datetime.now(UTC) - timedelta(minutes=10)
+    )
     for first_name in ("Asha", "Ben", "Cara"):
         factories.make_booking(course, [factories.make_child(first_name=first_name)])
     session = course.sessions[0]
@@ -28,9 +31,11 @@ def test_instructor_marks_everyone_present_then_one_family_absent_and_the_marks_
     assert_fits_phone(phone)
     # Each status is a whole labelled row to tap, not just its radio button: six for each of the three families.
     expect(phone.locator(".register-option")).to_have_count(18)
-    for control in [phone.get_by_role("button", name="Mark everyone present"),
-                    *phone.locator(".register-option").all(),
-                    *phone.get_by_role("button", name="Save").all()]:
+    for control in [
+        phone.get_by_role("button", name="Mark everyone present"),
+        *phone.locator(".register-option").all(),
+        *phone.get_by_role("button", name="Save").all(),
+    ]:
         assert control.bounding_box()["height"] >= TOUCH_TARGET, f"{control.inner_text()!r} is too small to tap"
 
     phone.get_by_role("button", name="Mark everyone present").click()

@@ -19,8 +19,9 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def marked_course(app):
     instructor = factories.make_user(role=Role.INSTRUCTOR, full_name="Jo Teacher")
-    course = factories.make_course(instructor=instructor, title="Tuesday babies", sessions=2,
-                                   first_session=datetime.now(UTC) - timedelta(days=1))
+    course = factories.make_course(
+        instructor=instructor, title="Tuesday babies", sessions=2, first_session=datetime.now(UTC) - timedelta(days=1)
+    )
     parent = factories.make_user(full_name="Amira Khan")
     booking = factories.make_booking(course, [factories.make_child(parent, first_name="Layla", last_name="Khan")])
     mark_attendance(course.sessions[0], booking.places[0].id, "present", "=1+1", by=instructor)
@@ -41,13 +42,16 @@ def test_organiser_downloads_each_format_and_sees_it_in_the_export_log(live_serv
     rows = list(csv.reader(io.StringIO(download(phone, "Download CSV").decode("utf-8-sig"))))
     assert rows[0][:7] == ["Date", "Start time", "Course", "Track", "Venue", "Instructor", "Child"]
     assert [(row[2], row[6], row[10], row[11]) for row in rows[1:]] == [
-        ("Tuesday babies", "Layla Khan", "Present", "'=1+1"), ("Tuesday babies", "Layla Khan", "", ""),
+        ("Tuesday babies", "Layla Khan", "Present", "'=1+1"),
+        ("Tuesday babies", "Layla Khan", "", ""),
     ]
 
     sheet = load_workbook(io.BytesIO(download(phone, "Download Excel"))).active
     assert (sheet["G2"].value, sheet["L2"].value, sheet["L2"].data_type) == ("Layla Khan", "=1+1", "s")
 
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(download(phone, "Download PDF sign-in sheets"))).pages)
+    text = "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(download(phone, "Download PDF sign-in sheets"))).pages
+    )
     assert "Tuesday babies" in text and "Layla Khan" in text and "Amira Khan" in text
 
     phone.get_by_role("link", name="Export log").click()

@@ -35,7 +35,11 @@ def test_parent_books_pays_by_card_and_sees_the_place_confirmed(phone, sign_in, 
 
     expect(phone.get_by_text("your payment has gone through and your place is confirmed")).to_be_visible()
     booking = db.session.scalars(db.select(Booking)).one()
-    assert (booking.status, booking.payment_method, booking.amount_paid_pence) == (BookingStatus.CONFIRMED, PaymentMethod.CARD, 4500)
+    assert (booking.status, booking.payment_method, booking.amount_paid_pence) == (
+        BookingStatus.CONFIRMED,
+        PaymentMethod.CARD,
+        4500,
+    )
 
 
 def test_parent_goes_back_from_checkout_then_lets_the_place_go(phone, sign_in, stripe_server):

@@ -41,7 +41,9 @@ def scene(app) -> Scene:
 
 def upload(course, actor, *, data: bytes = PDF, filename: str = "strokes.pdf", title: str = "Week 1 strokes", **kwargs):
     """Upload through the service, as a view would."""
-    return services.upload_handout(course, actor=actor, title=title, filename=filename, stream=io.BytesIO(data), **kwargs)
+    return services.upload_handout(
+        course, actor=actor, title=title, filename=filename, stream=io.BytesIO(data), **kwargs
+    )
 
 
 def week(n: int) -> datetime:

@@ -56,7 +56,11 @@ def test_instructor_uploads_a_handout_and_sees_it_listed(client, login_as, scene
 
     assert response.status_code == 302
     handout = db.session.scalars(db.select(Handout)).one()
-    assert (handout.title, handout.description, handout.original_filename) == ("Week 1 strokes", "Legs and feet.", "strokes.pdf")
+    assert (handout.title, handout.description, handout.original_filename) == (
+        "Week 1 strokes",
+        "Legs and feet.",
+        "strokes.pdf",
+    )
     page = text(client.get(manage_url(scene.course)))
     assert "Week 1 strokes uploaded." in page
     assert f'href="/handouts/{handout.id}"' in page and "Once booked" in page
@@ -66,8 +70,9 @@ def test_instructor_uploads_a_handout_for_one_session_released_at_its_start(clie
     login_as(scene.instructor)
     session = scene.session(3)
 
-    response = post_form(client, manage_url(scene.course),
-                         upload_form(session=str(session.id), release_rule="session_start"))
+    response = post_form(
+        client, manage_url(scene.course), upload_form(session=str(session.id), release_rule="session_start")
+    )
 
     assert response.status_code == 302
     handout = db.session.scalars(db.select(Handout)).one()
@@ -92,7 +97,9 @@ def test_instructor_uploads_a_handout_for_one_session_released_at_its_start(clie
         ({"session": "abc"}, "Choose one of this course&#39;s sessions."),
     ],
 )
-def test_bad_uploads_are_shown_again_with_a_message_and_nothing_is_stored(app, client, login_as, scene, fields, message):
+def test_bad_uploads_are_shown_again_with_a_message_and_nothing_is_stored(
+    app, client, login_as, scene, fields, message
+):
     login_as(scene.instructor)
 
     response = post_form(client, manage_url(scene.course), upload_form(**fields))
@@ -106,8 +113,11 @@ def test_a_release_session_from_another_course_is_refused(app, client, login_as,
     login_as(scene.instructor)
     other = factories.make_course(instructor=scene.instructor, sessions=1)
 
-    response = post_form(client, manage_url(scene.course),
-                         upload_form(release_rule="session_start", release_session=str(other.sessions[0].id)))
+    response = post_form(
+        client,
+        manage_url(scene.course),
+        upload_form(release_rule="session_start", release_session=str(other.sessions[0].id)),
+    )
 
     assert response.status_code == 422
     assert "Choose one of this course&#39;s sessions." in text(response)
@@ -190,7 +200,10 @@ def test_downloads_carry_safe_headers(client, login_as, scene):
     response = fetch(client, handout.id)
 
     assert response.headers["Content-Type"] == "application/pdf"
-    assert response.headers["Content-Disposition"] == "inline; filename=\"Week 1 strokes legs.pdf\"; filename*=UTF-8''Week%201%20strokes%20l%C3%A9gs.pdf"
+    assert (
+        response.headers["Content-Disposition"]
+        == "inline; filename=\"Week 1 strokes legs.pdf\"; filename*=UTF-8''Week%201%20strokes%20l%C3%A9gs.pdf"
+    )
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "private, no-store"
     assert response.headers["Content-Security-Policy"].startswith("sandbox")
@@ -224,8 +237,15 @@ def test_families_downloads_are_counted_and_shown_to_the_instructor(client, logi
 
 def test_the_booking_page_lists_released_handouts_and_the_next_one(client, login_as, scene):
     upload(scene.course, scene.instructor, title="Welcome leaflet", description="What to expect.")
-    upload(scene.course, scene.instructor, title="Week 2 strokes", data=PNG, filename="w2.png",
-           release_rule="session_start", release_session_id=scene.session(2).id)
+    upload(
+        scene.course,
+        scene.instructor,
+        title="Week 2 strokes",
+        data=PNG,
+        filename="w2.png",
+        release_rule="session_start",
+        release_session_id=scene.session(2).id,
+    )
     login_as(scene.parent)
 
     page = text(client.get(f"/account/bookings/{scene.booking.id}"))
@@ -264,8 +284,17 @@ def test_editing_changes_the_rule(client, login_as, scene):
     url = f"/teach/handouts/{handout.id}/edit"
     assert 'value="Week 1 strokes"' in text(client.get(url))
 
-    response = post_form(client, url, {"title": "Week 2 strokes", "description": "", "release_rule": "session_start",
-                                        "session": "", "release_session": str(scene.session(2).id)})
+    response = post_form(
+        client,
+        url,
+        {
+            "title": "Week 2 strokes",
+            "description": "",
+            "release_rule": "session_start",
+            "session": "",
+            "release_session": str(scene.session(2).id),
+        },
+    )
 
     assert response.status_code == 302
     db.session.refresh(handout)
@@ -279,11 +308,15 @@ def test_replacing_serves_the_new_version_at_the_same_link(app, client, login_as
     login_as(scene.instructor)
     url = f"/teach/handouts/{handout.id}/replace"
 
-    refused = post_form(client, url, {"replace-file": (io.BytesIO(PNG), "v2.pdf")}, page=f"/teach/handouts/{handout.id}/edit")
+    refused = post_form(
+        client, url, {"replace-file": (io.BytesIO(PNG), "v2.pdf")}, page=f"/teach/handouts/{handout.id}/edit"
+    )
     assert refused.status_code == 422 and "This file is a PNG image but its name ends in .pdf." in text(refused)
     assert (count(StoredFile), len(files_on_disk(app))) == (1, 1)
 
-    response = post_form(client, url, {"replace-file": (io.BytesIO(PNG), "v2.png")}, page=f"/teach/handouts/{handout.id}/edit")
+    response = post_form(
+        client, url, {"replace-file": (io.BytesIO(PNG), "v2.png")}, page=f"/teach/handouts/{handout.id}/edit"
+    )
 
     assert response.status_code == 302
     auth.logout()
@@ -295,9 +328,15 @@ def test_replacing_serves_the_new_version_at_the_same_link(app, client, login_as
 def test_organiser_library_then_instructor_attaches_then_family_downloads(app, client, login_as, auth, scene):
     organiser = login_as("organiser")
     assert 'href="/organiser/handouts"' in text(client.get("/organiser"))
-    response = post_form(client, "/organiser/handouts", {
-        "title": "Reading your baby's cues", "description": "For every course.", "file": (io.BytesIO(MARKDOWN), "cues.md"),
-    })
+    response = post_form(
+        client,
+        "/organiser/handouts",
+        {
+            "title": "Reading your baby's cues",
+            "description": "For every course.",
+            "file": (io.BytesIO(MARKDOWN), "cues.md"),
+        },
+    )
     assert response.status_code == 302
     item = db.session.scalars(db.select(Handout)).one()
     assert item.course_id is None and item.uploaded_by == organiser
@@ -305,12 +344,24 @@ def test_organiser_library_then_instructor_attaches_then_family_downloads(app, c
 
     login_as(scene.instructor)
     assert "Reading your baby&#39;s cues" in text(client.get(manage_url(scene.course)))
-    response = post_form(client, f"{manage_url(scene.course)}/attach",
-                         {"attach-library_handout": str(item.id), "attach-release_rule": "on_booking",
-                          "attach-session": "", "attach-release_session": ""}, page=manage_url(scene.course))
+    response = post_form(
+        client,
+        f"{manage_url(scene.course)}/attach",
+        {
+            "attach-library_handout": str(item.id),
+            "attach-release_rule": "on_booking",
+            "attach-session": "",
+            "attach-release_session": "",
+        },
+        page=manage_url(scene.course),
+    )
     assert response.status_code == 302
-    again = post_form(client, f"{manage_url(scene.course)}/attach",
-                      {"attach-library_handout": str(item.id), "attach-release_rule": "on_booking"}, page=manage_url(scene.course))
+    again = post_form(
+        client,
+        f"{manage_url(scene.course)}/attach",
+        {"attach-library_handout": str(item.id), "attach-release_rule": "on_booking"},
+        page=manage_url(scene.course),
+    )
     assert again.status_code == 422 and "That handout is already on this course." in text(again)
     attached = db.session.scalars(db.select(Handout).where(Handout.course_id == scene.course.id)).one()
     assert (count(StoredFile), len(files_on_disk(app))) == (1, 1)

@@ -134,7 +134,9 @@ def test_files_are_stored_by_a_random_key_outside_static_with_their_checksum(app
 
 def test_the_same_file_uploaded_twice_is_stored_once(app, scene):
     first = upload(scene.course, scene.instructor, title="Week 1 strokes")
-    second = upload(factories.make_course(), scene.instructor, title="Copy for another course", filename="other-name.pdf")
+    second = upload(
+        factories.make_course(), scene.instructor, title="Copy for another course", filename="other-name.pdf"
+    )
 
     assert first.stored_file_id == second.stored_file_id
     assert (count(Handout), count(StoredFile), len(files_on_disk(app))) == (2, 1, 1)
@@ -163,7 +165,8 @@ def test_replacing_keeps_the_handout_and_serves_the_new_version(app, scene):
     assert download.stream.read() == PNG
     download.stream.close()
     assert db.session.scalars(db.select(AuditEntry.action).order_by(AuditEntry.id)).all() == [
-        "handout.uploaded", "handout.replaced"
+        "handout.uploaded",
+        "handout.replaced",
     ]
 
 
@@ -193,10 +196,23 @@ def test_retired_handouts_leave_families_but_not_staff(scene):
 
 def test_release_rules_follow_the_clock(scene):
     on_booking = upload(scene.course, scene.instructor, title="Welcome")
-    week_two = upload(scene.course, scene.instructor, title="Week 2 strokes", data=PNG, filename="w2.png",
-                      release_rule=ReleaseRule.SESSION_START, release_session_id=scene.session(2).id)
-    after = upload(scene.course, scene.instructor, title="Keep going at home", data=MARKDOWN, filename="home.md",
-                   release_rule=ReleaseRule.AFTER_COURSE)
+    week_two = upload(
+        scene.course,
+        scene.instructor,
+        title="Week 2 strokes",
+        data=PNG,
+        filename="w2.png",
+        release_rule=ReleaseRule.SESSION_START,
+        release_session_id=scene.session(2).id,
+    )
+    after = upload(
+        scene.course,
+        scene.instructor,
+        title="Keep going at home",
+        data=MARKDOWN,
+        filename="home.md",
+        release_rule=ReleaseRule.AFTER_COURSE,
+    )
     course_end = scene.session(3).ends_at
     before_week_two = week(2) - timedelta(minutes=1)
 
@@ -219,10 +235,17 @@ def test_a_session_handout_is_released_from_its_own_session_when_none_is_named(s
 
 
 def test_moving_the_release_session_moves_the_release(scene):
-    handout = upload(scene.course, scene.instructor, release_rule="session_start", release_session_id=scene.session(2).id)
+    handout = upload(
+        scene.course, scene.instructor, release_rule="session_start", release_session_id=scene.session(2).id
+    )
 
-    services.update_handout(handout, actor=scene.instructor, title="Week 3 strokes", release_rule="session_start",
-                            release_session_id=scene.session(3).id)
+    services.update_handout(
+        handout,
+        actor=scene.instructor,
+        title="Week 3 strokes",
+        release_rule="session_start",
+        release_session_id=scene.session(3).id,
+    )
 
     assert services.release_time(handout) == week(3)
     assert not services.can_download(scene.parent, handout, now=week(2))
@@ -242,10 +265,7 @@ def test_moving_the_release_session_moves_the_release(scene):
 )
 def test_who_can_download_a_released_handout(scene, who, allowed):
     handout = upload(scene.course, scene.instructor)
-    user = {
-        "instructor": scene.instructor,
-        "booked parent": scene.parent,
-    }.get(who)
+    user = {"instructor": scene.instructor, "booked parent": scene.parent}.get(who)
     if user is None and who.endswith("parent") and who != "unbooked parent":
         status = BookingStatus.CANCELLED if who.startswith("cancelled") else BookingStatus.AWAITING_PAYMENT
         user = factories.make_booking(scene.course, status=status).parent
@@ -266,11 +286,22 @@ def test_only_families_downloads_are_counted(scene):
 
 def test_library_handouts_are_attached_without_uploading_again(app, scene):
     organiser = factories.make_user(role=Role.ORGANISER)
-    item = upload(None, organiser, title="Reading your baby's cues", data=MARKDOWN, filename="cues.md",
-                  description="A leaflet for every course.")
+    item = upload(
+        None,
+        organiser,
+        title="Reading your baby's cues",
+        data=MARKDOWN,
+        filename="cues.md",
+        description="A leaflet for every course.",
+    )
 
-    attached = services.attach_library_handout(scene.course, item.id, actor=scene.instructor,
-                                               release_rule="session_start", release_session_id=scene.session(2).id)
+    attached = services.attach_library_handout(
+        scene.course,
+        item.id,
+        actor=scene.instructor,
+        release_rule="session_start",
+        release_session_id=scene.session(2).id,
+    )
 
     assert (attached.source, attached.stored_file_id, attached.title) == (item, item.stored_file_id, item.title)
     assert (count(StoredFile), len(files_on_disk(app))) == (1, 1)
@@ -308,10 +339,18 @@ def test_no_handouts_until_the_place_is_confirmed(scene):
 
 
 def test_download_names_are_safe(scene):
-    handout = upload(scene.course, scene.instructor, title='Week 3: "tummy" / chest\r\n<b>strokes</b> für Babys', filename="w3.PDF")
+    handout = upload(
+        scene.course, scene.instructor, title='Week 3: "tummy" / chest\r\n<b>strokes</b> für Babys', filename="w3.PDF"
+    )
 
     assert services.download_name(handout) == "Week 3 tummy chest b strokes b für Babys.pdf"
 
 
 def test_size_labels():
-    assert [services.format_size(n) for n in (1, 12, 1024, 1536, 20 * 1024 * 1024)] == ["1 byte", "12 bytes", "1 KB", "1.5 KB", "20 MB"]
+    assert [services.format_size(n) for n in (1, 12, 1024, 1536, 20 * 1024 * 1024)] == [
+        "1 byte",
+        "12 bytes",
+        "1 KB",
+        "1.5 KB",
+        "20 MB",
+    ]

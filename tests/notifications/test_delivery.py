@@ -29,7 +29,9 @@ def status_of(email: OutboxEmail) -> tuple:
 
 
 def test_a_course_title_with_line_breaks_cannot_add_a_header(app, smtp_server):
-    course = factories.make_course(price_pence=0, title="Baby massage\r\nBcc: everyone@example.org", first_session=utcnow() + timedelta(days=9))
+    course = factories.make_course(
+        price_pence=0, title="Baby massage\r\nBcc: everyone@example.org", first_session=utcnow() + timedelta(days=9)
+    )
     child = factories.make_child()
     book_places(child.parent, course, [child], accept_terms=True)
     assert services.send_outbox()["sent"] == 1
@@ -92,22 +94,43 @@ def test_two_sender_processes_on_one_database_send_every_email_exactly_once(app,
     db.session.add_all(OutboxEmail(to_address=address, subject="Hello", body_text="Hi") for address in addresses)
     db.session.commit()
     env = {
-        **os.environ, "PORTAL_ENV": "development", "DATABASE_URL": database_url, "TASK_QUEUE_URL": "memory",
-        "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(app.config["MAIL_PORT"]), "UPLOAD_STORAGE_PATH": str(tmp_path),
+        **os.environ,
+        "PORTAL_ENV": "development",
+        "DATABASE_URL": database_url,
+        "TASK_QUEUE_URL": "memory",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(app.config["MAIL_PORT"]),
+        "UPLOAD_STORAGE_PATH": str(tmp_path),
     }
-    command = [str(Path(sys.executable).with_name("flask")), "--app", "instructor_portal", "send-outbox", "--limit", "1000"]
-    senders = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    command = [
+        str(Path(sys.executable).with_name("flask")),
+        "--app",
+        "instructor_portal",
+        "send-outbox",
+        "--limit",
+        "1000",
+    ]
+    senders = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
+    ]
     outputs = [sender.communicate(timeout=120)[0] for sender in senders]
     assert [sender.returncode for sender in senders] == [0, 0], outputs
     assert sorted(m["To"] for m in smtp_server.messages) == sorted(addresses)
-    assert db.session.scalar(db.select(db.func.count()).where(OutboxEmail.status == OutboxStatus.SENT)) == len(addresses)
+    assert db.session.scalar(db.select(db.func.count()).where(OutboxEmail.status == OutboxStatus.SENT)) == len(
+        addresses
+    )
     sent_by_each = [int(output.split("Sent ")[1].split(",")[0]) for output in outputs]
     assert sum(sent_by_each) == len(addresses)
 
 
 def test_the_outbox_page_lists_email_with_status_and_error_for_organisers_only(app, client, auth, login_as):
     failed = queue("nobody@example.org", subject="Your place is confirmed")
-    failed.status, failed.attempts, failed.last_error = OutboxStatus.FAILED, 8, "SMTPRecipientsRefused: 550 No such user"
+    failed.status, failed.attempts, failed.last_error = (
+        OutboxStatus.FAILED,
+        8,
+        "SMTPRecipientsRefused: 550 No such user",
+    )
     db.session.commit()
     login_as("instructor")
     assert client.get("/organiser/outbox").status_code == 403

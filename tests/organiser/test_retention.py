@@ -25,8 +25,12 @@ def history(app):
     db.session.add(Organisation(**{**DEFAULTS, "retention_months": 12}))
     db.session.commit()
     old = factories.make_course(title="Autumn 2025 family course", sessions=2, first_session=NOW - timedelta(days=410))
-    recent = factories.make_course(title="Autumn 2026 family course", sessions=2, first_session=NOW - timedelta(days=40))
-    ada = factories.make_child(first_name="Ada", last_name="Lovelace", care_notes="Reflux; prefers to stay on the tummy.")
+    recent = factories.make_course(
+        title="Autumn 2026 family course", sessions=2, first_session=NOW - timedelta(days=40)
+    )
+    ada = factories.make_child(
+        first_name="Ada", last_name="Lovelace", care_notes="Reflux; prefers to stay on the tummy."
+    )
     ben = factories.make_child(first_name="Ben", last_name="Okri")
     cara = factories.make_child(first_name="Cara", last_name="Jones")
     factories.make_booking(old, [ada])
@@ -46,7 +50,9 @@ def test_a_dry_run_says_what_would_go_and_removes_nothing(history):
     report = purge_old_records(dry_run=True, now=NOW)
     assert report.children == 2
     assert [(entry.course.id, entry.children) for entry in report.courses] == [(old.id, 2)]
-    assert report.summary(dry_run=True).startswith("Would remove 2 children's records from 1 course that ended before 1 Dec 2025")
+    assert report.summary(dry_run=True).startswith(
+        "Would remove 2 children's records from 1 course that ended before 1 Dec 2025"
+    )
     assert count(Child) == 3 and count(AuditEntry) == 0
 
 
@@ -55,11 +61,19 @@ def test_records_past_the_period_go_and_registers_keep_counts_and_initials(histo
     report = purge_old_records(now=NOW)
     assert report.children == 2
     assert sorted(db.session.scalars(db.select(Child.first_name))) == ["Cara"]
-    places = db.session.scalars(db.select(BookingPlace).where(BookingPlace.course_id == old.id).order_by(BookingPlace.id)).all()
-    assert [(place.child_id is None, place.child_initial) for place in places] == [(True, "A."), (True, "B."), (False, None)]
+    places = db.session.scalars(
+        db.select(BookingPlace).where(BookingPlace.course_id == old.id).order_by(BookingPlace.id)
+    ).all()
+    assert [(place.child_id is None, place.child_initial) for place in places] == [
+        (True, "A."),
+        (True, "B."),
+        (False, None),
+    ]
     names = [row.child_name for row in build_register(old.sessions[0])]
     assert sorted(names) == ["A. (record removed)", "B. (record removed)", "Cara"]
-    export = export_registers(RegisterFilters(course=old), "csv", by=factories.make_user(role="organiser"), care_notes=True)
+    export = export_registers(
+        RegisterFilters(course=old), "csv", by=factories.make_user(role="organiser"), care_notes=True
+    )
     exported = "".join(chunk if isinstance(chunk, str) else chunk.decode() for chunk in export.chunks)
     assert "A. (record removed)" in exported and "Lovelace" not in exported and "Reflux" not in exported
     assert find_old_records(now=NOW).children == 0

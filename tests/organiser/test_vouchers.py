@@ -36,8 +36,12 @@ def organiser(app):
 # Who may see what
 
 
-@pytest.mark.parametrize("page", ["/organiser/vouchers", "/organiser/vouchers/new", "/organiser/vouchers/{voucher}/edit"])
-@pytest.mark.parametrize(("who", "status"), [("anonymous", 302), ("parent", 403), ("instructor", 403), ("organiser", 200)])
+@pytest.mark.parametrize(
+    "page", ["/organiser/vouchers", "/organiser/vouchers/new", "/organiser/vouchers/{voucher}/edit"]
+)
+@pytest.mark.parametrize(
+    ("who", "status"), [("anonymous", 302), ("parent", 403), ("instructor", 403), ("organiser", 200)]
+)
 def test_voucher_pages_are_for_organisers_only(client, login_as, page, who, status):
     voucher = factories.make_voucher()
     if who != "anonymous":
@@ -73,17 +77,37 @@ def test_unknown_voucher_gets_a_friendly_404(client, login_as, page):
 
 def test_the_list_says_what_each_code_gives_how_often_it_was_used_and_for_what(client, login_as):
     course = factories.make_course(title="Tuesday babies")
-    percent = factories.make_voucher(code="QUARTER", kind=VoucherKind.PERCENT, value=25, max_uses=10, referrer="Health visitor team, Southmead")
+    percent = factories.make_voucher(
+        code="QUARTER", kind=VoucherKind.PERCENT, value=25, max_uses=10, referrer="Health visitor team, Southmead"
+    )
     factories.make_voucher(code="TENOFF", kind=VoucherKind.FIXED, value=1000, course=course)
     factories.make_voucher(code="NEONATAL", kind=VoucherKind.FUNDED, track=Track.PREMATURE, active=False)
     factories.make_voucher(code="OLD", expires_at=datetime.now(UTC) - timedelta(days=1))
     for status in (BookingStatus.CONFIRMED, BookingStatus.CONFIRMED, BookingStatus.CANCELLED):
-        db.session.add(VoucherRedemption(voucher=percent, booking=factories.make_booking(course, status=status), discount_pence=1125))
+        db.session.add(
+            VoucherRedemption(
+                voucher=percent, booking=factories.make_booking(course, status=status), discount_pence=1125
+            )
+        )
     db.session.commit()
     login_as("organiser")
     page = text(client.get("/organiser/vouchers"))
-    for shown in ("QUARTER", "25% off", "2 of 10", "Health visitor team, Southmead", "TENOFF", "£10.00 off", "Tuesday babies",
-                  "NEONATAL", "Funded place", "Premature babies courses", "Switched off", "OLD", "Expired", "(no limit)"):
+    for shown in (
+        "QUARTER",
+        "25% off",
+        "2 of 10",
+        "Health visitor team, Southmead",
+        "TENOFF",
+        "£10.00 off",
+        "Tuesday babies",
+        "NEONATAL",
+        "Funded place",
+        "Premature babies courses",
+        "Switched off",
+        "OLD",
+        "Expired",
+        "(no limit)",
+    ):
         assert shown in page
     assert 'href="/organiser/vouchers/new"' in page
     assert f'href="/organiser/vouchers/{percent.id}/edit"' in page
@@ -111,7 +135,12 @@ def test_add_a_voucher_of_each_kind(client, login_as, changes, kind, value):
     assert response.status_code == 302
     voucher = db.session.scalars(db.select(Voucher)).one()
     assert (voucher.code, voucher.kind, voucher.value, voucher.max_uses, voucher.referrer, voucher.active) == (
-        "SOUTHMEAD-HV", kind, value, 10, "Health visitor team, Southmead", True,
+        "SOUTHMEAD-HV",
+        kind,
+        value,
+        10,
+        "Health visitor team, Southmead",
+        True,
     )
     assert voucher.expires_at == datetime(NEXT_YEAR, 7, 1, 8, 0, tzinfo=UTC)  # 09:00 British Summer Time
     assert "Voucher SOUTHMEAD-HV added." in text(client.get(response.headers["Location"]))
@@ -121,7 +150,11 @@ def test_add_a_voucher_kept_to_one_course_or_one_track_with_no_limit_or_expiry(c
     course = factories.make_course(title="Tuesday babies")
     login_as("organiser")
     assert "Tuesday babies, from" in text(client.get("/organiser/vouchers/new"))
-    post_form(client, "/organiser/vouchers/new", {**VOUCHER, "code": "TUESDAY", "course": str(course.id), "max_uses": "", "expires_at": ""})
+    post_form(
+        client,
+        "/organiser/vouchers/new",
+        {**VOUCHER, "code": "TUESDAY", "course": str(course.id), "max_uses": "", "expires_at": ""},
+    )
     post_form(client, "/organiser/vouchers/new", {**VOUCHER, "code": "PREM", "track": "premature"})
     tuesday, prem = db.session.scalars(db.select(Voucher).order_by(Voucher.id)).all()
     assert (tuesday.course, tuesday.track, tuesday.max_uses, tuesday.expires_at) == (course, None, None, None)
@@ -180,12 +213,16 @@ def test_add_voucher_refuses_bad_input_and_saves_nothing(client, login_as, chang
 
 
 def test_edit_a_voucher_shows_its_values_and_saves_changes(client, login_as):
-    voucher = factories.make_voucher(code="TENOFF", kind=VoucherKind.FIXED, value=1000, expires_at=datetime(NEXT_YEAR, 1, 15, 17, 0, tzinfo=UTC))
+    voucher = factories.make_voucher(
+        code="TENOFF", kind=VoucherKind.FIXED, value=1000, expires_at=datetime(NEXT_YEAR, 1, 15, 17, 0, tzinfo=UTC)
+    )
     login_as("organiser")
     page = text(client.get(f"/organiser/vouchers/{voucher.id}/edit"))
     assert 'value="TENOFF"' in page and 'value="10.00"' in page and f'value="{NEXT_YEAR}-01-15T17:00"' in page
     response = post_form(
-        client, f"/organiser/vouchers/{voucher.id}/edit", {**VOUCHER, "code": "tenoff", "kind": "funded", "active": "", "expires_at": PAST}
+        client,
+        f"/organiser/vouchers/{voucher.id}/edit",
+        {**VOUCHER, "code": "tenoff", "kind": "funded", "active": "", "expires_at": PAST},
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -213,7 +250,13 @@ def test_edit_voucher_refuses_bad_input_and_changes_nothing(client, login_as, ch
     assert response.status_code == 422
     assert message in text(response)
     db.session.expire_all()
-    assert (voucher.code, voucher.value, voucher.referrer, voucher.course, voucher.track) == ("MINE", 10, "Children's centre", None, None)
+    assert (voucher.code, voucher.value, voucher.referrer, voucher.course, voucher.track) == (
+        "MINE",
+        10,
+        "Children's centre",
+        None,
+        None,
+    )
 
 
 # The services, without HTTP
@@ -221,9 +264,18 @@ def test_edit_voucher_refuses_bad_input_and_changes_nothing(client, login_as, ch
 
 def test_create_voucher_stores_the_code_in_capitals_and_audits_it(organiser):
     voucher = services.create_voucher(actor=organiser, code=" hv-2026 ", kind=VoucherKind.PERCENT, value=20)
-    assert (voucher.code, voucher.created_by_id, voucher.active, voucher.referrer) == ("HV-2026", organiser.id, True, "")
+    assert (voucher.code, voucher.created_by_id, voucher.active, voucher.referrer) == (
+        "HV-2026",
+        organiser.id,
+        True,
+        "",
+    )
     entry = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "voucher.created")).one()
-    assert (entry.actor_id, entry.subject_id, entry.data) == (organiser.id, voucher.id, {"code": "HV-2026", "kind": "percent", "value": 20})
+    assert (entry.actor_id, entry.subject_id, entry.data) == (
+        organiser.id,
+        voucher.id,
+        {"code": "HV-2026", "kind": "percent", "value": 20},
+    )
 
 
 def test_update_voucher_audits_what_changed(organiser):

@@ -30,7 +30,9 @@ def checkout(stripe_server):
 
     def _checkout(booking):
         card_checkout.start_checkout(booking)
-        payment = db.session.scalars(db.select(Payment).where(Payment.booking_id == booking.id).order_by(Payment.id.desc())).first()
+        payment = db.session.scalars(
+            db.select(Payment).where(Payment.booking_id == booking.id).order_by(Payment.id.desc())
+        ).first()
         return payment, stripe_server.get(payment.stripe_checkout_session_id)
 
     return _checkout

@@ -42,7 +42,11 @@ def test_checkout_session_carries_the_server_side_amount_and_booking(held_bookin
     payment, session = checkout(booking)
     assert (session["amount_total"], session["currency"]) == (4500, "gbp")
     assert session["client_reference_id"] == booking.reference
-    assert session["metadata"] == {"booking_id": str(booking.id), "payment_id": str(payment.id), "reference": booking.reference}
+    assert session["metadata"] == {
+        "booking_id": str(booking.id),
+        "payment_id": str(payment.id),
+        "reference": booking.reference,
+    }
     assert session["expires_at"] == int(payment.expires_at.timestamp())
     # Stripe needs at least 30 minutes, so the hold for a card payment lasts at least that.
     assert booking.hold_expires_at >= datetime.now(UTC) + timedelta(minutes=30)
@@ -66,7 +70,11 @@ def test_paid_webhook_confirms_once_and_a_replay_changes_nothing(held_booking, c
     response = deliver(event)
     assert (response.status_code, response.json["outcome"]) == (200, "confirmed")
     db.session.refresh(booking)
-    assert (booking.status, booking.payment_method, booking.amount_paid_pence) == (BookingStatus.CONFIRMED, PaymentMethod.CARD, 4500)
+    assert (booking.status, booking.payment_method, booking.amount_paid_pence) == (
+        BookingStatus.CONFIRMED,
+        PaymentMethod.CARD,
+        4500,
+    )
     assert len(emails_to(booking.parent.email)) == 1
     again = deliver(event, secret="whsec_test_previous")  # rotation: the old secret still verifies
     assert (again.status_code, again.json["outcome"]) == (200, "duplicate")
@@ -80,7 +88,9 @@ def test_a_bad_signature_is_refused_and_nothing_changes(held_booking, checkout, 
     booking = held_booking()
     _, session = checkout(booking)
     stripe_server.complete_session(session["id"])
-    body, headers = stripe_server.webhook_request(last_event(stripe_server, "checkout.session.completed"), "whsec_wrong")
+    body, headers = stripe_server.webhook_request(
+        last_event(stripe_server, "checkout.session.completed"), "whsec_wrong"
+    )
     assert client.post("/stripe/webhook", data=body, headers=headers).status_code == 400
     assert client.post("/stripe/webhook", data=b"{}").status_code == 400
     db.session.refresh(booking)
@@ -143,9 +153,15 @@ def test_events_out_of_order_still_end_confirmed(held_booking, checkout, stripe_
 
 @pytest.mark.parametrize(
     ("tampered", "words"),
-    [({"amount_total": 100}, "is for £1.00, not £45.00"), ({"currency": "eur"}, "not £45.00"), ({"client_reference_id": "SOMEONE"}, "names another booking")],
+    [
+        ({"amount_total": 100}, "is for £1.00, not £45.00"),
+        ({"currency": "eur"}, "not £45.00"),
+        ({"client_reference_id": "SOMEONE"}, "names another booking"),
+    ],
 )
-def test_a_mismatched_payment_is_not_confirmed_but_flagged(held_booking, checkout, stripe_server, deliver, tampered, words):
+def test_a_mismatched_payment_is_not_confirmed_but_flagged(
+    held_booking, checkout, stripe_server, deliver, tampered, words
+):
     booking = held_booking()
     _, session = checkout(booking)
     stripe_server.complete_session(session["id"])
@@ -207,7 +223,9 @@ def test_concurrent_duplicate_deliveries_apply_once(app, held_booking, checkout,
     booking = held_booking()
     _, session = checkout(booking)
     stripe_server.complete_session(session["id"])
-    body, headers = stripe_server.webhook_request(last_event(stripe_server, "checkout.session.completed"), "whsec_test_current")
+    body, headers = stripe_server.webhook_request(
+        last_event(stripe_server, "checkout.session.completed"), "whsec_test_current"
+    )
     results = []
     start = threading.Barrier(6)
 
@@ -247,7 +265,9 @@ def test_stripe_unreachable_means_503_so_stripe_retries(app, held_booking, check
 
 def test_returning_from_stripe_confirms_before_the_webhook(client, login_as, stripe_server):
     parent = login_as("parent")
-    booking = booking_services.book_places(parent, factories.make_course(price_pence=4500), [factories.make_child(parent)], accept_terms=True)
+    booking = booking_services.book_places(
+        parent, factories.make_course(price_pence=4500), [factories.make_child(parent)], accept_terms=True
+    )
     response = post_form(client, f"/bookings/{booking.id}/pay", {"method": "card"})
     assert response.status_code == 302 and response.headers["Location"].startswith(stripe_server.url)
     waiting = client.get(f"/bookings/{booking.id}/paid").get_data(as_text=True)

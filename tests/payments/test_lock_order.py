@@ -53,8 +53,12 @@ def attempt(kind: str, what) -> str:
     if kind == "book":
         parent_id, child_id, course_id = what
         try:
-            booking_services.book_places(db.session.get(User, parent_id), db.session.get(Course, course_id),
-                                         [db.session.get(Child, child_id)], accept_terms=True)
+            booking_services.book_places(
+                db.session.get(User, parent_id),
+                db.session.get(Course, course_id),
+                [db.session.get(Child, child_id)],
+                accept_terms=True,
+            )
         except booking_services.CourseFull:
             return "full"
         return "booked"
@@ -97,7 +101,9 @@ def test_control_taking_the_bookings_lock_before_the_courses_deadlocks(database_
     assert any("deadlock detected" in outcome for outcome in outcomes), outcomes
 
 
-def test_late_payments_new_bookings_and_the_sweeper_at_once_never_deadlock_or_lose_money(app, racing_app, crowded, slow_locks):
+def test_late_payments_new_bookings_and_the_sweeper_at_once_never_deadlock_or_lose_money(
+    app, racing_app, crowded, slow_locks
+):
     course_id, attempts = crowded
     outcomes = race(racing_app, attempt, attempts)
     expected = {"confirmed-late", "refunded-late", "booked", "full", "swept"}

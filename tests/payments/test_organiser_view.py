@@ -43,11 +43,15 @@ def scene(app):
     """
     course_a = factories.make_course(title="Course A", price_pence=4500)
     course_b = factories.make_course(title="Course B", price_pence=3000)
-    factories.make_payment(factories.make_booking(course_a), method=PaymentMethod.BANK_TRANSFER, at=LATE_JUNE_UTC, note="Statement ref 77")
+    factories.make_payment(
+        factories.make_booking(course_a), method=PaymentMethod.BANK_TRANSFER, at=LATE_JUNE_UTC, note="Statement ref 77"
+    )
     card = factories.make_payment(factories.make_booking(course_a), at=july(2))
     factories.make_refund(card, amount_pence=1000, at=july(3), reason="Missed a session")
     factories.make_payment(factories.make_booking(course_a), status=PaymentStatus.FAILED, at=july(4))
-    venue = factories.make_payment(factories.make_booking(course_b), method=PaymentMethod.PAY_AT_VENUE, at=datetime(2025, 6, 29, 9, 0, tzinfo=UTC))
+    venue = factories.make_payment(
+        factories.make_booking(course_b), method=PaymentMethod.PAY_AT_VENUE, at=datetime(2025, 6, 29, 9, 0, tzinfo=UTC)
+    )
     factories.make_refund(venue, status=RefundStatus.FAILED, at=july(5), reason="Family moved")
     return {"a": course_a, "b": course_b}
 
@@ -58,7 +62,9 @@ ORGANISER_PAGES = ["/organiser/payments", "/organiser/payments.csv", "/organiser
 
 
 @pytest.mark.parametrize("page", ORGANISER_PAGES)
-@pytest.mark.parametrize(("who", "status"), [("anonymous", 302), ("parent", 403), ("instructor", 403), ("organiser", 200)])
+@pytest.mark.parametrize(
+    ("who", "status"), [("anonymous", 302), ("parent", 403), ("instructor", 403), ("organiser", 200)]
+)
 def test_payment_pages_are_for_organisers_only(client, login_as, page, who, status):
     if who != "anonymous":
         login_as(who)
@@ -74,7 +80,9 @@ def test_only_organisers_resolve_flags(client, login_as, who, status):
     db.session.commit()
     if who != "anonymous":
         login_as(who)
-    response = post_form(client, f"/organiser/payments/flags/{flag.id}/resolve", page="/login" if who == "anonymous" else "/")
+    response = post_form(
+        client, f"/organiser/payments/flags/{flag.id}/resolve", page="/login" if who == "anonymous" else "/"
+    )
     assert response.status_code == status
     db.session.refresh(flag)
     assert flag.resolved_at is None
@@ -161,7 +169,9 @@ def test_the_list_comes_a_page_at_a_time_and_the_totals_cover_every_page(app, cl
     for page in (everything, second):
         assert "<dt>Received</dt><dd>£120.00</dd>" in page
     assert "Page 2 of 2" in text(client.get("/organiser/payments", query_string={"page": 99}))
-    assert "Page 1 of" not in text(client.get("/organiser/payments", query_string={"status": "succeeded"}))  # four fit one page
+    assert "Page 1 of" not in text(
+        client.get("/organiser/payments", query_string={"status": "succeeded"})
+    )  # four fit one page
 
 
 def test_pagination_and_the_csv_link_keep_the_filters(app, client, login_as, scene):
@@ -190,7 +200,10 @@ def test_the_csv_has_the_filtered_rows_in_decimal_pounds_and_iso_dates(client, l
     transfer = rows[-1]
     assert transfer["Date"] == "2025-07-01T00:30:00+01:00"
     assert (transfer["Method"], transfer["Reason or note"], transfer["Course"], transfer["Currency"]) == (
-        "Bank transfer", "Statement ref 77", "Course A", "GBP"
+        "Bank transfer",
+        "Statement ref 77",
+        "Course A",
+        "GBP",
     )
     assert rows[1]["Reason or note"] == "Missed a session"
     entry = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "payments.exported")).one()
@@ -207,7 +220,10 @@ def test_typed_text_cannot_become_a_spreadsheet_formula(client, login_as, paid_b
     rows = read_csv(client.get("/organiser/payments.csv"))
     assert {row["Parent or carer"] for row in rows} == {'\'=HYPERLINK("http://evil.example","Click")'}
     assert {row["Course"] for row in rows} == {"'@SUM(1+1) baby massage"}
-    assert [row["Reason or note"] for row in rows if row["Type"] == "Refund"] == ["'-1 for the missed week", "'+44 1234 said so"]
+    assert [row["Reason or note"] for row in rows if row["Type"] == "Refund"] == [
+        "'-1 for the missed week",
+        "'+44 1234 said so",
+    ]
     assert {row["Stripe id"][:3] for row in rows} == {"pi_", "re_"}
     assert all(not row["Amount"].startswith("'") for row in rows)
 
@@ -218,9 +234,15 @@ def test_typed_text_cannot_become_a_spreadsheet_formula(client, login_as, paid_b
 def test_open_flags_are_listed_newest_first_then_resolved_with_an_audit_entry(client, login_as, app):
     course = factories.make_course()
     booking = factories.make_booking(course)
-    older = PaymentFlag(kind=FlagKind.REFUND_FAILED, message="Refund of £45.00 failed: card expired", booking=booking,
-                        created_at=datetime.now(UTC) - timedelta(hours=2))
-    newer = PaymentFlag(kind=FlagKind.MISMATCH, message="Stripe session cs_1 matches no payment here.", created_at=datetime.now(UTC))
+    older = PaymentFlag(
+        kind=FlagKind.REFUND_FAILED,
+        message="Refund of £45.00 failed: card expired",
+        booking=booking,
+        created_at=datetime.now(UTC) - timedelta(hours=2),
+    )
+    newer = PaymentFlag(
+        kind=FlagKind.MISMATCH, message="Stripe session cs_1 matches no payment here.", created_at=datetime.now(UTC)
+    )
     db.session.add_all([older, newer])
     db.session.commit()
     organiser = login_as("organiser")
@@ -245,18 +267,28 @@ def test_open_flags_are_listed_newest_first_then_resolved_with_an_audit_entry(cl
     again = post_form(client, f"/organiser/payments/flags/{older.id}/resolve", page="/organiser/payments/flags")
     assert again.status_code == 302
     assert "already been marked as resolved" in text(client.get("/organiser/payments/flags"))
-    assert db.session.scalar(db.select(db.func.count(AuditEntry.id)).where(AuditEntry.action == "payment_flag.resolved")) == 1
+    assert (
+        db.session.scalar(db.select(db.func.count(AuditEntry.id)).where(AuditEntry.action == "payment_flag.resolved"))
+        == 1
+    )
     assert flags.count_open_flags() == 1
 
 
 def test_resolving_an_unknown_flag_is_a_404(client, login_as):
     login_as("organiser")
-    assert post_form(client, "/organiser/payments/flags/424242/resolve", page="/organiser/payments/flags").status_code == 404
+    assert (
+        post_form(client, "/organiser/payments/flags/424242/resolve", page="/organiser/payments/flags").status_code
+        == 404
+    )
 
 
-def test_a_flag_raised_by_a_real_refund_failure_shows_up(client, login_as, paid_booking, organiser, stripe_server, deliver):
+def test_a_flag_raised_by_a_real_refund_failure_shows_up(
+    client, login_as, paid_booking, organiser, stripe_server, deliver
+):
     booking, payment = paid_booking()
-    outside = stripe.StripeClient(stripe_server.api_key, base_addresses={"api": stripe_server.url}, max_network_retries=0)
+    outside = stripe.StripeClient(
+        stripe_server.api_key, base_addresses={"api": stripe_server.url}, max_network_retries=0
+    )
     outside.v1.refunds.create({"payment_intent": payment.stripe_payment_intent_id, "amount": 500})
     deliver(last_event(stripe_server, "charge.refunded"))
     login_as(organiser)

@@ -16,7 +16,11 @@ def test_partial_then_full_refund_never_exceeds_what_was_paid(paid_booking, orga
     booking, payment = paid_booking()
     refunds.refund_payment(payment, 1500, by=organiser, reason="Missed a session", request_key="r1")
     db.session.refresh(booking)
-    assert (payment.amount_refunded_pence, booking.amount_paid_pence, booking.status) == (1500, 3000, BookingStatus.CONFIRMED)
+    assert (payment.amount_refunded_pence, booking.amount_paid_pence, booking.status) == (
+        1500,
+        3000,
+        BookingStatus.CONFIRMED,
+    )
     # A refund lowers what the family owes; it does not leave them owing it again.
     assert (booking.amount_refunded_pence, booking.amount_due_pence) == (1500, 0)
     with pytest.raises(services.PaymentError, match="At most £30.00") as caught:
@@ -49,7 +53,10 @@ def test_instructors_refund_only_when_the_organisation_allows(paid_booking):
     from flask import g
 
     g.pop("organisation", None)
-    assert refunds.refund_payment(payment, 500, by=instructor, reason="Session cancelled", request_key="i2").status == RefundStatus.SUCCEEDED
+    assert (
+        refunds.refund_payment(payment, 500, by=instructor, reason="Session cancelled", request_key="i2").status
+        == RefundStatus.SUCCEEDED
+    )
     other = factories.make_user(role="instructor")
     with pytest.raises(services.PaymentError, match="cannot refund"):
         refunds.refund_payment(payment, 500, by=other, reason="x", request_key="i3")
@@ -67,7 +74,9 @@ def test_a_refund_made_in_the_stripe_dashboard_is_recorded_and_flagged(paid_book
     import stripe
 
     booking, payment = paid_booking()
-    outside = stripe.StripeClient(stripe_server.api_key, base_addresses={"api": stripe_server.url}, max_network_retries=0)
+    outside = stripe.StripeClient(
+        stripe_server.api_key, base_addresses={"api": stripe_server.url}, max_network_retries=0
+    )
     outside.v1.refunds.create({"payment_intent": payment.stripe_payment_intent_id, "amount": 2000})
     assert deliver(last_event(stripe_server, "charge.refunded")).json["outcome"] == "refunded"
     assert deliver(last_event(stripe_server, "refund.created")).json["outcome"] == "unchanged"
@@ -97,7 +106,9 @@ def test_reconcile_applies_missed_refund_events(paid_booking, stripe_server):
     import stripe
 
     booking, payment = paid_booking()
-    outside = stripe.StripeClient(stripe_server.api_key, base_addresses={"api": stripe_server.url}, max_network_retries=0)
+    outside = stripe.StripeClient(
+        stripe_server.api_key, base_addresses={"api": stripe_server.url}, max_network_retries=0
+    )
     outside.v1.refunds.create({"payment_intent": payment.stripe_payment_intent_id})
     counts = stripe_events.reconcile_payments()
     assert counts["events"] >= 1
@@ -110,10 +121,25 @@ def test_offline_payment_is_recorded_up_to_the_amount_due(app, organiser):
     course = factories.make_course(price_pence=4500)
     booking = factories.make_booking(course, payment_method=PaymentMethod.BANK_TRANSFER)
     with pytest.raises(services.PaymentError, match="Only £45.00 is due"):
-        services.record_offline_payment(booking, by=organiser, amount_pence=5000, method=PaymentMethod.BANK_TRANSFER, received_on=date.today())
+        services.record_offline_payment(
+            booking, by=organiser, amount_pence=5000, method=PaymentMethod.BANK_TRANSFER, received_on=date.today()
+        )
     with pytest.raises(services.PaymentError, match="future"):
-        services.record_offline_payment(booking, by=organiser, amount_pence=100, method=PaymentMethod.BANK_TRANSFER, received_on=date.today() + timedelta(days=5))
-    payment = services.record_offline_payment(booking, by=organiser, amount_pence=2000, method=PaymentMethod.BANK_TRANSFER, received_on=date.today(), note="First half")
+        services.record_offline_payment(
+            booking,
+            by=organiser,
+            amount_pence=100,
+            method=PaymentMethod.BANK_TRANSFER,
+            received_on=date.today() + timedelta(days=5),
+        )
+    payment = services.record_offline_payment(
+        booking,
+        by=organiser,
+        amount_pence=2000,
+        method=PaymentMethod.BANK_TRANSFER,
+        received_on=date.today(),
+        note="First half",
+    )
     db.session.refresh(booking)
     assert (booking.amount_paid_pence, booking.amount_due_pence, payment.recorded_by_id) == (2000, 2500, organiser.id)
     refunds.refund_payment(payment, 2000, by=organiser, reason="Paid twice by mistake", request_key="o1")

@@ -44,7 +44,11 @@ def refund_form(client, booking) -> dict:
     """The refund form's hidden values as the staff page renders them: CSRF token, payment and one-time key."""
     page = text(client.get(f"/teach/bookings/{booking.id}"))
     payment = re.search(r'name="payment" value="(\d+)"', page)
-    return {"csrf_token": csrf_token_from(page), "request_key": REQUEST_KEY.search(page).group(1), "payment": payment.group(1)}
+    return {
+        "csrf_token": csrf_token_from(page),
+        "request_key": REQUEST_KEY.search(page).group(1),
+        "payment": payment.group(1),
+    }
 
 
 # Who may see and use the page
@@ -73,9 +77,17 @@ def sign_in(login_as, who: str, booking) -> None:
 def test_sending_the_record_form_twice_records_once(client, login_as, booking):
     login_as(booking.course.instructor)
     page = text(client.get(f"/teach/bookings/{booking.id}"))
-    data = {"csrf_token": csrf_token_from(page), "request_key": PAYMENT_KEY.search(page).group(1),
-            "amount": "10", "method": "pay_at_venue", "received_on": local_today().isoformat()}
-    assert [client.post(f"/teach/bookings/{booking.id}/payments", data=data).status_code for _ in range(2)] == [302, 302]
+    data = {
+        "csrf_token": csrf_token_from(page),
+        "request_key": PAYMENT_KEY.search(page).group(1),
+        "amount": "10",
+        "method": "pay_at_venue",
+        "received_on": local_today().isoformat(),
+    }
+    assert [client.post(f"/teach/bookings/{booking.id}/payments", data=data).status_code for _ in range(2)] == [
+        302,
+        302,
+    ]
     assert count(Payment) == 1
     db.session.refresh(booking)
     assert booking.amount_paid_pence == 1000
@@ -96,8 +108,16 @@ def test_only_the_courses_instructor_and_organisers_see_the_booking_page(client,
 @pytest.mark.parametrize(("who", "status"), [w for w in WHO if w[1] != 200])
 def test_others_cannot_post_money_forms(client, login_as, booking, action, who, status):
     sign_in(login_as, who, booking)
-    data = {"amount": "45", "method": "bank_transfer", "received_on": local_today().isoformat(), "reason": "x", "payment": "1"}
-    response = post_form(client, f"/teach/bookings/{booking.id}/{action}", data, page="/login" if who == "anonymous" else "/")
+    data = {
+        "amount": "45",
+        "method": "bank_transfer",
+        "received_on": local_today().isoformat(),
+        "reason": "x",
+        "payment": "1",
+    }
+    response = post_form(
+        client, f"/teach/bookings/{booking.id}/{action}", data, page="/login" if who == "anonymous" else "/"
+    )
     assert response.status_code == status
     assert count(Payment) == 0
 
@@ -108,7 +128,17 @@ def test_the_page_shows_the_booking_with_its_family_and_discount(client, login_a
     booking = factories.make_booking(course, [factories.make_child(parent, first_name="Ada")], discount_pence=1000)
     login_as("organiser")
     page = text(client.get(f"/teach/bookings/{booking.id}"))
-    for shown in (booking.reference, course.title, "Sam Carer", "0117 496 0000", "Ada", "Confirmed", "£55.00", "£45.00", "No payments yet."):
+    for shown in (
+        booking.reference,
+        course.title,
+        "Sam Carer",
+        "0117 496 0000",
+        "Ada",
+        "Confirmed",
+        "£55.00",
+        "£45.00",
+        "No payments yet.",
+    ):
         assert shown in page
 
 
@@ -133,15 +163,26 @@ def test_the_instructor_records_a_bank_transfer(client, login_as, booking):
     assert "Record a payment" in page and 'value="45.00"' in page
     yesterday = local_today() - timedelta(days=1)
     response = post_form(
-        client, f"/teach/bookings/{booking.id}/payments",
-        {"amount": "20.50", "method": "bank_transfer", "received_on": yesterday.isoformat(), "note": "Ref on statement", "request_key": new_key()},
+        client,
+        f"/teach/bookings/{booking.id}/payments",
+        {
+            "amount": "20.50",
+            "method": "bank_transfer",
+            "received_on": yesterday.isoformat(),
+            "note": "Ref on statement",
+            "request_key": new_key(),
+        },
         page=f"/teach/bookings/{booking.id}",
     )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/teach/bookings/{booking.id}")
     payment = db.session.scalars(db.select(Payment)).one()
     assert (payment.amount_pence, payment.method, payment.received_on, payment.recorded_by_id, payment.note) == (
-        2050, PaymentMethod.BANK_TRANSFER, yesterday, booking.course.instructor_id, "Ref on statement"
+        2050,
+        PaymentMethod.BANK_TRANSFER,
+        yesterday,
+        booking.course.instructor_id,
+        "Ref on statement",
     )
     db.session.refresh(booking)
     assert (booking.amount_paid_pence, booking.amount_due_pence) == (2050, 2450)
@@ -169,7 +210,12 @@ def test_bad_payment_input_is_refused_and_changes_nothing(client, login_as, book
     data = {"amount": "45", "method": "pay_at_venue", "received_on": local_today().isoformat(), "note": ""}
     if changes.get("received_on") == "tomorrow":
         changes = {"received_on": (local_today() + timedelta(days=1)).isoformat()}
-    response = post_form(client, f"/teach/bookings/{booking.id}/payments", {**data, "request_key": new_key(), **changes}, page=f"/teach/bookings/{booking.id}")
+    response = post_form(
+        client,
+        f"/teach/bookings/{booking.id}/payments",
+        {**data, "request_key": new_key(), **changes},
+        page=f"/teach/bookings/{booking.id}",
+    )
     assert response.status_code == 422
     assert message in text(response).replace("&#39;", "'")
     assert count(Payment) == 0
@@ -182,8 +228,10 @@ def test_money_is_recorded_only_against_a_confirmed_booking(client, login_as, ow
     login_as(owner)
     assert "Record a payment" not in text(client.get(f"/teach/bookings/{held.id}"))
     response = post_form(
-        client, f"/teach/bookings/{held.id}/payments",
-        {"amount": "45", "method": "pay_at_venue", "received_on": local_today().isoformat(), "request_key": new_key()}, page=f"/teach/bookings/{held.id}",
+        client,
+        f"/teach/bookings/{held.id}/payments",
+        {"amount": "45", "method": "pay_at_venue", "received_on": local_today().isoformat(), "request_key": new_key()},
+        page=f"/teach/bookings/{held.id}",
     )
     assert response.status_code == 422
     assert "Only confirmed bookings can be marked as paid." in text(response)
@@ -192,12 +240,16 @@ def test_money_is_recorded_only_against_a_confirmed_booking(client, login_as, ow
 
 def test_no_payment_form_once_everything_is_paid(client, login_as, booking):
     organiser = login_as("organiser")
-    services.record_offline_payment(booking, by=organiser, amount_pence=4500, method=PaymentMethod.BANK_TRANSFER, received_on=local_today())
+    services.record_offline_payment(
+        booking, by=organiser, amount_pence=4500, method=PaymentMethod.BANK_TRANSFER, received_on=local_today()
+    )
     page = text(client.get(f"/teach/bookings/{booking.id}"))
     assert "Record a payment" not in page
     response = post_form(
-        client, f"/teach/bookings/{booking.id}/payments",
-        {"amount": "1", "method": "pay_at_venue", "received_on": local_today().isoformat(), "request_key": new_key()}, page=f"/teach/bookings/{booking.id}",
+        client,
+        f"/teach/bookings/{booking.id}/payments",
+        {"amount": "1", "method": "pay_at_venue", "received_on": local_today().isoformat(), "request_key": new_key()},
+        page=f"/teach/bookings/{booking.id}",
     )
     assert response.status_code == 422
     assert "Only £0.00 is due on this booking." in text(response)
@@ -213,7 +265,10 @@ def test_a_full_refund_cancels_the_booking_and_frees_the_place(client, login_as,
     page = text(client.get(f"/teach/bookings/{booking.id}"))
     assert "At most £45.00 can be refunded" in page and "cancels the booking and frees the place" in page
     assert 'id="refund-amount"' in page and 'value="45.00"' in page
-    response = client.post(f"/teach/bookings/{booking.id}/refunds", data={**refund_form(client, booking), "amount": "45.00", "reason": "Family moved away"})
+    response = client.post(
+        f"/teach/bookings/{booking.id}/refunds",
+        data={**refund_form(client, booking), "amount": "45.00", "reason": "Family moved away"},
+    )
     assert response.status_code == 302
     db.session.refresh(booking)
     assert (booking.status, booking.amount_paid_pence) == (BookingStatus.CANCELLED, 0)
@@ -227,7 +282,10 @@ def test_a_full_refund_cancels_the_booking_and_frees_the_place(client, login_as,
 def test_a_part_refund_leaves_the_booking_as_it_is(client, login_as, paid_booking, stripe_server):
     booking, payment = paid_booking()
     organiser = login_as("organiser")
-    response = client.post(f"/teach/bookings/{booking.id}/refunds", data={**refund_form(client, booking), "amount": "15", "reason": "Missed a session"})
+    response = client.post(
+        f"/teach/bookings/{booking.id}/refunds",
+        data={**refund_form(client, booking), "amount": "15", "reason": "Missed a session"},
+    )
     assert response.status_code == 302
     db.session.refresh(booking)
     assert (booking.status, booking.amount_paid_pence) == (BookingStatus.CONFIRMED, 3000)
@@ -236,11 +294,15 @@ def test_a_part_refund_leaves_the_booking_as_it_is(client, login_as, paid_bookin
     assert "At most £30.00 can be refunded" in text(client.get(f"/teach/bookings/{booking.id}"))
 
 
-def test_refunding_more_than_was_paid_is_refused_before_stripe_hears_of_it(client, login_as, paid_booking, stripe_server):
+def test_refunding_more_than_was_paid_is_refused_before_stripe_hears_of_it(
+    client, login_as, paid_booking, stripe_server
+):
     booking, payment = paid_booking()
     login_as("organiser")
     form = refund_form(client, booking)
-    response = client.post(f"/teach/bookings/{booking.id}/refunds", data={**form, "amount": "45.01", "reason": "Too much"})
+    response = client.post(
+        f"/teach/bookings/{booking.id}/refunds", data={**form, "amount": "45.01", "reason": "Too much"}
+    )
     assert response.status_code == 422
     page = text(response)
     assert "At most £45.00 of this payment can still be refunded." in page
@@ -262,7 +324,9 @@ def test_refunding_more_than_was_paid_is_refused_before_stripe_hears_of_it(clien
         ({"payment": "99999999999999999999"}, "Choose a payment from the list."),
     ],
 )
-def test_bad_refund_input_is_refused_and_changes_nothing(client, login_as, paid_booking, stripe_server, changes, message):
+def test_bad_refund_input_is_refused_and_changes_nothing(
+    client, login_as, paid_booking, stripe_server, changes, message
+):
     booking, payment = paid_booking()
     login_as("organiser")
     data = {**refund_form(client, booking), "amount": "10", "reason": "Goodwill", **changes}
@@ -300,15 +364,24 @@ def test_an_instructor_refunds_only_when_the_organisation_allows(client, login_a
     page = text(client.get(f"/teach/bookings/{booking.id}"))
     assert "At most" not in page and "request_key" not in page
     response = post_form(
-        client, f"/teach/bookings/{booking.id}/refunds",
-        {"payment": str(payment.id), "amount": "10", "reason": "Session cancelled", "request_key": "9b2e4c1e-0000-4000-8000-000000000000"},
+        client,
+        f"/teach/bookings/{booking.id}/refunds",
+        {
+            "payment": str(payment.id),
+            "amount": "10",
+            "reason": "Session cancelled",
+            "request_key": "9b2e4c1e-0000-4000-8000-000000000000",
+        },
         page=f"/teach/bookings/{booking.id}",
     )
     assert response.status_code == 403
     assert count(Refund) == 0 and stripe_server.objects("refund") == []
 
     allow_instructor_refunds()
-    response = client.post(f"/teach/bookings/{booking.id}/refunds", data={**refund_form(client, booking), "amount": "10", "reason": "Session cancelled"})
+    response = client.post(
+        f"/teach/bookings/{booking.id}/refunds",
+        data={**refund_form(client, booking), "amount": "10", "reason": "Session cancelled"},
+    )
     assert response.status_code == 302
     assert [refund["amount"] for refund in stripe_server.objects("refund")] == [1000]
 
@@ -316,7 +389,9 @@ def test_an_instructor_refunds_only_when_the_organisation_allows(client, login_a
 def test_a_refund_chooses_between_payments(client, login_as, booking):
     organiser = login_as("organiser")
     for pence in (1000, 2000):
-        services.record_offline_payment(booking, by=organiser, amount_pence=pence, method=PaymentMethod.BANK_TRANSFER, received_on=local_today())
+        services.record_offline_payment(
+            booking, by=organiser, amount_pence=pence, method=PaymentMethod.BANK_TRANSFER, received_on=local_today()
+        )
     first, second = db.session.scalars(db.select(Payment).order_by(Payment.id)).all()
     page = text(client.get(f"/teach/bookings/{booking.id}"))
     assert '<select id="payment"' in page and "At most £30.00 can be refunded" in page
@@ -325,7 +400,13 @@ def test_a_refund_chooses_between_payments(client, login_as, booking):
     key = REQUEST_KEY.search(page).group(1)
     response = client.post(
         f"/teach/bookings/{booking.id}/refunds",
-        data={"csrf_token": token, "request_key": key, "payment": str(second.id), "amount": "20.01", "reason": "Overpaid"},
+        data={
+            "csrf_token": token,
+            "request_key": key,
+            "payment": str(second.id),
+            "amount": "20.01",
+            "reason": "Overpaid",
+        },
     )
     assert "At most £20.00 of this payment can still be refunded." in text(response)
     response = client.post(
@@ -335,7 +416,11 @@ def test_a_refund_chooses_between_payments(client, login_as, booking):
     assert response.status_code == 302
     db.session.refresh(second)
     db.session.refresh(booking)
-    assert (second.amount_refunded_pence, booking.amount_paid_pence, booking.status) == (2000, 1000, BookingStatus.CONFIRMED)
+    assert (second.amount_refunded_pence, booking.amount_paid_pence, booking.status) == (
+        2000,
+        1000,
+        BookingStatus.CONFIRMED,
+    )
 
 
 # What the family sees
@@ -350,7 +435,11 @@ def test_the_family_sees_their_payments_and_refunds(client, login_as, paid_booki
     payments = page[page.index(">Payments<") : page.index(">Refunds<")]
     refunds_section = page[page.index(">Refunds<") :]
     assert "Card" in payments and "£45.00" in payments and "Succeeded" in payments
-    assert "£15.00" in refunds_section and "Missed the second session" in refunds_section and "Succeeded" in refunds_section
+    assert (
+        "£15.00" in refunds_section
+        and "Missed the second session" in refunds_section
+        and "Succeeded" in refunds_section
+    )
     assert payment.stripe_payment_intent_id not in page  # Stripe ids are for staff
     assert organiser.full_name not in page
 

@@ -48,8 +48,12 @@ def test_a_slow_stripe_keeps_nobody_else_waiting_and_the_family_is_told_their_pl
     app, racing_app, held_booking, stripe_server
 ):
     for configured in (app, racing_app):
-        configured.config.update(STRIPE_TIMEOUT=1.0, STRIPE_MAX_RETRIES=1, STRIPE_SECRET_KEY=stripe_server.api_key,
-                                 STRIPE_API_BASE=stripe_server.url)
+        configured.config.update(
+            STRIPE_TIMEOUT=1.0,
+            STRIPE_MAX_RETRIES=1,
+            STRIPE_SECRET_KEY=stripe_server.api_key,
+            STRIPE_API_BASE=stripe_server.url,
+        )
     booking = held_booking()
     booking_id = booking.id
     stripe_server.inject("slow", method="POST", path=CHECKOUT, times=None, seconds=2.5)
@@ -122,7 +126,9 @@ def test_a_session_whose_answer_was_lost_is_still_confirmed_when_paid(held_booki
 
 def test_stripe_down_gives_the_family_a_clear_page_and_keeps_the_place(client, login_as, stripe_server):
     parent = login_as("parent")
-    booking = booking_services.book_places(parent, factories.make_course(price_pence=4500), [factories.make_child(parent)], accept_terms=True)
+    booking = booking_services.book_places(
+        parent, factories.make_course(price_pence=4500), [factories.make_child(parent)], accept_terms=True
+    )
     stripe_server.inject("down", times=None)
     response = post_form(client, f"/bookings/{booking.id}/pay", {"method": "card"})
     assert response.status_code == 422
@@ -150,7 +156,9 @@ def test_after_a_long_outage_a_fresh_session_is_opened_for_a_fresh_hold(held_boo
     assert booking.status == BookingStatus.AWAITING_PAYMENT and booking.hold_expires_at > later + timedelta(minutes=30)
 
 
-def test_a_session_about_to_run_out_is_closed_before_another_opens_and_the_place_stays_held(held_booking, stripe_server):
+def test_a_session_about_to_run_out_is_closed_before_another_opens_and_the_place_stays_held(
+    held_booking, stripe_server
+):
     booking = held_booking(places=1)
     first = card_checkout.start_checkout(booking)
     stripe_server.advance(30 * 60)
@@ -191,7 +199,9 @@ def test_clicks_at_once_open_one_session(app, racing_app, held_booking, stripe_s
 # --- Refunds when Stripe is away -------------------------------------------------------------------
 
 
-def test_a_late_payment_refund_stripe_cannot_make_is_owed_and_made_by_reconciliation(held_booking, checkout, stripe_server, deliver):
+def test_a_late_payment_refund_stripe_cannot_make_is_owed_and_made_by_reconciliation(
+    held_booking, checkout, stripe_server, deliver
+):
     booking = held_booking(places=1)
     _, session = checkout(booking)
     expire_hold(booking)
@@ -212,7 +222,9 @@ def test_a_late_payment_refund_stripe_cannot_make_is_owed_and_made_by_reconcilia
     assert [r["amount"] for r in stripe_server.objects("refund")] == [4500]
 
 
-def test_a_crash_between_cancelling_and_refunding_leaves_the_refund_owed_not_lost(paid_booking, stripe_server, monkeypatch):
+def test_a_crash_between_cancelling_and_refunding_leaves_the_refund_owed_not_lost(
+    paid_booking, stripe_server, monkeypatch
+):
     booking, payment = paid_booking(first_session=datetime.now(UTC) + timedelta(days=30))
 
     def crash(**kwargs):
@@ -238,8 +250,11 @@ def test_a_staff_refund_while_stripe_is_down_is_recorded_and_made_later(client, 
     booking, payment = paid_booking()
     login_as("organiser")
     stripe_server.inject("down", method="POST", path="/v1/refunds", times=None)
-    response = client.post(f"/teach/bookings/{booking.id}/refunds", data={**refund_form(client, booking), "amount": "10", "reason": "Missed a session"},
-                           follow_redirects=True)
+    response = client.post(
+        f"/teach/bookings/{booking.id}/refunds",
+        data={**refund_form(client, booking), "amount": "10", "reason": "Missed a session"},
+        follow_redirects=True,
+    )
     assert "Refund of £10.00 recorded. Stripe is not answering just now" in text(response)
     stripe_server.clear_faults()
     assert stripe_events.reconcile_payments()["refunds"] == 1
@@ -250,7 +265,9 @@ def test_a_staff_refund_while_stripe_is_down_is_recorded_and_made_later(client, 
 # --- Delayed payment methods --------------------------------------------------------------------------
 
 
-def test_a_delayed_payment_keeps_the_place_past_the_card_hold_until_it_settles(held_booking, checkout, stripe_server, deliver):
+def test_a_delayed_payment_keeps_the_place_past_the_card_hold_until_it_settles(
+    held_booking, checkout, stripe_server, deliver
+):
     booking = held_booking(places=1)
     _, session = checkout(booking)
     stripe_server.complete_session(session["id"], paid=False)

@@ -232,7 +232,9 @@ def test_a_session_expires_on_its_own_when_the_clock_passes_expires_at(stripe_cl
         fake.complete_session(session.id)
 
 
-@pytest.mark.parametrize("finish", [FakeStripe.complete_session, FakeStripe.expire_session], ids=["complete", "expired"])
+@pytest.mark.parametrize(
+    "finish", [FakeStripe.complete_session, FakeStripe.expire_session], ids=["complete", "expired"]
+)
 def test_only_an_open_session_can_be_expired(stripe_client, fake, finish):
     session = stripe_client.v1.checkout.sessions.create(session_params())
     finish(fake, session.id)

@@ -71,8 +71,12 @@ def test_twins_get_the_sibling_discount_without_a_code(course, twins):
         (VoucherKind.FUNDED, 0, 0, 8550),
     ],
 )
-def test_a_voucher_comes_off_after_the_sibling_discount_and_is_recorded(course, twins, kind, value, amount, voucher_discount):
-    voucher = factories.make_voucher(code="HV-SOUTHMEAD", kind=kind, value=value, referrer="Health visitor team, Southmead")
+def test_a_voucher_comes_off_after_the_sibling_discount_and_is_recorded(
+    course, twins, kind, value, amount, voucher_discount
+):
+    voucher = factories.make_voucher(
+        code="HV-SOUTHMEAD", kind=kind, value=value, referrer="Health visitor team, Southmead"
+    )
     booking = book(course, twins, voucher_code=" hv-southmead ")
     assert (booking.amount_pence, booking.discount_pence) == (amount, 450 + voucher_discount)
     assert (redemption(booking).voucher, redemption(booking).discount_pence) == (voucher, voucher_discount)
@@ -83,13 +87,21 @@ def test_a_voucher_comes_off_after_the_sibling_discount_and_is_recorded(course, 
 def test_a_partial_discount_leaves_the_booking_held_for_payment(course, twins):
     factories.make_voucher(code="TENOFF", kind=VoucherKind.FIXED, value=1000)
     booking = book(course, twins, voucher_code="TENOFF")
-    assert (booking.status, booking.payment_method, booking.amount_due_pence) == (BookingStatus.AWAITING_PAYMENT, None, 7550)
+    assert (booking.status, booking.payment_method, booking.amount_due_pence) == (
+        BookingStatus.AWAITING_PAYMENT,
+        None,
+        7550,
+    )
 
 
 def test_a_funded_place_is_confirmed_at_once_and_no_payment_is_made(course, twins):
     factories.make_voucher(code="NEONATAL", kind=VoucherKind.FUNDED, referrer="Neonatal outreach team")
     booking = book(course, twins, voucher_code="neonatal")
-    assert (booking.status, booking.payment_method, booking.hold_expires_at) == (BookingStatus.CONFIRMED, PaymentMethod.FUNDED, None)
+    assert (booking.status, booking.payment_method, booking.hold_expires_at) == (
+        BookingStatus.CONFIRMED,
+        PaymentMethod.FUNDED,
+        None,
+    )
     assert count(Payment) == 0
     assert db.session.scalars(db.select(OutboxEmail.subject)).one().startswith("Your place is confirmed")
     assert booking_roster.payment_status(booking, now=datetime.now(UTC)) == "Funded"
@@ -100,7 +112,10 @@ def test_a_free_course_stays_free_and_needs_no_code(app, twins):
     free = factories.make_course(price_pence=0, sibling_discount_percent=10)
     booking = book(free, twins)
     assert (booking.status, booking.payment_method, booking.amount_pence, booking.discount_pence) == (
-        BookingStatus.CONFIRMED, PaymentMethod.FREE, 0, 0,
+        BookingStatus.CONFIRMED,
+        PaymentMethod.FREE,
+        0,
+        0,
     )
     factories.make_voucher(code="NEONATAL", kind=VoucherKind.FUNDED)
     other = factories.make_child(twins[0].parent)
@@ -167,7 +182,12 @@ def test_a_lapsed_hold_is_not_revived_once_its_code_is_used_up(course, twins):
 def test_quote_prices_places_and_books_nothing(course):
     factories.make_voucher(code="QUARTER", kind=VoucherKind.PERCENT, value=25)
     price = booking_services.quote_places(course, 2, voucher_code="quarter")
-    assert (price.list_pence, price.sibling_discount_pence, price.voucher_discount_pence, price.total_pence) == (9000, 450, 2138, 6412)
+    assert (price.list_pence, price.sibling_discount_pence, price.voucher_discount_pence, price.total_pence) == (
+        9000,
+        450,
+        2138,
+        6412,
+    )
     assert (count(Booking), count(VoucherRedemption)) == (0, 0)
     with pytest.raises(booking_services.BookingError, match="Choose at least one child"):
         booking_services.quote_places(course, 0)
@@ -197,7 +217,16 @@ def test_checking_the_price_shows_the_breakdown_and_books_nothing(course, client
     )
     page = text(response)
     assert response.status_code == 200
-    for shown in ("Your price", "List price", "£90.00", "Sibling discount", "-£4.50", "Voucher QUARTER", "-£21.38", "£64.12"):
+    for shown in (
+        "Your price",
+        "List price",
+        "£90.00",
+        "Sibling discount",
+        "-£4.50",
+        "Voucher QUARTER",
+        "-£21.38",
+        "£64.12",
+    ):
         assert shown in page
     assert 'value="quarter"' in page
     assert count(Booking) == 0
@@ -208,7 +237,9 @@ def test_a_bad_code_on_the_booking_page_is_shown_on_the_field_and_books_nothing(
     child = factories.make_child(parent)
     for extra in ({}, {"check_price": "Check the price"}):
         response = post_form(
-            client, f"/classes/{course.id}/book", {"children": child.id, "accept_terms": "y", "voucher_code": "NOPE", **extra}
+            client,
+            f"/classes/{course.id}/book",
+            {"children": child.id, "accept_terms": "y", "voucher_code": "NOPE", **extra},
         )
         assert response.status_code == 422
         assert 'id="voucher_code-error"' in text(response)
@@ -219,7 +250,9 @@ def test_a_bad_code_on_the_booking_page_is_shown_on_the_field_and_books_nothing(
 def test_a_code_longer_than_any_voucher_is_refused_by_the_form(course, client, login_as):
     parent = login_as("parent")
     child = factories.make_child(parent)
-    response = post_form(client, f"/classes/{course.id}/book", {"children": child.id, "accept_terms": "y", "voucher_code": "X" * 41})
+    response = post_form(
+        client, f"/classes/{course.id}/book", {"children": child.id, "accept_terms": "y", "voucher_code": "X" * 41}
+    )
     assert response.status_code == 422
     assert "A code is at most 40 characters." in text(response)
     assert count(Booking) == 0
@@ -229,7 +262,9 @@ def test_a_discounted_booking_pays_the_discounted_total_at_stripe(course, client
     parent = login_as("parent")
     child = factories.make_child(parent)
     factories.make_voucher(code="QUARTER", kind=VoucherKind.PERCENT, value=25)
-    response = post_form(client, f"/classes/{course.id}/book", {"children": child.id, "accept_terms": "y", "voucher_code": "QUARTER"})
+    response = post_form(
+        client, f"/classes/{course.id}/book", {"children": child.id, "accept_terms": "y", "voucher_code": "QUARTER"}
+    )
     [booking] = db.session.scalars(db.select(Booking)).all()
     assert response.headers["Location"] == f"/bookings/{booking.id}/pay"
     pay = text(client.get(f"/bookings/{booking.id}/pay"))
@@ -252,7 +287,10 @@ def test_a_funded_place_booked_on_the_page_never_goes_near_stripe(course, client
     [booking] = db.session.scalars(db.select(Booking)).all()
     assert response.headers["Location"] == f"/account/bookings/{booking.id}"
     assert (booking.status, booking.payment_method, booking.amount_pence, booking.discount_pence) == (
-        BookingStatus.CONFIRMED, PaymentMethod.FUNDED, 0, 9000,
+        BookingStatus.CONFIRMED,
+        PaymentMethod.FUNDED,
+        0,
+        9000,
     )
     assert client.get(f"/bookings/{booking.id}/pay").headers["Location"] == f"/account/bookings/{booking.id}"
     response = post_form(client, f"/bookings/{booking.id}/pay", {"method": "card"}, page=f"/classes/{course.id}")
@@ -278,7 +316,9 @@ def last_use(app):
     voucher = factories.make_voucher(code="LAST-ONE", kind=VoucherKind.PERCENT, value=20, max_uses=2)
     first, *racers = [factories.make_child(born=NOW.date() - timedelta(weeks=12)) for _ in range(RACERS + 1)]
     course = factories.make_course(price_pence=4500, first_session=NOW + timedelta(days=14))
-    earlier = booking_services.book_places(first.parent, course, [first], accept_terms=True, voucher_code="LAST-ONE", now=NOW)
+    earlier = booking_services.book_places(
+        first.parent, course, [first], accept_terms=True, voucher_code="LAST-ONE", now=NOW
+    )
     assert earlier.discount_pence == 900
     courses = [factories.make_course(price_pence=4500, first_session=NOW + timedelta(days=14)) for _ in racers]
     return voucher, [(child.parent_id, child.id, course.id) for child, course in zip(racers, courses, strict=True)]
@@ -299,9 +339,15 @@ def wide_race_window(monkeypatch):
 
 def race_for_the_voucher(app, families: list[tuple[int, int, int]]) -> Counter:
     def attempt(parent_id: int, child_id: int, course_id: int) -> str:
-        parent, child, course = db.session.get(User, parent_id), db.session.get(Child, child_id), db.session.get(Course, course_id)
+        parent, child, course = (
+            db.session.get(User, parent_id),
+            db.session.get(Child, child_id),
+            db.session.get(Course, course_id),
+        )
         try:
-            booking = booking_services.book_places(parent, course, [child], accept_terms=True, voucher_code="last-one", now=NOW)
+            booking = booking_services.book_places(
+                parent, course, [child], accept_terms=True, voucher_code="last-one", now=NOW
+            )
         except BookingError as error:
             return error.message
         return "discount" if booking.discount_pence else "no discount"
@@ -316,7 +362,9 @@ def test_control_without_locks_the_race_overuses_it(racing_app, last_use, wide_r
     assert outcomes["discount"] > 1, outcomes
 
 
-def test_control_without_the_voucher_lock_the_race_overuses_it(racing_app, database_url, last_use, wide_race_window, monkeypatch):
+def test_control_without_the_voucher_lock_the_race_overuses_it(
+    racing_app, database_url, last_use, wide_race_window, monkeypatch
+):
     if database_url.startswith("sqlite"):
         pytest.skip("SQLite's one lock is the whole database, so the courses' locks alone keep the racers apart")
     acquire = locks._acquire
@@ -340,5 +388,10 @@ def test_ten_families_race_for_the_last_use_and_exactly_one_gets_it(request, rac
     voucher, families = last_use
     outcomes = race_for_the_voucher(racing_app, families)
     assert outcomes == Counter({"discount": 1, "This code has been used up.": RACERS - 1})
-    assert db.session.scalar(db.select(db.func.count()).select_from(VoucherRedemption).where(VoucherRedemption.voucher_id == voucher.id)) == 2
+    assert (
+        db.session.scalar(
+            db.select(db.func.count()).select_from(VoucherRedemption).where(VoucherRedemption.voucher_id == voucher.id)
+        )
+        == 2
+    )
     assert count(Booking) == 2

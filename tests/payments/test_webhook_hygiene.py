@@ -30,9 +30,7 @@ def post_signed(client, body: bytes, *, timestamp: int | None = None, secret: st
 
 
 @pytest.mark.parametrize(
-    ("seconds", "words"),
-    [(-600, "seconds ago"), (600, "seconds ahead")],
-    ids=["too old", "from the future"],
+    ("seconds", "words"), [(-600, "seconds ago"), (600, "seconds ahead")], ids=["too old", "from the future"]
 )
 def test_a_signature_outside_the_time_tolerance_is_refused_and_logged(client, completed, caplog, seconds, words):
     booking, event = completed
@@ -55,7 +53,9 @@ def test_a_signature_outside_the_time_tolerance_is_refused_and_logged(client, co
     ],
     ids=["ancient", "no timestamp", "not json", "not an event"],
 )
-def test_bodies_that_are_not_stripe_events_are_refused_with_their_reason(client, stripe_server, caplog, body, header, reason):
+def test_bodies_that_are_not_stripe_events_are_refused_with_their_reason(
+    client, stripe_server, caplog, body, header, reason
+):
     caplog.set_level(logging.WARNING)
     headers = {"Stripe-Signature": header or sign_webhook(body, "whsec_test_current")}
     response = client.post("/stripe/webhook", data=body, headers=headers)
@@ -85,10 +85,16 @@ def test_an_event_from_the_other_mode_is_acknowledged_but_not_acted_on(client, c
 def test_a_session_that_is_not_ours_is_acknowledged_logged_and_not_flagged(client, stripe_server, caplog):
     caplog.set_level(logging.INFO)
     someone_else = stripe.StripeClient(stripe_server.api_key, base_addresses={"api": stripe_server.url})
-    session = someone_else.v1.checkout.sessions.create({
-        "mode": "payment", "success_url": "https://shop.example/ok", "metadata": {"order": "42"},
-        "line_items": [{"quantity": 1, "price_data": {"currency": "gbp", "unit_amount": 999, "product_data": {"name": "Mug"}}}],
-    })
+    session = someone_else.v1.checkout.sessions.create(
+        {
+            "mode": "payment",
+            "success_url": "https://shop.example/ok",
+            "metadata": {"order": "42"},
+            "line_items": [
+                {"quantity": 1, "price_data": {"currency": "gbp", "unit_amount": 999, "product_data": {"name": "Mug"}}}
+            ],
+        }
+    )
     stripe_server.complete_session(session.id)
     response = post_signed(client, json.dumps(last_event(stripe_server, "checkout.session.completed")).encode())
     assert (response.status_code, response.json["outcome"]) == (200, "ignored")

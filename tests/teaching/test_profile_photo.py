@@ -50,10 +50,16 @@ def test_a_photo_shows_on_the_public_profile_and_directory(client, login_as, ins
         (SVG, "me.svg", "Web pages, SVG images and scripts cannot be uploaded."),
         (PDF, "me.jpg", "This file is a PDF document. Upload a photo saved as JPEG, PNG or WebP."),
         (MARKDOWN, "me.jpg", "This file is plain text."),
-        (b"\x00\x00\x00\x18ftypheic", "me.heic", "This is not a kind of file we can take. Upload a photo saved as JPEG, PNG or WebP."),
+        (
+            b"\x00\x00\x00\x18ftypheic",
+            "me.heic",
+            "This is not a kind of file we can take. Upload a photo saved as JPEG, PNG or WebP.",
+        ),
     ],
 )
-def test_anything_but_a_photo_is_refused_and_nothing_is_stored(app, client, login_as, instructor, data, filename, message):
+def test_anything_but_a_photo_is_refused_and_nothing_is_stored(
+    app, client, login_as, instructor, data, filename, message
+):
     login_as(instructor)
     response = upload(client, data, filename)
     assert response.status_code == 422

@@ -165,13 +165,7 @@ def test_an_instructor_creates_a_course_with_its_weekly_sessions(client, login_a
     response = post_form(
         client,
         "/teach/courses/new",
-        course_form(
-            venue,
-            first_day=IN_TWO_WEEKS.isoformat(),
-            start_time="10:30",
-            weeks="5",
-            uses_corrected_age="y",
-        ),
+        course_form(venue, first_day=IN_TWO_WEEKS.isoformat(), start_time="10:30", weeks="5", uses_corrected_age="y"),
     )
     course = db.session.scalars(db.select(Course)).one()
     assert response.status_code == 302
@@ -268,9 +262,21 @@ BAD_COURSE_INPUT = [
     ({"booking_opens_at": "2027-02-30T09:00"}, "booking_opens_at", "Enter a real date and time."),
     ({"booking_closes_at": "0001-01-01T00:00"}, "booking_closes_at", "Enter a real date and time."),
     ({"cancellation_notice_days": "-1"}, "cancellation_notice_days", "Enter between 0 and 365 days."),
-    ({"sibling_discount_percent": "-5"}, "sibling_discount_percent", "Enter a sibling discount from 0 to 100 per cent."),
-    ({"sibling_discount_percent": "101"}, "sibling_discount_percent", "Enter a sibling discount from 0 to 100 per cent."),
-    ({"sibling_discount_percent": "9" * 30}, "sibling_discount_percent", "Enter a sibling discount from 0 to 100 per cent."),
+    (
+        {"sibling_discount_percent": "-5"},
+        "sibling_discount_percent",
+        "Enter a sibling discount from 0 to 100 per cent.",
+    ),
+    (
+        {"sibling_discount_percent": "101"},
+        "sibling_discount_percent",
+        "Enter a sibling discount from 0 to 100 per cent.",
+    ),
+    (
+        {"sibling_discount_percent": "9" * 30},
+        "sibling_discount_percent",
+        "Enter a sibling discount from 0 to 100 per cent.",
+    ),
     ({"sibling_discount_percent": "10.5"}, "sibling_discount_percent", "Enter a whole number."),
     ({"sibling_discount_percent": "ten"}, "sibling_discount_percent", "Enter a whole number."),
     ({"sibling_discount_percent": ""}, "sibling_discount_percent", "Enter the sibling discount, or 0 for none."),
@@ -352,12 +358,18 @@ def test_edit_course_shows_booking_times_in_local_time(client, login_as, owner, 
 def test_a_sibling_discount_is_saved_and_shown_to_the_instructor_and_to_families(client, login_as, owner, course):
     login_as(owner)
     assert 'name="sibling_discount_percent"' in text(client.get("/teach/courses/new"))
-    assert "Off each place after the first when twins or siblings book together." in text(client.get("/teach/courses/new"))
-    response = post_form(client, f"/teach/courses/{course.id}/edit", course_form(course.venue, sibling_discount_percent="10"))
+    assert "Off each place after the first when twins or siblings book together." in text(
+        client.get("/teach/courses/new")
+    )
+    response = post_form(
+        client, f"/teach/courses/{course.id}/edit", course_form(course.venue, sibling_discount_percent="10")
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert course.sibling_discount_percent == 10
-    assert 'name="sibling_discount_percent" required type="number" value="10"' in text(client.get(f"/teach/courses/{course.id}/edit"))
+    assert 'name="sibling_discount_percent" required type="number" value="10"' in text(
+        client.get(f"/teach/courses/{course.id}/edit")
+    )
     assert "£45.50; 10% off each extra place for twins or siblings" in text(client.get(f"/teach/courses/{course.id}"))
     course.status = CourseStatus.PUBLISHED
     db.session.commit()

@@ -64,7 +64,9 @@ def test_a_course_has_no_sibling_discount_until_one_is_set(instructor, venue):
     assert course.sibling_discount_percent == 0
     services.update_course(course, actor=instructor, sibling_discount_percent=10)
     assert db.session.get(Course, course.id).sibling_discount_percent == 10
-    assert db.session.scalars(db.select(AuditEntry.data).order_by(AuditEntry.id.desc())).first() == {"changed": ["sibling_discount_percent"]}
+    assert db.session.scalars(db.select(AuditEntry.data).order_by(AuditEntry.id.desc())).first() == {
+        "changed": ["sibling_discount_percent"]
+    }
 
 
 def test_create_course_with_a_weekly_series_adds_the_sessions_in_the_same_step(instructor, venue):
@@ -545,8 +547,14 @@ def test_moving_a_session_tells_each_booked_family_with_updated_dates(app):
     factories.make_booking(course, status=BookingStatus.CANCELLED)
     session = course.sessions[1]
     services.move_session(
-        session, actor=course.instructor, day=date(2030, 3, 13), start_time=time(11, 0), minutes=60,
-        tz="Europe/London", note="The hall is booked for an election.", now=datetime(2030, 3, 1, tzinfo=UTC),
+        session,
+        actor=course.instructor,
+        day=date(2030, 3, 13),
+        start_time=time(11, 0),
+        minutes=60,
+        tz="Europe/London",
+        note="The hall is booked for an election.",
+        now=datetime(2030, 3, 1, tzinfo=UTC),
     )
     [email] = db.session.scalars(db.select(OutboxEmail)).all()
     assert email.to_address == booked.parent.email
@@ -561,7 +569,9 @@ def test_cancelling_a_session_tells_each_booked_family(app):
 
     course = factories.make_course(first_session=datetime(2030, 3, 5, 10, 0, tzinfo=UTC))
     factories.make_booking(course)
-    services.cancel_session(course.sessions[2], actor=course.instructor, note="Instructor unwell.", now=datetime(2030, 3, 1, tzinfo=UTC))
+    services.cancel_session(
+        course.sessions[2], actor=course.instructor, note="Instructor unwell.", now=datetime(2030, 3, 1, tzinfo=UTC)
+    )
     [email] = db.session.scalars(db.select(OutboxEmail)).all()
     assert email.subject == f"Session cancelled: {course.title}"
     assert "Tue 19 Mar 2030, 10:00am has been cancelled" in email.body_text
