@@ -119,6 +119,7 @@ class Config:
     #: within seconds of being queued; the outbox sweep catches anything that was missed.
     OUTBOX_SWEEP_MINUTES = _env_int("OUTBOX_SWEEP_MINUTES", 1)
     HOLD_SWEEP_MINUTES = _env_int("HOLD_SWEEP_MINUTES", 1)
+    WAITLIST_SWEEP_MINUTES = _env_int("WAITLIST_SWEEP_MINUTES", 1)
     RECONCILE_MINUTES = _env_int("RECONCILE_MINUTES", 10)
     REFUND_RETRY_MINUTES = _env_int("REFUND_RETRY_MINUTES", 5)
     PURGE_MINUTES = _env_int("PURGE_MINUTES", 24 * 60)

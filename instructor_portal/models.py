@@ -37,6 +37,7 @@ from instructor_portal.payments.models import (
 )
 from instructor_portal.queue import QueueHeartbeat
 from instructor_portal.uploads import StoredFile
+from instructor_portal.waitlist.models import EntryStatus, WaitlistEntry
 
 __all__ = [
     "AgeUnit",
@@ -80,4 +81,6 @@ __all__ = [
     "Voucher",
     "VoucherKind",
     "VoucherRedemption",
+    "WaitlistEntry",
+    "EntryStatus",
 ]

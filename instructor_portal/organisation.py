@@ -28,6 +28,7 @@ DEFAULTS = {
     "retention_months": 24,
     "corrected_age_cutoff_months": 24,
     "allow_instructor_refunds": False,
+    "waitlist_offer_hours": 24,
 }
 
 
@@ -39,6 +40,7 @@ class Organisation(TimestampMixin, db.Model):
         CheckConstraint("retention_months > 0", name="retention_positive"),
         CheckConstraint("corrected_age_cutoff_months > 0", name="cutoff_positive"),
         CheckConstraint("default_cancellation_notice_days >= 0", name="notice_not_negative"),
+        CheckConstraint("waitlist_offer_hours > 0", name="offer_hours_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,6 +65,9 @@ class Organisation(TimestampMixin, db.Model):
     allow_instructor_refunds: Mapped[bool] = mapped_column(
         default=DEFAULTS["allow_instructor_refunds"], server_default=sa_false()
     )
+
+    #: How long a waiting-list offer holds its places (shortened when the first session is close).
+    waitlist_offer_hours: Mapped[int] = mapped_column(default=DEFAULTS["waitlist_offer_hours"], server_default="24")
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name!r}>"

@@ -36,6 +36,7 @@ _app: Flask | None = None
 TASK_MODULES = (
     "instructor_portal.notifications.tasks",
     "instructor_portal.booking.tasks",
+    "instructor_portal.waitlist.tasks",
     "instructor_portal.payments.tasks",
     "instructor_portal.organiser.tasks",
 )

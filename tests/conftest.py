@@ -19,6 +19,7 @@ from flask import has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 
+import instructor_portal.models  # noqa: F401  (every model mapped before a test module builds one while being collected)
 from instructor_portal import create_app
 from instructor_portal.accounts.models import User
 from instructor_portal.extensions import db, limiter

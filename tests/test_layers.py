@@ -1,6 +1,6 @@
 """The house's import order, checked on every module so an upward import fails CI.
 
-kernel → notifications → accounts → catalogue → booking → payments → attendance → handouts
+kernel → notifications → accounts → catalogue → booking → waitlist → payments → attendance → handouts
 → teaching → organiser. Models (with booking/capacity's place-counting expressions and booking/states'
 status table) are a floor every module may read. Routes compose any feature's services but never import another
 blueprint's views. The app factory, the CLI, the demo data and the model registry sit on
@@ -23,6 +23,7 @@ LAYERS = (
     "accounts",
     "catalogue",
     "booking",
+    "waitlist",
     "payments",
     "attendance",
     "handouts",

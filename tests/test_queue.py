@@ -73,6 +73,7 @@ def test_every_job_the_product_runs_by_itself_is_on_the_schedule():
         "make_owed_refunds",
         "purge_old_data",
         "heartbeat",
+        "sweep_waiting_lists",
     }
 
 

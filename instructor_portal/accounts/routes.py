@@ -5,7 +5,7 @@ import time
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from instructor_portal.accounts import services, two_step
+from instructor_portal.accounts import family, services, two_step
 from instructor_portal.accounts.forms import (
     ChildForm,
     EraseAccountForm,
@@ -248,7 +248,7 @@ def reset_password(token: str):
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
-    """Let an invited instructor or organiser set their first password."""
+    """Let an invited instructor or organiser, or a parent staff booked for, set their first password."""
     return _set_password_page(
         token,
         services.INVITATION,
@@ -271,8 +271,8 @@ def children():
     return render_template("accounts/children.html", children=current_user.children)
 
 
-def _child_details(form: ChildForm) -> services.ChildDetails:
-    return services.ChildDetails(
+def _child_details(form: ChildForm) -> family.ChildDetails:
+    return family.ChildDetails(
         first_name=form.first_name.data or "",
         last_name=form.last_name.data or "",
         date_of_birth=form.date_of_birth.data,
@@ -291,7 +291,7 @@ def new_child():
     form = ChildForm()
     if form.validate_on_submit():
         try:
-            child = services.add_child(current_user, _child_details(form))
+            child = family.add_child(current_user, _child_details(form))
         except services.AccountError as error:
             show_domain_error(form, error)
         else:
@@ -309,7 +309,7 @@ def edit_child(child_id: int):
     form = ChildForm(obj=child, care_notes_consent=child.care_notes_consent_at is not None)
     if form.validate_on_submit():
         try:
-            services.update_child(child, _child_details(form))
+            family.update_child(child, _child_details(form))
         except services.AccountError as error:
             show_domain_error(form, error)
         else:
@@ -323,7 +323,7 @@ def edit_child(child_id: int):
 def withdraw_care_notes(child_id: int):
     """Withdraw consent to a child's care notes, which deletes them."""
     child = get_own(Child, child_id)
-    services.withdraw_care_notes_consent(child)
+    family.withdraw_care_notes_consent(child)
     flash(f"{child.first_name}'s care notes are deleted, and will not be kept unless you add them again.", "success")
     return redirect(url_for("accounts.edit_child", child_id=child.id))
 
@@ -335,7 +335,7 @@ def remove_child(child_id: int):
     child = get_own(Child, child_id)
     name = child.first_name
     try:
-        services.remove_child(child)
+        family.remove_child(child)
     except services.AccountError as error:
         flash(error.message, "error")
     else:

@@ -12,6 +12,7 @@ from instructor_portal.booking.models import Booking, BookingPlace, BookingStatu
 from instructor_portal.catalogue.models import Course, CourseSession, SessionStatus
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
+from instructor_portal.waitlist.models import EntryStatus, WaitlistEntry
 
 
 class BookingError(DomainError):
@@ -44,6 +45,19 @@ def places_booked(course_id, now: datetime):
     )
 
 
+def places_offered(course_id, now: datetime):
+    """A scalar subquery counting the places held for waiting-list offers still open on a course."""
+    return (
+        select(func.coalesce(func.sum(WaitlistEntry.places), 0))
+        .where(
+            WaitlistEntry.course_id == course_id,
+            WaitlistEntry.status == EntryStatus.OFFERED,
+            WaitlistEntry.offer_expires_at > now,
+        )
+        .scalar_subquery()
+    )
+
+
 def makeups_at(session_id: int):
     """A scalar subquery counting the make-ups accepted at one session."""
     return (
@@ -72,19 +86,36 @@ def _busiest_makeup_session(course_id, now: datetime):
     )
 
 
-def places_taken(course_id, now: datetime):
+def places_waited_for(course_id):
+    """A scalar subquery counting the places families on the course's waiting list are waiting for (not yet offered)."""
+    return (
+        select(func.coalesce(func.sum(WaitlistEntry.places), 0))
+        .where(WaitlistEntry.course_id == course_id, WaitlistEntry.status == EntryStatus.WAITING)
+        .scalar_subquery()
+    )
+
+
+def places_taken(course_id, now: datetime, *, waiting: bool = True):
     """An expression counting the places a new booking cannot have; ``course_id`` may be a column (correlated).
 
-    A booking needs a place at every session, so the places booked count, and so does the
-    busiest session still to come with families there for a make-up.
+    A booking needs a place at every session, so the places booked count, and so do places
+    held for waiting-list offers and the busiest session still to come with families there
+    for a make-up. A freed place belongs to the families already waiting for it, so with
+    ``waiting`` their places count too: nobody books past the list. The list's own offers,
+    and a family taking up an offer, count without them.
     """
-    return places_booked(course_id, now) + func.coalesce(_busiest_makeup_session(course_id, now), 0)
+    taken = (
+        places_booked(course_id, now)
+        + places_offered(course_id, now)
+        + func.coalesce(_busiest_makeup_session(course_id, now), 0)
+    )
+    return taken + places_waited_for(course_id) if waiting else taken
 
 
 def places_free_at(session: CourseSession, *, now: datetime) -> int:
     """How many more families the session has room for: the course's places less its bookings and make-ups there."""
     return session.course.places - db.session.scalar(
-        select(places_booked(session.course_id, now) + makeups_at(session.id))
+        select(places_booked(session.course_id, now) + places_offered(session.course_id, now) + makeups_at(session.id))
     )
 
 
@@ -98,14 +129,14 @@ def release_expired_holds(course: Course, *, now: datetime) -> int:
     return len(states.expire_lapsed(course.id, now=now))
 
 
-def take_places(course: Course, count: int, *, now: datetime) -> None:
+def take_places(course: Course, count: int, *, now: datetime, for_offer: bool = False) -> None:
     """Lock the course and check that ``count`` more places fit; raise CourseFull if not.
 
     Call it inside the service's unit of work before adding the booking's places; the lock
     holds until that transaction commits or rolls back.
     """
     release_expired_holds(course, now=now)
-    left = course.places - db.session.scalar(select(places_taken(course.id, now)))
+    left = course.places - db.session.scalar(select(places_taken(course.id, now, waiting=not for_offer)))
     if count > left:
         if left <= 0:
             raise CourseFull("Sorry, this course is now full.")

@@ -1,11 +1,20 @@
 """Booking, payment-choice and cancellation forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import (
+    BooleanField,
+    EmailField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from instructor_portal.forms import strip_whitespace
+from instructor_portal.forms import LocalDateField, strip_whitespace
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -36,3 +45,44 @@ class PaymentChoiceForm(FlaskForm):
 
 class CancelBookingForm(FlaskForm):
     reason = TextAreaField("Reason (optional)", validators=[Optional(), Length(max=500)])
+
+
+class StaffBookingForm(FlaskForm):
+    """Staff booking a place for a family who phoned or walked in; the child's details are checked by accounts."""
+
+    email = EmailField(
+        "Parent's or carer's email address",
+        validators=[
+            DataRequired("Enter the parent's email address."),
+            Email("Enter an email address like name@example.org."),
+            Length(max=254),
+        ],
+        filters=[strip_whitespace],
+    )
+    full_name = StringField(
+        "Parent's or carer's name", validators=[Optional(), Length(max=120)], filters=[strip_whitespace]
+    )
+    phone = TelField("Phone (optional)", validators=[Optional(), Length(max=40)], filters=[strip_whitespace])
+    child = RadioField("Which child?", choices=[], validate_choice=False)
+    first_name = StringField("Child's first name", validators=[Optional(), Length(max=60)], filters=[strip_whitespace])
+    last_name = StringField("Child's last name", validators=[Optional(), Length(max=60)], filters=[strip_whitespace])
+    date_of_birth = LocalDateField(
+        "Date of birth", [Optional()], description="Leave empty for a baby not born yet, and give the due date."
+    )
+    due_date = LocalDateField(
+        "Due date (if born early, or not born yet)",
+        [Optional()],
+        description="For a baby born early the due date gives the corrected age.",
+    )
+    payment = RadioField("How will the family pay?", choices=[], validate_choice=False)
+    voucher_code = StringField(
+        "Voucher or funded code",
+        validators=[Length(max=40, message="A code is at most 40 characters.")],
+        filters=[strip_whitespace],
+        description="Needed for a funded place; a discount code may be used with any way of paying.",
+    )
+    terms_agreed = BooleanField("The family agreed to the course terms and cancellation policy (by phone or in person)")
+    medical_clearance = BooleanField(
+        "The family confirmed that their baby's medical team has said the baby is stable enough for massage"
+    )
+    photo_consent = BooleanField("The family agreed to photos in class that include them (optional)")

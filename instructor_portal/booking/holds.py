@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from instructor_portal import audit, locks
+from instructor_portal.accounts.models import User
 from instructor_portal.booking import capacity, pricing, states
 from instructor_portal.booking.capacity import BookingError
 from instructor_portal.booking.emails import email_booking
@@ -64,11 +65,13 @@ def offline_methods(course: Course) -> list[PaymentMethod]:
     return methods
 
 
-def choose_offline_payment(booking: Booking, method: PaymentMethod, *, now: datetime | None = None) -> Booking:
+def choose_offline_payment(
+    booking: Booking, method: PaymentMethod, *, now: datetime | None = None, actor: User | None = None
+) -> Booking:
     """Confirm a held booking to be paid at the first session or by bank transfer.
 
     If the hold has run out, the places are taken again atomically, so a late choice
-    is confirmed only while places remain.
+    is confirmed only while places remain. ``actor`` is who chose, when not the parent.
     """
     now = now or utcnow()
     if method not in offline_methods(booking.course):
@@ -82,7 +85,7 @@ def choose_offline_payment(booking: Booking, method: PaymentMethod, *, now: date
         if not is_live(booking, now=now):
             retake_places(booking, now=now)
         confirm_booking(booking, method, now=now)
-        audit.record(booking.parent, "booking.confirmed", booking, method=method.value)
+        audit.record(actor or booking.parent, "booking.confirmed", booking, method=method.value)
     return booking
 
 

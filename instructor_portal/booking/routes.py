@@ -26,6 +26,8 @@ from instructor_portal.permissions import (
     parent_required,
     refuse_access,
 )
+from instructor_portal.queue import enqueue_quietly
+from instructor_portal.waitlist.tasks import offer_freed_places
 
 bp = Blueprint("booking", __name__)
 
@@ -232,6 +234,7 @@ def _cancel_page(booking, *, back: str, done: str):
         except services.BookingError as error:
             show_domain_error(form, error)
         else:
+            enqueue_quietly(offer_freed_places, booking.course_id)
             flash(
                 "The booking is cancelled and the family has been emailed."
                 if current_user.role != Role.PARENT

@@ -30,6 +30,7 @@ from instructor_portal.extensions import db
 from instructor_portal.locks import unit_of_work
 from instructor_portal.organisation import get_organisation
 from instructor_portal.timezones import local_date
+from instructor_portal.waitlist.models import EntryStatus, WaitlistEntry
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,8 @@ def book_places(
     photo_consent: bool = False,
     voucher_code: str = "",
     now: datetime | None = None,
+    actor: User | None = None,
+    offer: WaitlistEntry | None = None,
 ) -> Booking:
     """Book a place for each child (twins: two places, one booking), taking the places atomically.
 
@@ -129,6 +132,8 @@ def book_places(
     then the voucher named by ``voucher_code``, whose usage limit holds however many book
     at once. A booking with nothing to pay (a free course, a funded place) is confirmed at
     once; any other is held for the organisation's hold time while the family chooses how to pay.
+    ``actor`` is who made the booking for the audit log when it is not the parent (staff booking for them).
+    ``offer`` is a waiting-list offer whose held places this booking takes up.
     """
     now = now or utcnow()
     organisation = get_organisation()
@@ -159,7 +164,9 @@ def book_places(
         voucher_id = pricing.voucher_id(voucher_code) if voucher_code.strip() else None
         locks.lock(*([(Voucher, voucher_id)] if voucher_id else []), course)
         voucher = pricing.find_voucher(voucher_code, course=course, now=now) if voucher_code.strip() else None
-        capacity.take_places(course, len(children), now=now)
+        if offer is not None:
+            _take_up_offer(offer, parent, course, children, now=now)
+        capacity.take_places(course, len(children), now=now, for_offer=offer is not None)
         already = db.session.scalars(
             select(BookingPlace.child_id).where(
                 BookingPlace.course_id == course.id,
@@ -194,12 +201,14 @@ def book_places(
                 VoucherRedemption(voucher=voucher, booking=booking, discount_pence=price.voucher_discount_pence)
             )
         db.session.flush()  # the confirmation email links to the booking by id
+        if offer is not None:
+            offer.booking = booking
         locks.lock(booking)
         if price.total_pence == 0:
             # Nothing to pay, so nothing goes near Stripe: free, or paid for by a referrer's voucher.
             confirm_booking(booking, PaymentMethod.FREE if course.is_free else PaymentMethod.FUNDED, now=now)
         audit.record(
-            parent,
+            actor or parent,
             "booking.created",
             booking,
             course_id=course.id,
@@ -210,6 +219,23 @@ def book_places(
             voucher=voucher.code if voucher else None,
         )
     return booking
+
+
+def _take_up_offer(offer: WaitlistEntry, parent: User, course: Course, children: list[Child], *, now: datetime) -> None:
+    """Turn a waiting-list offer into this booking's places, so they count once; the course's lock is held.
+
+    Offers change only under that lock, so the offer read here cannot lapse or go to someone else meanwhile.
+    """
+    db.session.refresh(offer)
+    if offer.parent_id != parent.id or offer.course_id != course.id:
+        raise BookingError("This offer is not yours.")
+    if offer.status != EntryStatus.OFFERED or offer.offer_expires_at <= now:
+        raise BookingError("This offer has ended, so its places have gone to the next family on the list.")
+    if {child.id for child in children} != {child.id for child in offer.children}:
+        names = " and ".join(child.first_name for child in offer.children)
+        raise BookingError(f"This offer is for {names}; book the place for them.", field="children")
+    offer.status = EntryStatus.BOOKED
+    db.session.flush()  # the offer's places stop counting, and the booking's start
 
 
 def quote_places(course: Course, places: int, *, voucher_code: str = "", now: datetime | None = None) -> pricing.Price:

@@ -29,6 +29,7 @@ from instructor_portal.clock import utcnow
 from instructor_portal.extensions import cache, db
 from instructor_portal.organisation import Organisation, get_organisation
 from instructor_portal.timezones import next_local_midnight
+from instructor_portal.waitlist.models import EntryStatus, WaitlistEntry
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ SHOWN_IN_CATALOGUE: tuple[type, ...] = (
     User,
     InstructorProfile,
     Organisation,
+    WaitlistEntry,
 )
 #: The session.info key that marks a transaction as having touched the catalogue.
 CHANGED = "catalogue_changed"
@@ -106,6 +108,9 @@ def next_change_at(now: datetime, timezone: str) -> datetime:
         .scalar_subquery(),
         select(func.min(Course.booking_opens_at)).where(Course.booking_opens_at > now).scalar_subquery(),
         select(func.min(Course.booking_closes_at)).where(Course.booking_closes_at > now).scalar_subquery(),
+        select(func.min(WaitlistEntry.offer_expires_at))
+        .where(WaitlistEntry.status == EntryStatus.OFFERED, WaitlistEntry.offer_expires_at > now)
+        .scalar_subquery(),
     ]
     moments = [moment for moment in db.session.execute(select(*soonest)).one() if moment is not None]
     latest = now + timedelta(seconds=current_app.config["CATALOGUE_CACHE_SECONDS"])

@@ -22,6 +22,7 @@ from instructor_portal.organisation import get_organisation
 from instructor_portal.pagination import Page, page_bounds
 from instructor_portal.timezones import local_date, local_to_utc
 from instructor_portal.uploads import StoredFile
+from instructor_portal.waitlist.models import OPEN_STATUSES, WaitlistEntry
 
 #: Most words of free text that are matched, so a pasted essay cannot build a huge query.
 MAX_SEARCH_WORDS = 8
@@ -54,6 +55,8 @@ class CourseListing:
     next_session_at: datetime | None
     session_count: int
     places_left: int
+    #: Families on the waiting list (waiting or holding an offer).
+    waiting: int = 0
     #: Set when the search gave a child's date of birth.
     eligibility: Eligibility | None = None
 
@@ -79,6 +82,16 @@ class InstructorListing:
 def _places_left(now: datetime) -> ColumnElement[int]:
     """Places left as a column of the listing query: the course's places less those held or confirmed."""
     return (Course.places - places_taken(Course.id, now)).label("places_left")
+
+
+def _waiting() -> ColumnElement[int]:
+    """Families on the course's waiting list, as a column of the listing query (a number only, never who)."""
+    return (
+        select(func.count(WaitlistEntry.id))
+        .where(WaitlistEntry.course_id == Course.id, WaitlistEntry.status.in_(OPEN_STATUSES))
+        .scalar_subquery()
+        .label("waiting")
+    )
 
 
 def _session_summary(now: datetime) -> Subquery:
@@ -109,7 +122,12 @@ def _listings(
         where = (*where, *_is_upcoming(summary))
     statement = (
         select(
-            Course, summary.c.first_session_at, summary.c.next_session_at, summary.c.session_count, _places_left(now)
+            Course,
+            summary.c.first_session_at,
+            summary.c.next_session_at,
+            summary.c.session_count,
+            _places_left(now),
+            _waiting(),
         )
         .outerjoin(summary, summary.c.course_id == Course.id)
         .options(joinedload(Course.venue), joinedload(Course.instructor).joinedload(User.profile), *options)
@@ -123,6 +141,7 @@ def _listings(
             next_session_at=row.next_session_at,
             session_count=row.session_count or 0,
             places_left=row.places_left,
+            waiting=row.waiting,
         )
         for row in db.session.execute(statement)
     ]

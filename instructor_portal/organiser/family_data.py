@@ -21,8 +21,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from instructor_portal import audit
+from instructor_portal.accounts.family import forget_child
 from instructor_portal.accounts.models import Role, SignIn, User
-from instructor_portal.accounts.services import forget_child
 from instructor_portal.accounts.sign_ins import end_every_sign_in
 from instructor_portal.attendance.models import AttendanceMark, Makeup
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus
@@ -35,6 +35,7 @@ from instructor_portal.organisation import get_organisation
 from instructor_portal.organiser.models import ErasureRequest
 from instructor_portal.payments.models import Payment
 from instructor_portal.payments.refunds import cancel_booking_and_refund
+from instructor_portal.waitlist.models import WaitlistEntry
 
 
 class FamilyDataError(DomainError):
@@ -125,6 +126,14 @@ def family_data(user: User) -> dict[str, Any]:
                 ],
             }
             for booking in bookings
+        ],
+        "waiting_lists": [
+            {
+                **_row(entry, "status", "places", "queued_at", "offered_at", "offer_expires_at", "closed_reason"),
+                "course": entry.course.title,
+                "children": [child.first_name for child in entry.children],
+            }
+            for entry in db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.parent_id == user.id))
         ],
         "attendance": [
             {
@@ -231,6 +240,8 @@ def erase_family(erasure: ErasureRequest, *, by: User, now: datetime | None = No
     ).all():
         if (last_session_end(booking.course) or now) > now:
             cancel_booking_and_refund(booking, by=by, reason="The family asked for their data to be erased.", now=now)
+    # Off every waiting list first: an entry names the children about to be forgotten.
+    db.session.execute(delete(WaitlistEntry).where(WaitlistEntry.parent_id == user.id))
     for child in list(user.children):
         forget_child(child)
     db.session.execute(delete(OutboxEmail).where(OutboxEmail.to_address == user.email))

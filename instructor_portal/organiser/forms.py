@@ -136,6 +136,14 @@ class SettingsForm(FlaskForm):
         out_of_range="Enter between 1 and 1,440 minutes.",
         required="Enter the number of minutes.",
     )
+    waitlist_offer_hours = whole_number(
+        "Hold a waiting-list offer for (hours)",
+        low=1,
+        high=168,
+        out_of_range="Enter between 1 and 168 hours (a week).",
+        required="Enter the number of hours.",
+        description="An offer made less than twice this before the first session lasts half the time left instead.",
+    )
     makeup_cap = whole_number(
         "Make-up sessions allowed per booking",
         low=0,

@@ -15,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from instructor_portal import audit
+from instructor_portal.accounts.family import forget_child
 from instructor_portal.accounts.models import Child
-from instructor_portal.accounts.services import forget_child
 from instructor_portal.booking.models import BookingPlace
 from instructor_portal.catalogue.models import Course, CourseSession
 from instructor_portal.clock import utcnow

@@ -1,13 +1,18 @@
 """Instructor pages: dashboard, courses and their sessions, and the public profile."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from instructor_portal.accounts.family import ChildDetails
 from instructor_portal.accounts.models import Role
 from instructor_portal.attendance.models import AttendanceStatus
 from instructor_portal.attendance.services import attendance_grid
+from instructor_portal.booking import staff_bookings
+from instructor_portal.booking.forms import StaffBookingForm
+from instructor_portal.booking.models import BookingStatus
 from instructor_portal.booking.roster import build_roster
 from instructor_portal.booking.rules import places_left
+from instructor_portal.booking.services import BookingError, children_choices
 from instructor_portal.catalogue.models import Course, CourseSession
 from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
@@ -15,6 +20,7 @@ from instructor_portal.forms import form_status, form_values, show_domain_error
 from instructor_portal.handouts.services import course_handouts
 from instructor_portal.organisation import get_organisation
 from instructor_portal.organiser.services import list_staff
+from instructor_portal.payments.checkout import card_available
 from instructor_portal.permissions import get_managed, instructor_required
 from instructor_portal.teaching import profiles, services
 from instructor_portal.teaching.forms import (
@@ -90,6 +96,88 @@ def course(course_id: int):
         attendance=attendance_grid(course),
         attendance_statuses=list(AttendanceStatus),
         handouts=course_handouts(course),
+    )
+
+
+NEW_CHILD = "new"
+
+
+@bp.route("/courses/<int:course_id>/book-for-family", methods=["GET", "POST"])
+@instructor_required
+def book_for_family(course_id: int):
+    """Book a place for a family who phoned or walked in: find or make the parent, choose or add the child, say how they pay."""
+    course = get_managed(Course, course_id)
+    now, card = utcnow(), card_available()
+    form = StaffBookingForm(data={"email": request.args.get("email", "")})
+    family, email_error = None, None
+    if form.email.data:
+        try:
+            family = staff_bookings.find_family(form.email.data, staff=current_user)
+        except BookingError as error:
+            email_error = error.message
+    choices = children_choices(family, course, now=now) if family else []
+    form.child.choices = [(str(c.child.id), c.child.first_name) for c in choices if c.eligible]
+    form.child.choices.append((NEW_CHILD, "Add a child"))
+    form.payment.choices = [(p.value, p.label) for p in staff_bookings.payment_choices(course, card=card)]
+    if email_error is None and form.validate_on_submit():
+        new = form.child.data == NEW_CHILD
+        try:
+            booking = staff_bookings.book_for_family(
+                current_user,
+                course,
+                email=form.email.data,
+                new_parent=None
+                if family
+                else staff_bookings.NewParent(form.full_name.data or "", form.phone.data or ""),
+                child_id=None if new else _child_id(form),
+                new_child=_child_details(form) if new else None,
+                payment=_payment(form),
+                terms_agreed=form.terms_agreed.data,
+                medical_clearance=form.medical_clearance.data,
+                photo_consent=form.photo_consent.data,
+                voucher_code=form.voucher_code.data or "",
+                card=card,
+                now=now,
+            )
+        except BookingError as error:
+            show_domain_error(form, error)
+        else:
+            done = (
+                "confirmed"
+                if booking.status == BookingStatus.CONFIRMED
+                else "held, and the parent emailed a link to pay"
+            )
+            return _to_course(course, f"Place booked for {booking.parent.full_name}: {done} (ref {booking.reference}).")
+    status = 422 if email_error or request.method == "POST" else 200
+    return render_template(
+        "teaching/book_for_family.html",
+        course=course,
+        form=form,
+        family=family,
+        choices=choices,
+        email_error=email_error,
+        places_left=places_left(course, now=now),
+    ), status
+
+
+def _child_id(form: StaffBookingForm) -> int | None:
+    value = form.child.data or ""
+    return int(value) if value.isdigit() and len(value) < 10 else None  # past 9 digits it is no id of ours
+
+
+def _payment(form: StaffBookingForm) -> staff_bookings.FamilyPayment | None:
+    try:
+        return staff_bookings.FamilyPayment(form.payment.data)
+    except ValueError:
+        return None
+
+
+def _child_details(form: StaffBookingForm) -> ChildDetails:
+    return ChildDetails(
+        first_name=form.first_name.data or "",
+        last_name=form.last_name.data or "",
+        date_of_birth=form.date_of_birth.data,
+        due_date=form.due_date.data,
     )
 
 

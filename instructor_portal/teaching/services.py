@@ -151,7 +151,7 @@ def update_course(course: Course, *, actor: User, **fields: Any) -> Course:
         if values["places"] < course.places:
             # Locked first, so no booking can slip in between the count and the change.
             locks.lock(course)
-            taken = db.session.scalar(select(places_taken(course.id, utcnow())))
+            taken = db.session.scalar(select(places_taken(course.id, utcnow(), waiting=False)))
             if values["places"] < taken:
                 raise TeachingError(
                     f"{taken} {'place is' if taken == 1 else 'places are'} already booked or held, so offer at least {taken}.",

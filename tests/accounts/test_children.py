@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from instructor_portal.accounts import services
+from instructor_portal.accounts import family, services
 from instructor_portal.accounts.models import Child
 from instructor_portal.extensions import db
 from tests import factories
@@ -11,9 +11,9 @@ from tests.conftest import post_form
 TODAY = date(2026, 3, 2)
 
 
-def details(**overrides) -> services.ChildDetails:
+def details(**overrides) -> family.ChildDetails:
     values = {"first_name": "Ada", "last_name": "Lovelace", "date_of_birth": TODAY - timedelta(weeks=10)}
-    return services.ChildDetails(**{**values, **overrides})
+    return family.ChildDetails(**{**values, **overrides})
 
 
 def child_count() -> int:
@@ -22,13 +22,13 @@ def child_count() -> int:
 
 def test_add_a_baby_born_early_by_gestation(app):
     parent = factories.make_user()
-    child = services.add_child(parent, details(gestation_weeks=28), today=TODAY)
+    child = family.add_child(parent, details(gestation_weeks=28), today=TODAY)
     assert child.expected_date == child.date_of_birth + timedelta(weeks=12)
 
 
 def test_add_an_unborn_baby_by_due_date(app):
     parent = factories.make_user()
-    child = services.add_child(parent, details(date_of_birth=None, due_date=TODAY + timedelta(weeks=10)), today=TODAY)
+    child = family.add_child(parent, details(date_of_birth=None, due_date=TODAY + timedelta(weeks=10)), today=TODAY)
     assert child.date_of_birth is None
     assert child.expected_date == TODAY + timedelta(weeks=10)
 
@@ -51,16 +51,16 @@ def test_add_an_unborn_baby_by_due_date(app):
 def test_impossible_details_are_refused(app, changes, field, message):
     parent = factories.make_user()
     with pytest.raises(services.AccountError, match=message) as caught:
-        services.add_child(parent, details(**changes), today=TODAY)
+        family.add_child(parent, details(**changes), today=TODAY)
     assert caught.value.field == field
     assert child_count() == 0
 
 
 def test_relationship_is_optional_and_kept_when_given(app):
     parent = factories.make_user()
-    assert services.add_child(parent, details(), today=TODAY).relationship_to_carer == ""
+    assert family.add_child(parent, details(), today=TODAY).relationship_to_carer == ""
     assert (
-        services.add_child(parent, details(relationship_to_carer="Foster carer"), today=TODAY).relationship_to_carer
+        family.add_child(parent, details(relationship_to_carer="Foster carer"), today=TODAY).relationship_to_carer
         == "Foster carer"
     )
 
@@ -69,7 +69,7 @@ def test_a_child_booked_on_a_course_to_come_cannot_be_removed(app):
     child = factories.make_child()
     factories.make_booking(factories.make_course(), [child])
     with pytest.raises(services.AccountError, match="Cancel that booking first"):
-        services.remove_child(child)
+        family.remove_child(child)
     assert child_count() == 1
 
 

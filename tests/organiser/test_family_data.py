@@ -15,6 +15,8 @@ from instructor_portal.notifications.models import OutboxEmail
 from instructor_portal.organiser import family_data
 from instructor_portal.organiser.models import ErasureRequest
 from instructor_portal.payments.models import Payment
+from instructor_portal.waitlist.models import WaitlistEntry
+from instructor_portal.waitlist.services import join_waitlist
 from tests import factories
 from tests.conftest import count, post_form, text
 
@@ -35,6 +37,9 @@ def family(app):
     factories.make_payment(booking, method=PaymentMethod.BANK_TRANSFER)  # given back by hand, so settled at once
     other = factories.make_child(first_name="Zara", last_name="Other")
     factories.make_booking(coming, [other])
+    full = factories.make_course(title="Summer babies", places=1, first_session=datetime.now(UTC) + timedelta(days=40))
+    factories.make_booking(full, [factories.make_child()])
+    join_waitlist(parent, full, [baby])
     return parent, booking
 
 
@@ -55,6 +60,9 @@ def test_a_parent_downloads_everything_about_their_family_and_nobody_elses(clien
     assert data["account"]["email"] == "amira@example.org"
     assert [(c["first_name"], c["care_notes"]) for c in data["children"]] == [("Yusuf", "Reflux")]
     assert sorted(b["course"] for b in data["bookings"]) == ["Spring babies", "Winter babies"]
+    assert [(w["course"], w["children"], w["status"]) for w in data["waiting_lists"]] == [
+        ("Summer babies", ["Yusuf"], "waiting")
+    ]
     assert [p["amount_pence"] for p in data["payments"]] == [4500]
     assert "Yusuf" in files["summary.html"] and "Reflux" in files["summary.html"]
     assert "Zara" not in files["summary.html"] + files["data.json"]
@@ -99,6 +107,7 @@ def test_erasing_a_family_cancels_what_is_to_come_refunds_it_and_keeps_payments_
     db.session.refresh(booking)
     assert booking.status == BookingStatus.CANCELLED and booking.amount_refunded_pence == 4500
     assert db.session.scalars(db.select(Child).where(Child.first_name == "Yusuf")).all() == []
+    assert count(WaitlistEntry) == 0
     initials = db.session.scalars(
         db.select(BookingPlace.child_initial).where(
             BookingPlace.booking_id.in_(db.select(Booking.id).where(Booking.parent_id == parent.id))
