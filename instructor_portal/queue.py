@@ -37,6 +37,7 @@ TASK_MODULES = (
     "instructor_portal.notifications.tasks",
     "instructor_portal.booking.tasks",
     "instructor_portal.waitlist.tasks",
+    "instructor_portal.teaching.tasks",
     "instructor_portal.payments.tasks",
     "instructor_portal.organiser.tasks",
 )

@@ -74,6 +74,7 @@ def test_every_job_the_product_runs_by_itself_is_on_the_schedule():
         "purge_old_data",
         "heartbeat",
         "sweep_waiting_lists",
+        "check_minimum_numbers_to_run",
     }
 
 

@@ -89,6 +89,8 @@ class Course(TimestampMixin, db.Model):
         CheckConstraint("age_min IS NULL OR age_min >= 0", name="age_min_not_negative"),
         CheckConstraint("age_min IS NULL OR age_max IS NULL OR age_min <= age_max", name="age_range_ordered"),
         CheckConstraint("cancellation_notice_days >= 0", name="notice_not_negative"),
+        CheckConstraint("min_places IS NULL OR (min_places > 0 AND min_places <= places)", name="minimum_in_range"),
+        CheckConstraint("decision_days >= 0", name="decision_days_not_negative"),
         CheckConstraint("sibling_discount_percent BETWEEN 0 AND 100", name="sibling_discount_in_range"),
         CheckConstraint("is_online OR venue_id IS NOT NULL", name="has_venue_or_online"),
     )
@@ -126,6 +128,14 @@ class Course(TimestampMixin, db.Model):
     allows_offline_payment: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     #: Percent off each place after the first when siblings or twins book together; 0 for none.
     sibling_discount_percent: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Fewest places booked for the course to run; None for no minimum.
+    min_places: Mapped[int | None]
+    #: Days before the first session when a course below its minimum is cancelled.
+    decision_days: Mapped[int] = mapped_column(default=3, server_default="3")
+    #: The instructor chose to run the course whatever the numbers (who and when are in the audit log).
+    run_anyway_at: Mapped[datetime | None]
+    #: When the instructor was warned that the course was below its minimum, so they are warned once.
+    minimum_warned_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancellation_reason: Mapped[str | None] = mapped_column(Text)

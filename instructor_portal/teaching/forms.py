@@ -25,6 +25,8 @@ from instructor_portal.money import to_pence, to_pounds
 from instructor_portal.timezones import local_to_utc, to_local
 
 ONLINE = "online"
+#: Days before the first session a minimum is decided when the form leaves it blank.
+DECISION_DAYS = 3
 MINUTES_RANGE = {"low": 5, "high": 600, "out_of_range": "A session lasts between 5 and 600 minutes."}
 WEEKS_RANGE = {"low": 1, "high": 52, "out_of_range": "Choose between 1 and 52 weeks."}
 NOTE_LENGTH = Length(max=255, message="Keep the note to 255 characters.")
@@ -134,6 +136,21 @@ class CourseForm(FlaskForm):
         required="Enter the days of notice, or 0.",
         description="Families who cancel at least this many days before the first session are refunded.",
     )
+    min_places = whole_number(
+        "Minimum places to run (optional)",
+        low=1,
+        high=500,
+        out_of_range="Enter a minimum from 1 up to the places on offer, or leave it blank.",
+        description="If fewer places are booked by the decision day, the course is cancelled and families refunded.",
+    )
+    decision_days = whole_number(
+        "Decide this many days before the first session",
+        low=0,
+        high=60,
+        out_of_range="Enter between 0 and 60 days.",
+        default=DECISION_DAYS,
+        description="You are emailed two days before, and can choose to run the course anyway.",
+    )
     allows_offline_payment = BooleanField(
         "Families may pay at the first session or by bank transfer",
         default=True,
@@ -164,6 +181,7 @@ class CourseForm(FlaskForm):
             "age_unit": course.age_unit.value,
             "booking_opens_at": local(course.booking_opens_at),
             "booking_closes_at": local(course.booking_closes_at),
+            "decision_days": course.decision_days,
         }
 
     def course_fields(self, tz: str) -> dict[str, Any]:
@@ -180,6 +198,7 @@ class CourseForm(FlaskForm):
             "age_unit": AgeUnit(self.age_unit.data),
             "booking_opens_at": self.booking_opens_at.to_utc(tz),
             "booking_closes_at": self.booking_closes_at.to_utc(tz),
+            "decision_days": DECISION_DAYS if self.decision_days.data is None else self.decision_days.data,
         }
 
 
@@ -193,6 +212,7 @@ AS_STORED = (
     "uses_corrected_age",
     "cancellation_notice_days",
     "allows_offline_payment",
+    "min_places",
 )
 
 

@@ -22,7 +22,7 @@ from instructor_portal.organisation import get_organisation
 from instructor_portal.organiser.services import list_staff
 from instructor_portal.payments.checkout import card_available
 from instructor_portal.permissions import get_managed, instructor_required
-from instructor_portal.teaching import profiles, services
+from instructor_portal.teaching import minimum_numbers, profiles, services
 from instructor_portal.teaching.forms import (
     CancelCourseForm,
     CancelSessionForm,
@@ -96,7 +96,22 @@ def course(course_id: int):
         attendance=attendance_grid(course),
         attendance_statuses=list(AttendanceStatus),
         handouts=course_handouts(course),
+        decision_at=minimum_numbers.decision_at(course),
+        short=minimum_numbers.is_short(course, now=now),
     )
+
+
+@bp.post("/courses/<int:course_id>/run-anyway")
+@instructor_required
+def run_anyway(course_id: int):
+    """Run a course short of its minimum whatever the numbers, so it is not cancelled for them."""
+    course = get_managed(Course, course_id)
+    try:
+        minimum_numbers.run_anyway(course, actor=current_user)
+    except services.TeachingError as error:
+        flash(error.message, "error")
+        return redirect(url_for("teaching.course", course_id=course.id))
+    return _to_course(course, "The course will run whatever the numbers.")
 
 
 NEW_CHILD = "new"

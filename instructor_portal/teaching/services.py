@@ -55,6 +55,8 @@ COURSE_FIELDS: dict[str, Any] = {
     "booking_closes_at": None,
     "cancellation_notice_days": None,
     "allows_offline_payment": True,
+    "min_places": None,
+    "decision_days": 3,
 }
 REQUIRED_COURSE_FIELDS = frozenset({"title", "track", "places"})
 TEACHING_ROLES = (Role.INSTRUCTOR, Role.ORGANISER)
@@ -178,8 +180,11 @@ def publish_course(course: Course, *, actor: User, now: datetime | None = None) 
     return course
 
 
-def cancel_course(course: Course, *, actor: User, reason: str, now: datetime | None = None) -> Course:
-    """Cancel the whole course and every booking on it, telling each family and refunding what was paid, in one commit."""
+def cancel_course(course: Course, *, actor: User | None, reason: str, now: datetime | None = None) -> Course:
+    """Cancel the whole course and every booking on it, telling each family and refunding what was paid, in one commit.
+
+    ``actor`` is None when the course cancels itself for being short of its minimum number.
+    """
     now = now or utcnow()
     with unit_of_work():
         locks.lock(course)
@@ -339,6 +344,8 @@ def _check_course(values: dict, *, current_venue: Venue | None, published: bool)
         raise TeachingError("A published online course needs its joining link.", field="online_link")
     if values["age_min"] is not None and values["age_max"] is not None and values["age_min"] > values["age_max"]:
         raise TeachingError("The youngest age must not be more than the oldest age.", field="age_max")
+    if values["min_places"] is not None and values["min_places"] > values["places"]:
+        raise TeachingError("The minimum to run cannot be more than the places on offer.", field="min_places")
     opens, closes = values["booking_opens_at"], values["booking_closes_at"]
     if opens is not None and closes is not None and closes <= opens:
         raise TeachingError("Booking must close after it opens.", field="booking_closes_at")

@@ -1,0 +1,123 @@
+"""Minimum numbers to run: a course below its minimum at its decision day is cancelled, unless its instructor chose to run it.
+
+The instructor is emailed once, two days before the decision, while there is still time to
+find families or decide to run anyway. At the decision the course is cancelled through
+``cancel_course`` (families emailed, paid places refunded), and the waiting list's sweep
+then closes its list. Safe to run at any moment and from two workers: a course is decided
+under its lock, and a cancelled course is never decided again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from instructor_portal import audit, locks
+from instructor_portal.accounts.models import User
+from instructor_portal.booking.capacity import places_booked
+from instructor_portal.booking.rules import first_session_start
+from instructor_portal.catalogue.models import Course, CourseStatus
+from instructor_portal.clock import utcnow
+from instructor_portal.extensions import db
+from instructor_portal.locks import unit_of_work
+from instructor_portal.notifications.services import absolute_url, enqueue_email
+from instructor_portal.teaching.services import TeachingError, cancel_course
+
+log = logging.getLogger(__name__)
+
+#: How long before the decision the instructor is warned that the course is short of families.
+WARNING_AHEAD = timedelta(days=2)
+
+
+def decision_at(course: Course) -> datetime | None:
+    """When a course with a minimum is decided: its decision days before the first session."""
+    start = first_session_start(course)
+    if course.min_places is None or start is None:
+        return None
+    return start - timedelta(days=course.decision_days)
+
+
+def places_booked_now(course: Course, *, now: datetime) -> int:
+    """Places confirmed or held on the course now."""
+    return db.session.scalar(select(places_booked(course.id, now)))
+
+
+def is_short(course: Course, *, now: datetime) -> bool:
+    """Whether the course has a minimum it does not reach and nobody chose to run it anyway."""
+    return (
+        course.min_places is not None
+        and course.run_anyway_at is None
+        and places_booked_now(course, now=now) < course.min_places
+    )
+
+
+def check_minimum_numbers(*, now: datetime | None = None) -> dict[str, int]:
+    """Warn instructors of courses short of their minimum, and cancel those short at their decision; return the counts."""
+    now = now or utcnow()
+    course_ids = db.session.scalars(
+        select(Course.id).where(
+            Course.status == CourseStatus.PUBLISHED, Course.min_places.is_not(None), Course.run_anyway_at.is_(None)
+        )
+    ).all()
+    counts = {"warned": 0, "cancelled": 0}
+    for course_id in sorted(course_ids):
+        try:
+            outcome = _decide(db.session.get(Course, course_id), now=now)
+        except OperationalError:  # the course is busy; the next run decides it
+            log.warning("Minimum numbers of course %s not checked this time", course_id, exc_info=True)
+            continue
+        if outcome:
+            counts[outcome] += 1
+    return counts
+
+
+def _decide(course: Course, *, now: datetime) -> str | None:
+    decide = decision_at(course)
+    start = first_session_start(course)
+    if decide is None or start <= now or not is_short(course, now=now):
+        return None
+    if now >= decide:
+        reason = (
+            f"Fewer than {course.min_places} families had booked by {decide:%d %B}, so the course will not run. "
+            "Anything you paid is refunded in full."
+        )
+        try:
+            cancel_course(course, actor=None, reason=reason, now=now)
+        except TeachingError:  # cancelled a moment ago by someone else
+            return None
+        return "cancelled"
+    if now >= decide - WARNING_AHEAD and course.minimum_warned_at is None:
+        with unit_of_work():
+            locks.lock(course)
+            if course.minimum_warned_at is not None:
+                return None
+            course.minimum_warned_at = now
+            enqueue_email(
+                course.instructor.email,
+                "minimum_warning",
+                subject=f"Not enough families yet: {course.title}",
+                course=course,
+                booked=places_booked_now(course, now=now),
+                decide=decide,
+                course_url=absolute_url("teaching.course", course_id=course.id),
+            )
+            audit.record(None, "course.minimum_warned", course, booked=places_booked_now(course, now=now))
+        return "warned"
+    return None
+
+
+def run_anyway(course: Course, *, actor: User, now: datetime | None = None) -> Course:
+    """The instructor decides to run the course whatever the numbers, so it is not cancelled for them."""
+    now = now or utcnow()
+    with unit_of_work():
+        locks.lock(course)
+        if course.status != CourseStatus.PUBLISHED:
+            raise TeachingError("Only a published course can be run anyway.")
+        if course.min_places is None:
+            raise TeachingError("This course has no minimum number of places.")
+        course.run_anyway_at = now
+        audit.record(actor, "course.run_anyway", course, booked=places_booked_now(course, now=now))
+    return course
