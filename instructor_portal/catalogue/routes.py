@@ -10,6 +10,7 @@ from instructor_portal.catalogue.forms import ChildAgeForm, CourseFilterForm
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import csrf
 from instructor_portal.uploads import get_storage
+from instructor_portal.waitlist.services import can_join
 
 bp = Blueprint("catalogue", __name__)
 
@@ -101,6 +102,7 @@ def course(course_id: int):
         eligibility=eligibility,
         instructor_is_listed=services.is_listed_instructor(listing.course.instructor),
         booking_closed=booking_closed_reason(listing.course, now=utcnow()),
+        waitlist_open=can_join(listing.course, now=utcnow()) is None,
     )
     return (html, 422) if request.method == "POST" else html  # a GET's page alone, so the cache can keep it
 

@@ -6,6 +6,7 @@ import pytest
 
 from instructor_portal.booking.cancellation import cancel_booking
 from instructor_portal.booking.models import Booking, BookingStatus
+from instructor_portal.catalogue.models import CourseStatus
 from instructor_portal.extensions import db
 from instructor_portal.queue import huey
 from instructor_portal.waitlist import offers, services
@@ -173,3 +174,15 @@ def test_the_instructor_moves_a_family_down_the_list(client, login_as, full_cour
     post_form(client, f"/teach/waiting-list/{one.id}/move-down", page=f"/teach/courses/{course.id}/waiting-list")
     assert [entry.id for entry in services.queue(course)] == [two.id, one.id]
     assert client.post(f"/teach/waiting-list/{one.id}/move-sideways").status_code == 404
+
+
+def test_a_course_whose_booking_has_not_opened_offers_its_waiting_list(client, login_as):
+    course = factories.make_course(
+        first_session=datetime.now(UTC) + timedelta(days=30), booking_opens_at=datetime.now(UTC) + timedelta(days=3)
+    )
+    login_as("parent")
+    page = client.get(f"/classes/{course.id}").get_data(as_text=True)
+    assert "Booking for this course has not opened yet. Join the waiting list" in page
+    assert f'href="/classes/{course.id}/waitlist"' in page
+    cancelled = factories.make_course(status=CourseStatus.CANCELLED)
+    assert "/waitlist" not in client.get(f"/classes/{cancelled.id}").get_data(as_text=True)
