@@ -63,7 +63,8 @@ class StaffBookingForm(FlaskForm):
         "Parent's or carer's name", validators=[Optional(), Length(max=120)], filters=[strip_whitespace]
     )
     phone = TelField("Phone (optional)", validators=[Optional(), Length(max=40)], filters=[strip_whitespace])
-    child = RadioField("Which child?", choices=[], validate_choice=False)
+    #: The children to book: ids of the family's children, and "new" to add one on this form (twins: tick both).
+    child = MultiCheckboxField("Which children?", choices=[], validate_choice=False)
     first_name = StringField("Child's first name", validators=[Optional(), Length(max=60)], filters=[strip_whitespace])
     last_name = StringField("Child's last name", validators=[Optional(), Length(max=60)], filters=[strip_whitespace])
     date_of_birth = LocalDateField(

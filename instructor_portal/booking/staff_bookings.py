@@ -120,7 +120,7 @@ def book_for_family(
     *,
     email: str,
     new_parent: NewParent | None = None,
-    child_id: int | None = None,
+    child_ids: list[int] | tuple[int, ...] = (),
     new_child: accounts_family.ChildDetails | None = None,
     payment: FamilyPayment | None,
     terms_agreed: bool,
@@ -130,7 +130,7 @@ def book_for_family(
     card: bool = True,
     now: datetime | None = None,
 ) -> Booking:
-    """Book one child's place for a family on their behalf, atomically, with the same rules as their own booking.
+    """Book places for a family's children on their behalf (twins together), atomically, with the same rules as their own booking.
 
     ``terms_agreed`` is staff confirming that the family agreed to the course terms by phone or in
     person. Any refusal raises BookingError naming its field and writes nothing: not the parent,
@@ -148,7 +148,7 @@ def book_for_family(
             raise BookingError("Enter the funded code the family was given.", field="voucher_code")
     if not terms_agreed:
         raise BookingError("Confirm that the family agreed to the course terms.", field="terms_agreed")
-    if (child_id is None) == (new_child is None):
+    if not child_ids and new_child is None:
         raise BookingError("Choose one of the family's children, or add a child.", field="child")
     with unit_of_work():
         parent = find_family(email, staff=staff)
@@ -163,7 +163,7 @@ def book_for_family(
                 parent = accounts.invite_parent(
                     full_name=new_parent.full_name, email=email, phone=new_parent.phone, invited_by=staff
                 )
-            child = _child(parent, child_id, new_child, today=now.date())
+            children = _children(parent, child_ids, new_child, today=now.date())
         except accounts.AccountError as error:
             raise BookingError(error.message, field=error.field) from None
         db.session.flush()  # the booking checks the new child belongs to the parent, by id
@@ -171,7 +171,7 @@ def book_for_family(
             booking = book_places(
                 parent,
                 course,
-                [child],
+                children,
                 accept_terms=True,
                 medical_clearance=medical_clearance,
                 photo_consent=photo_consent,
@@ -197,13 +197,15 @@ def book_for_family(
     return booking
 
 
-def _child(parent: User, child_id: int | None, details: accounts_family.ChildDetails | None, *, today) -> Child:
-    if details is not None:
-        return accounts_family.new_child(parent, details, today=today)
-    child = db.session.get(Child, child_id)
-    if child is None or child.parent_id != parent.id:
+def _children(
+    parent: User, child_ids: list[int] | tuple[int, ...], details: accounts_family.ChildDetails | None, *, today
+) -> list[Child]:
+    children = [db.session.get(Child, child_id) for child_id in dict.fromkeys(child_ids)]
+    if any(child is None or child.parent_id != parent.id for child in children):
         raise BookingError("Choose one of this family's children.", field="child")
-    return child
+    if details is not None:
+        children.append(accounts_family.new_child(parent, details, today=today))
+    return children
 
 
 def _settle(booking: Booking, payment: FamilyPayment | None, *, staff: User, now: datetime) -> None:

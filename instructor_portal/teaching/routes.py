@@ -135,7 +135,7 @@ def book_for_family(course_id: int):
     form.child.choices.append((NEW_CHILD, "Add a child"))
     form.payment.choices = [(p.value, p.label) for p in staff_bookings.payment_choices(course, card=card)]
     if email_error is None and form.validate_on_submit():
-        new = form.child.data == NEW_CHILD
+        new = NEW_CHILD in (form.child.data or [])
         try:
             booking = staff_bookings.book_for_family(
                 current_user,
@@ -144,7 +144,7 @@ def book_for_family(course_id: int):
                 new_parent=None
                 if family
                 else staff_bookings.NewParent(form.full_name.data or "", form.phone.data or ""),
-                child_id=None if new else _child_id(form),
+                child_ids=_child_ids(form),
                 new_child=_child_details(form) if new else None,
                 payment=_payment(form),
                 terms_agreed=form.terms_agreed.data,
@@ -175,9 +175,9 @@ def book_for_family(course_id: int):
     ), status
 
 
-def _child_id(form: StaffBookingForm) -> int | None:
-    value = form.child.data or ""
-    return int(value) if value.isdigit() and len(value) < 10 else None  # past 9 digits it is no id of ours
+def _child_ids(form: StaffBookingForm) -> list[int]:
+    # Past 9 digits a value is no id of ours; "new" is the child added on the form.
+    return [int(value) for value in form.child.data or [] if value.isdigit() and len(value) < 10]
 
 
 def _payment(form: StaffBookingForm) -> staff_bookings.FamilyPayment | None:

@@ -66,7 +66,7 @@ def test_an_existing_parent_paying_at_the_venue_is_confirmed_and_audited_as_made
         instructor,
         course,
         email=child.parent.email.upper(),
-        child_id=child.id,
+        child_ids=[child.id],
         payment=FamilyPayment.PAY_AT_VENUE,
         terms_agreed=True,
     )
@@ -117,7 +117,7 @@ def test_a_card_link_holds_the_place_and_emails_the_pay_page(instructor, course)
         instructor,
         course,
         email=child.parent.email,
-        child_id=child.id,
+        child_ids=[child.id],
         payment=FamilyPayment.CARD_LINK,
         terms_agreed=True,
     )
@@ -132,7 +132,7 @@ def test_a_funded_place_needs_a_funded_code_and_is_confirmed_with_it(instructor,
     child = returning_child(instructor)
     factories.make_voucher(code="NEONATAL", kind=VoucherKind.FUNDED, value=0)
     factories.make_voucher(code="TENOFF")
-    common = dict(email=child.parent.email, child_id=child.id, payment=FamilyPayment.FUNDED, terms_agreed=True)
+    common = dict(email=child.parent.email, child_ids=[child.id], payment=FamilyPayment.FUNDED, terms_agreed=True)
     with pytest.raises(BookingError) as missing:
         book_for_family(instructor, course, **common)
     assert missing.value.field == "voucher_code"
@@ -152,7 +152,7 @@ def test_a_free_course_just_confirms(instructor):
     free = factories.make_course(instructor=instructor, price_pence=0)
     child = returning_child(instructor)
     booking = book_for_family(
-        instructor, free, email=child.parent.email, child_id=child.id, payment=None, terms_agreed=True
+        instructor, free, email=child.parent.email, child_ids=[child.id], payment=None, terms_agreed=True
     )
     assert (booking.status, booking.payment_method) == (BookingStatus.CONFIRMED, PaymentMethod.FREE)
 
@@ -176,7 +176,7 @@ def test_payment_choices_follow_the_course_and_the_organisation(instructor, cour
             instructor,
             card_only,
             email=child.parent.email,
-            child_id=child.id,
+            child_ids=[child.id],
             payment=FamilyPayment.PAY_AT_VENUE,
             terms_agreed=True,
             card=False,
@@ -222,11 +222,11 @@ def test_a_full_course_an_already_booked_child_and_a_stranger_child_are_refused(
     factories.make_booking(course, [child])
     common = dict(email=child.parent.email, payment=FamilyPayment.PAY_AT_VENUE, terms_agreed=True)
     with pytest.raises(BookingError, match="already has a place") as booked:
-        book_for_family(instructor, course, child_id=child.id, **common)
+        book_for_family(instructor, course, child_ids=[child.id], **common)
     assert booked.value.field == "child"
     stranger = factories.make_child()
     with pytest.raises(BookingError, match="this family's children") as other:
-        book_for_family(instructor, course, child_id=stranger.id, **common)
+        book_for_family(instructor, course, child_ids=[stranger.id], **common)
     assert other.value.field == "child"
     full = factories.make_course(instructor=instructor, places=1)
     factories.make_booking(full)
@@ -259,7 +259,7 @@ def test_an_instructor_cannot_book_on_someone_elses_course(course):
             other,
             course,
             email=child.parent.email,
-            child_id=child.id,
+            child_ids=[child.id],
             payment=FamilyPayment.PAY_AT_VENUE,
             terms_agreed=True,
         )
@@ -268,7 +268,7 @@ def test_an_instructor_cannot_book_on_someone_elses_course(course):
         organiser,
         course,
         email=child.parent.email,
-        child_id=child.id,
+        child_ids=[child.id],
         payment=FamilyPayment.PAY_AT_VENUE,
         terms_agreed=True,
     )
@@ -284,7 +284,7 @@ def test_an_instructor_sees_only_families_who_booked_with_them_and_an_organiser_
             instructor,
             course,
             email=stranger.parent.email,
-            child_id=stranger.id,
+            child_ids=[stranger.id],
             payment=FamilyPayment.PAY_AT_VENUE,
             terms_agreed=True,
         )
@@ -292,3 +292,19 @@ def test_an_instructor_sees_only_families_who_booked_with_them_and_an_organiser_
     assert find_family(stranger.parent.email, staff=factories.make_user(role=Role.ORGANISER)) == stranger.parent
     returning = returning_child(instructor)
     assert find_family(returning.parent.email, staff=instructor) == returning.parent
+
+
+def test_twins_are_booked_together_with_the_sibling_discount(instructor):
+    course = factories.make_course(instructor=instructor, price_pence=5000, sibling_discount_percent=10)
+    twin = returning_child(instructor)
+    booking = book_for_family(
+        instructor,
+        course,
+        email=twin.parent.email,
+        child_ids=[twin.id],
+        new_child=new_baby(first_name="Leo"),
+        payment=FamilyPayment.PAY_AT_VENUE,
+        terms_agreed=True,
+    )
+    assert sorted(child.first_name for child in booking.children) == sorted([twin.first_name, "Leo"])
+    assert booking.amount_pence == 5000 + 4500

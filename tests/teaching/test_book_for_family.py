@@ -193,3 +193,25 @@ def test_an_instructor_looking_up_a_family_not_on_their_courses_sees_nothing_of_
     body = text(response)
     assert response.status_code == 422 and "details stay private" in body
     assert "Rosa" not in body and stranger.parent.full_name not in body
+
+
+def test_staff_tick_both_twins_and_book_them_together(client, login_as, owner, course):
+    first = factories.make_child(first_name="Ada")
+    second = factories.make_child(first.parent, first_name="Ben")
+    earlier = factories.make_course(instructor=owner, status=CourseStatus.CANCELLED)
+    factories.make_booking(earlier, [first], status=BookingStatus.CANCELLED)
+    login_as(owner)
+    response = post_form(
+        client,
+        page(course),
+        {
+            "email": first.parent.email,
+            "child": [str(first.id), str(second.id)],
+            "payment": "pay_at_venue",
+            "terms_agreed": "y",
+        },
+        page=page(course, first.parent.email),
+    )
+    assert response.status_code == 302
+    booking = db.session.scalars(db.select(Booking).where(Booking.course_id == course.id)).one()
+    assert sorted(child.first_name for child in booking.children) == ["Ada", "Ben"]
