@@ -12,7 +12,7 @@ from instructor_portal.booking.models import Booking, BookingPlace, BookingStatu
 from instructor_portal.catalogue.models import Course, CourseSession, SessionStatus
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
-from instructor_portal.waitlist.models import EntryStatus, WaitlistEntry
+from instructor_portal.waitlist.models import OPEN_STATUSES, EntryStatus, WaitlistEntry
 
 
 class BookingError(DomainError):
@@ -91,6 +91,15 @@ def places_waited_for(course_id):
     return (
         select(func.coalesce(func.sum(WaitlistEntry.places), 0))
         .where(WaitlistEntry.course_id == course_id, WaitlistEntry.status == EntryStatus.WAITING)
+        .scalar_subquery()
+    )
+
+
+def families_waiting(course_id):
+    """A scalar subquery counting the families on the course's waiting list (waiting, or holding an offer)."""
+    return (
+        select(func.count(WaitlistEntry.id))
+        .where(WaitlistEntry.course_id == course_id, WaitlistEntry.status.in_(OPEN_STATUSES))
         .scalar_subquery()
     )
 

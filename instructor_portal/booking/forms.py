@@ -22,8 +22,9 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class BookingForm(FlaskForm):
-    children = MultiCheckboxField("Who is coming?", coerce=int, validate_choice=False)
+class BookingPromisesForm(FlaskForm):
+    """What a family agrees to and gives when booking, wherever they book from (a course page, a waiting-list offer)."""
+
     accept_terms = BooleanField("I have read the course details and agree to the course terms and cancellation policy")
     medical_clearance = BooleanField(
         "My baby's medical team (for example the neonatal team or health visitor) has said my baby is stable enough for massage"
@@ -35,6 +36,10 @@ class BookingForm(FlaskForm):
         filters=[strip_whitespace],
         description="If your health visitor, children's centre or neonatal team gave you a code, enter it here.",
     )
+
+
+class BookingForm(BookingPromisesForm):
+    children = MultiCheckboxField("Who is coming?", coerce=int, validate_choice=False)
     #: Show the price of what is chosen, with any discount, without booking yet.
     check_price = SubmitField("Check the price")
 

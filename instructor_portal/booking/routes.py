@@ -1,6 +1,6 @@
 """Booking pages: book a place, choose how to pay, see and cancel bookings."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from instructor_portal.accounts.models import Role
@@ -11,7 +11,7 @@ from instructor_portal.booking import cancellation, rules, services
 from instructor_portal.booking.forms import BookingForm, CancelBookingForm, PaymentChoiceForm
 from instructor_portal.booking.ical import course_calendar
 from instructor_portal.booking.models import Booking, BookingStatus
-from instructor_portal.catalogue.models import Course, CourseStatus
+from instructor_portal.booking.pages import after_booking, get_bookable_course
 from instructor_portal.clock import utcnow
 from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, show_domain_error
@@ -32,18 +32,11 @@ from instructor_portal.waitlist.tasks import offer_freed_places
 bp = Blueprint("booking", __name__)
 
 
-def _bookable_course(course_id: int) -> Course:
-    course = get_or_404(Course, course_id)
-    if course.status == CourseStatus.DRAFT:
-        abort(404)
-    return course
-
-
 @bp.route("/classes/<int:course_id>/book", methods=["GET", "POST"])
 @parent_required
 def book(course_id: int):
     """Book places on a course for one or more of the parent's children."""
-    course = _bookable_course(course_id)
+    course = get_bookable_course(course_id)
     now = utcnow()
     choices = services.children_choices(current_user, course, now=now)
     form = BookingForm()
@@ -67,7 +60,7 @@ def book(course_id: int):
                     voucher_code=form.voucher_code.data or "",
                     now=now,
                 )
-                return _after_booking(booking)
+                return after_booking(booking)
         except services.BookingError as error:
             show_domain_error(form, error)
     # A price check is not a refusal, so it answers 200 like the first showing of the form.
@@ -80,13 +73,6 @@ def book(course_id: int):
         closed=rules.booking_closed_reason(course, now=now),
         places_left=rules.places_left(course, now=now),
     ), 200 if quote is not None else form_status()
-
-
-def _after_booking(booking):
-    if booking.status == BookingStatus.CONFIRMED:
-        flash("Your place is confirmed. We have emailed you the details.", "success")
-        return redirect(url_for("booking.my_booking", booking_id=booking.id))
-    return redirect(url_for("booking.pay", booking_id=booking.id))
 
 
 @bp.route("/bookings/<int:booking_id>/pay", methods=["GET", "POST"])

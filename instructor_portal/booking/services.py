@@ -71,16 +71,10 @@ def children_choices(parent: User, course: Course, *, now: datetime) -> list[Chi
     """Each of the parent's children with whether they can be booked on the course, and why not."""
     organisation = get_organisation()
     start = first_session_start(course)
-    booked = set(
-        db.session.scalars(
-            select(BookingPlace.child_id)
-            .join(Booking, Booking.id == BookingPlace.booking_id)
-            .where(BookingPlace.course_id == course.id, BookingPlace.live, capacity.holds_places(now))
-        )
-    )
+    booked = booked_children(course, parent.children, now=now)
     choices = []
     for child in parent.children:
-        if child.id in booked:
+        if child in booked:
             choices.append(ChildChoice(child, False, f"{child.first_name} already has a place on this course."))
         elif start is None:
             choices.append(ChildChoice(child, False, "This course has no sessions to come."))
@@ -90,6 +84,29 @@ def children_choices(parent: User, course: Course, *, now: datetime) -> list[Chi
             )
             choices.append(ChildChoice(child, result.eligible, result.reason))
     return choices
+
+
+def booked_children(course: Course, children: list[Child], *, now: datetime) -> list[Child]:
+    """Those of ``children`` who hold a place on the course: confirmed, or held and not yet expired."""
+    ids = set(
+        db.session.scalars(
+            select(BookingPlace.child_id)
+            .join(Booking, Booking.id == BookingPlace.booking_id)
+            .where(
+                BookingPlace.course_id == course.id,
+                BookingPlace.live,
+                capacity.holds_places(now),
+                BookingPlace.child_id.in_([child.id for child in children]),
+            )
+        )
+    )
+    return [child for child in children if child.id in ids]
+
+
+def already_booked(children: list[Child]) -> str:
+    """Why these children cannot be booked again, in one sentence."""
+    names = ", ".join(child.first_name for child in children)
+    return f"{names} already {'has' if len(children) == 1 else 'have'} a place on this course."
 
 
 def _new_reference() -> str:
@@ -167,18 +184,9 @@ def book_places(
         if offer is not None:
             _take_up_offer(offer, parent, course, children, now=now)
         capacity.take_places(course, len(children), now=now, for_offer=offer is not None)
-        already = db.session.scalars(
-            select(BookingPlace.child_id).where(
-                BookingPlace.course_id == course.id,
-                BookingPlace.live,
-                BookingPlace.child_id.in_([c.id for c in children]),
-            )
-        ).all()
+        already = booked_children(course, children, now=now)
         if already:
-            names = ", ".join(c.first_name for c in children if c.id in already)
-            raise BookingError(
-                f"{names} already {'has' if len(already) == 1 else 'have'} a place on this course.", field="children"
-            )
+            raise BookingError(already_booked(already), field="children")
 
         price = pricing.price_places(course, len(children), voucher=voucher)
         booking = Booking(

@@ -95,14 +95,15 @@ def course(course_id: int):
         form.validate()
     born, due = form.child()
     eligibility = services.check_course_eligibility(listing, born=born, due=due) if born else None
+    now = utcnow()
     html = render_template(
         "catalogue/course.html",
         listing=listing,
         form=form,
         eligibility=eligibility,
         instructor_is_listed=services.is_listed_instructor(listing.course.instructor),
-        booking_closed=booking_closed_reason(listing.course, now=utcnow()),
-        waitlist_open=can_join(listing.course, now=utcnow()) is None,
+        booking_closed=booking_closed_reason(listing.course, now=now),
+        waitlist_open=can_join(listing.course, now=now) is None,
     )
     return (html, 422) if request.method == "POST" else html  # a GET's page alone, so the cache can keep it
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from instructor_portal.accounts.models import InstructorProfile, Role, User
-from instructor_portal.booking.capacity import places_taken
+from instructor_portal.booking.capacity import families_waiting, places_taken
 from instructor_portal.catalogue.eligibility import Eligibility, check_eligibility
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, SessionStatus, Track, Venue
 from instructor_portal.clock import utcnow
@@ -22,7 +22,6 @@ from instructor_portal.organisation import get_organisation
 from instructor_portal.pagination import Page, page_bounds
 from instructor_portal.timezones import local_date, local_to_utc
 from instructor_portal.uploads import StoredFile
-from instructor_portal.waitlist.models import OPEN_STATUSES, WaitlistEntry
 
 #: Most words of free text that are matched, so a pasted essay cannot build a huge query.
 MAX_SEARCH_WORDS = 8
@@ -84,16 +83,6 @@ def _places_left(now: datetime) -> ColumnElement[int]:
     return (Course.places - places_taken(Course.id, now)).label("places_left")
 
 
-def _waiting() -> ColumnElement[int]:
-    """Families on the course's waiting list, as a column of the listing query (a number only, never who)."""
-    return (
-        select(func.count(WaitlistEntry.id))
-        .where(WaitlistEntry.course_id == Course.id, WaitlistEntry.status.in_(OPEN_STATUSES))
-        .scalar_subquery()
-        .label("waiting")
-    )
-
-
 def _session_summary(now: datetime) -> Subquery:
     """Per course: first and next scheduled session and how many there are, in one grouped query."""
     return (
@@ -127,7 +116,7 @@ def _listings(
             summary.c.next_session_at,
             summary.c.session_count,
             _places_left(now),
-            _waiting(),
+            families_waiting(Course.id).label("waiting"),
         )
         .outerjoin(summary, summary.c.course_id == Course.id)
         .options(joinedload(Course.venue), joinedload(Course.instructor).joinedload(User.profile), *options)

@@ -45,13 +45,11 @@ def places_booked_now(course: Course, *, now: datetime) -> int:
     return db.session.scalar(select(places_booked(course.id, now)))
 
 
-def is_short(course: Course, *, now: datetime) -> bool:
-    """Whether the course has a minimum it does not reach and nobody chose to run it anyway."""
-    return (
-        course.min_places is not None
-        and course.run_anyway_at is None
-        and places_booked_now(course, now=now) < course.min_places
-    )
+def is_short(course: Course, *, now: datetime, booked: int | None = None) -> bool:
+    """Whether the course has a minimum it does not reach (``booked`` places, counted if not given) and nobody chose to run it anyway."""
+    if course.min_places is None or course.run_anyway_at is not None:
+        return False
+    return (places_booked_now(course, now=now) if booked is None else booked) < course.min_places
 
 
 def check_minimum_numbers(*, now: datetime | None = None) -> dict[str, int]:
@@ -77,7 +75,8 @@ def check_minimum_numbers(*, now: datetime | None = None) -> dict[str, int]:
 def _decide(course: Course, *, now: datetime) -> str | None:
     decide = decision_at(course)
     start = first_session_start(course)
-    if decide is None or start <= now or not is_short(course, now=now):
+    booked = places_booked_now(course, now=now)
+    if decide is None or start <= now or not is_short(course, now=now, booked=booked):
         return None
     if now >= decide:
         reason = (
@@ -100,11 +99,11 @@ def _decide(course: Course, *, now: datetime) -> str | None:
                 "minimum_warning",
                 subject=f"Not enough families yet: {course.title}",
                 course=course,
-                booked=places_booked_now(course, now=now),
+                booked=booked,
                 decide=decide,
                 course_url=absolute_url("teaching.course", course_id=course.id),
             )
-            audit.record(None, "course.minimum_warned", course, booked=places_booked_now(course, now=now))
+            audit.record(None, "course.minimum_warned", course, booked=booked)
         return "warned"
     return None
 

@@ -1,7 +1,7 @@
-"""The waiting list's forms: joining for some of one's children, taking up an offer, and staff removing an entry."""
+"""The waiting list's forms: joining for some of one's children and staff removing an entry (an offer is taken up with the booking's own promises)."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, TextAreaField
+from wtforms import TextAreaField
 from wtforms.validators import Length
 
 from instructor_portal.booking.forms import MultiCheckboxField
@@ -10,21 +10,6 @@ from instructor_portal.forms import strip_whitespace
 
 class JoinForm(FlaskForm):
     children = MultiCheckboxField("Who is waiting for a place?", coerce=int, validate_choice=False)
-
-
-class OfferForm(FlaskForm):
-    """Taking up an offered place: the booking form's promises, for the children the offer is for."""
-
-    accept_terms = BooleanField("I have read the course details and agree to the course terms and cancellation policy")
-    medical_clearance = BooleanField(
-        "My baby's medical team (for example the neonatal team or health visitor) has said my baby is stable enough for massage"
-    )
-    photo_consent = BooleanField("Photos: the instructor may take photos in class that include my family (optional)")
-    voucher_code = StringField(
-        "Voucher or referral code (optional)",
-        validators=[Length(max=40, message="A code is at most 40 characters.")],
-        filters=[strip_whitespace],
-    )
 
 
 class RemoveEntryForm(FlaskForm):

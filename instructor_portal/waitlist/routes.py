@@ -1,19 +1,19 @@
 """Waiting-list pages: a parent joins, sees their place, takes up or turns down an offer; staff see and manage a course's list."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from instructor_portal.booking import rules
 from instructor_portal.booking import services as booking_services
-from instructor_portal.booking.models import BookingStatus
-from instructor_portal.catalogue.models import Course, CourseStatus
+from instructor_portal.booking.forms import BookingPromisesForm
+from instructor_portal.booking.pages import after_booking, get_bookable_course
+from instructor_portal.catalogue.models import Course
 from instructor_portal.clock import utcnow
-from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, show_domain_error
 from instructor_portal.permissions import get_managed, get_own, instructor_required, parent_required
 from instructor_portal.queue import enqueue_quietly
 from instructor_portal.waitlist import offers, services
-from instructor_portal.waitlist.forms import JoinForm, OfferForm, RemoveEntryForm
+from instructor_portal.waitlist.forms import JoinForm, RemoveEntryForm
 from instructor_portal.waitlist.models import EntryStatus, WaitlistEntry
 from instructor_portal.waitlist.tasks import offer_freed_places
 
@@ -24,9 +24,7 @@ bp = Blueprint("waitlist", __name__)
 @parent_required
 def join(course_id: int):
     """Join a full course's waiting list for one or more of the parent's children."""
-    course = get_or_404(Course, course_id)
-    if course.status == CourseStatus.DRAFT:
-        abort(404)
+    course = get_bookable_course(course_id)
     now = utcnow()
     entry = services.open_entry(current_user, course)
     if entry is not None:
@@ -88,7 +86,7 @@ def offer(entry_id: int):
     """Take up an offered place: the normal booking, with the places already held."""
     entry = get_own(WaitlistEntry, entry_id)
     now = utcnow()
-    form = OfferForm()
+    form = BookingPromisesForm()
     if entry.status == EntryStatus.BOOKED and entry.booking is not None:
         return redirect(url_for("booking.my_booking", booking_id=entry.booking.id))
     live = entry.status == EntryStatus.OFFERED and entry.offer_expires_at > now
@@ -108,10 +106,7 @@ def offer(entry_id: int):
         except booking_services.BookingError as error:
             show_domain_error(form, error)
         else:
-            if booking.status == BookingStatus.CONFIRMED:
-                flash("Your place is confirmed. We have emailed you the details.", "success")
-                return redirect(url_for("booking.my_booking", booking_id=booking.id))
-            return redirect(url_for("booking.pay", booking_id=booking.id))
+            return after_booking(booking)
     return render_template(
         "waitlist/offer.html",
         entry=entry,

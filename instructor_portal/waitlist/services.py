@@ -16,9 +16,8 @@ from sqlalchemy.orm import selectinload
 from instructor_portal import audit, locks
 from instructor_portal.accounts.models import Child, Role, User
 from instructor_portal.booking import capacity
-from instructor_portal.booking.models import Booking, BookingPlace
 from instructor_portal.booking.rules import booking_closed_reason, first_session_start, last_session_end, places_left
-from instructor_portal.booking.services import child_eligibility
+from instructor_portal.booking.services import already_booked, booked_children, child_eligibility
 from instructor_portal.catalogue.models import Course, CourseStatus
 from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
@@ -80,12 +79,9 @@ def join_waitlist(parent: User, course: Course, children: list[Child], *, now: d
         )
         if not result.eligible:
             raise WaitlistError(f"{child.first_name}: {result.reason}", field="children")
-    booked = _booked_children(course, children, now=now)
+    booked = booked_children(course, children, now=now)
     if booked:
-        names = ", ".join(child.first_name for child in booked)
-        raise WaitlistError(
-            f"{names} already {'has' if len(booked) == 1 else 'have'} a place on this course.", field="children"
-        )
+        raise WaitlistError(already_booked(booked), field="children")
     if open_entry(parent, course) is not None:
         raise WaitlistError("You are already on this course's waiting list.")
     entry = WaitlistEntry(
@@ -98,22 +94,6 @@ def join_waitlist(parent: User, course: Course, children: list[Child], *, now: d
     except IntegrityError:  # the same family joined from another tab a moment ago
         raise WaitlistError("You are already on this course's waiting list.") from None
     return entry
-
-
-def _booked_children(course: Course, children: list[Child], *, now: datetime) -> list[Child]:
-    ids = set(
-        db.session.scalars(
-            select(BookingPlace.child_id)
-            .join(Booking, Booking.id == BookingPlace.booking_id)
-            .where(
-                BookingPlace.course_id == course.id,
-                BookingPlace.live,
-                capacity.holds_places(now),
-                BookingPlace.child_id.in_([child.id for child in children]),
-            )
-        )
-    )
-    return [child for child in children if child.id in ids]
 
 
 def leave_waitlist(entry: WaitlistEntry, *, parent: User, now: datetime | None = None) -> WaitlistEntry:
@@ -156,11 +136,7 @@ def queue(course: Course) -> list[WaitlistEntry]:
 
 def waiting_count(course: Course) -> int:
     """How many families are on the course's list (waiting or holding an offer)."""
-    return db.session.scalar(
-        select(func.count(WaitlistEntry.id)).where(
-            WaitlistEntry.course_id == course.id, WaitlistEntry.status.in_(OPEN_STATUSES)
-        )
-    )
+    return db.session.scalar(select(capacity.families_waiting(course.id)))
 
 
 @dataclass(frozen=True)
