@@ -1,7 +1,7 @@
 """The house's import order, checked on every module so an upward import fails CI.
 
-kernel → notifications → accounts → catalogue → booking → waitlist → payments → attendance → handouts
-→ teaching → organiser. Models (with booking/capacity's place-counting expressions and booking/states'
+kernel → notifications → accounts → catalogue → booking → waitlist → payments → attendance → reminders
+→ calendar_feeds → handouts → messages → teaching → organiser. Models (with booking/capacity's place-counting expressions and booking/states'
 status table) are a floor every module may read. Routes compose any feature's services but never import another
 blueprint's views. The app factory, the CLI, the demo data and the model registry sit on
 top and may import anything.
@@ -26,7 +26,10 @@ LAYERS = (
     "waitlist",
     "payments",
     "attendance",
+    "reminders",
+    "calendar_feeds",
     "handouts",
+    "messages",
     "teaching",
     "organiser",
 )
