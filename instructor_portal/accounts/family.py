@@ -41,24 +41,30 @@ class ChildDetails:
     relationship_to_carer: str = ""
 
 
-def _validate_child(details: ChildDetails, today: date) -> None:
+def _validate_child(details: ChildDetails, today: date, *, by_staff: bool = False) -> None:
+    """Refuse details that cannot be right, in words for the parent, or for staff entering them for a family."""
+    your = "the" if by_staff else "your"
     if details.care_notes.strip() and not details.care_notes_consent:
         raise AccountError(
-            "Tick the box to agree to these notes being kept, or leave the notes empty.", field="care_notes_consent"
+            "Tick the box to confirm the family agreed to these notes being kept, or leave the notes empty."
+            if by_staff
+            else "Tick the box to agree to these notes being kept, or leave the notes empty.",
+            field="care_notes_consent",
         )
     if not details.first_name.strip():
-        raise AccountError("Enter your child's first name.", field="first_name")
+        raise AccountError(f"Enter {your} child's first name.", field="first_name")
     if not details.last_name.strip():
-        raise AccountError("Enter your child's last name.", field="last_name")
+        raise AccountError(f"Enter {your} child's last name.", field="last_name")
     born, due, weeks = details.date_of_birth, details.due_date, details.gestation_weeks
     if born is None:
         if due is None:
             raise AccountError(
-                "Enter your child's date of birth, or the due date if your baby is not born yet.", field="date_of_birth"
+                f"Enter {your} child's date of birth, or the due date if {your} baby is not born yet.",
+                field="date_of_birth",
             )
         if weeks is not None:
             raise AccountError(
-                "Leave the weeks of pregnancy at birth empty until your baby is born.", field="gestation_weeks"
+                f"Leave the weeks of pregnancy at birth empty until {your} baby is born.", field="gestation_weeks"
             )
         if not today <= due <= today + LONGEST_PREGNANCY_AHEAD:
             raise AccountError(
@@ -67,7 +73,7 @@ def _validate_child(details: ChildDetails, today: date) -> None:
         return
     if born > today:
         raise AccountError(
-            "The date of birth cannot be in the future. If your baby is not born yet, leave it empty and enter the due date.",
+            f"The date of birth cannot be in the future. If {your} baby is not born yet, leave it empty and enter the due date.",
             field="date_of_birth",
         )
     if (today - born).days > OLDEST_CHILD_YEARS * 365.25:
@@ -110,9 +116,12 @@ def add_child(parent: User, details: ChildDetails, *, today: date | None = None)
     return child
 
 
-def new_child(parent: User, details: ChildDetails, *, today: date | None = None) -> Child:
-    """Check a child's details and add the child to the parent's family; the caller commits."""
-    _validate_child(details, today or utcnow().date())
+def new_child(parent: User, details: ChildDetails, *, today: date | None = None, by_staff: bool = False) -> Child:
+    """Check a child's details and add the child to the parent's family; the caller commits.
+
+    ``by_staff`` is staff entering the child for a family who phoned, so refusals speak of "the child".
+    """
+    _validate_child(details, today or utcnow().date(), by_staff=by_staff)
     child = Child(parent=parent, care_notes="")
     _apply_child(child, details, now=utcnow())
     db.session.add(child)

@@ -79,6 +79,17 @@ class EraseAccountForm(FlaskForm):
     )
 
 
+def gestation_weeks_field(when: str):
+    """The weeks of pregnancy at birth, for a child's form whoever fills it in; ``when`` says when to give it."""
+    return whole_number(
+        "Or: weeks of pregnancy at birth",
+        low=22,
+        high=42,
+        out_of_range="Weeks of pregnancy at birth must be between 22 and 42.",
+        description=f"For example 32 for a baby born at 32 weeks. {when}",
+    )
+
+
 class ChildForm(FlaskForm):
     first_name = StringField(
         "First name",
@@ -100,13 +111,7 @@ class ChildForm(FlaskForm):
         [Optional()],
         description="For a baby born early we use the due date to work out corrected age.",
     )
-    gestation_weeks = whole_number(
-        "Or: weeks of pregnancy at birth",
-        low=22,
-        high=42,
-        out_of_range="Weeks of pregnancy at birth must be between 22 and 42.",
-        description="For example 32 for a baby born at 32 weeks. Only if you do not know the due date.",
-    )
+    gestation_weeks = gestation_weeks_field("Only if you do not know the due date.")
     care_notes = TextAreaField(
         "Anything your instructor should know about your child's health (optional)",
         validators=[Optional(), Length(max=2000)],

@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from instructor_portal.accounts.forms import gestation_weeks_field
 from instructor_portal.forms import LocalDateField, strip_whitespace
 
 
@@ -79,6 +80,16 @@ class StaffBookingForm(FlaskForm):
         "Due date (if born early, or not born yet)",
         [Optional()],
         description="For a baby born early the due date gives the corrected age.",
+    )
+    gestation_weeks = gestation_weeks_field("Only if the family does not know the due date.")
+    care_notes = TextAreaField(
+        "Anything the instructor should know about the child's health (optional)",
+        validators=[Optional(), Length(max=2000)],
+        description="For example prematurity, reflux or recent immunisations, as the family told you.",
+    )
+    care_notes_consent = BooleanField(
+        "The family agreed to these notes being kept so the child can be looked after safely in class "
+        "(only the course's instructor and the organiser see them; they can withdraw this at any time)"
     )
     payment = RadioField("How will the family pay?", choices=[], validate_choice=False)
     voucher_code = StringField(

@@ -102,6 +102,15 @@ def find_family(email: str, *, staff: User) -> User | None:
     return user
 
 
+def look_up_family(email: str, *, staff: User) -> User | None:
+    """find_family for the booking page, which shows the family's children and phone: each showing is audited."""
+    family = find_family(email, staff=staff)
+    if family is not None:
+        audit.record(staff, "family.looked_up", family, purpose="booking for the family")
+        db.session.commit()
+    return family
+
+
 def _has_booked_with(parent: User, instructor: User) -> bool:
     return (
         db.session.scalar(
@@ -204,7 +213,7 @@ def _children(
     if any(child is None or child.parent_id != parent.id for child in children):
         raise BookingError("Choose one of this family's children.", field="child")
     if details is not None:
-        children.append(accounts_family.new_child(parent, details, today=today))
+        children.append(accounts_family.new_child(parent, details, today=today, by_staff=True))
     return children
 
 

@@ -127,7 +127,7 @@ def book_for_family(course_id: int):
     family, email_error = None, None
     if form.email.data:
         try:
-            family = staff_bookings.find_family(form.email.data, staff=current_user)
+            family = staff_bookings.look_up_family(form.email.data, staff=current_user)
         except BookingError as error:
             email_error = error.message
     choices = children_choices(family, course, now=now) if family else []
@@ -193,6 +193,9 @@ def _child_details(form: StaffBookingForm) -> ChildDetails:
         last_name=form.last_name.data or "",
         date_of_birth=form.date_of_birth.data,
         due_date=form.due_date.data,
+        gestation_weeks=form.gestation_weeks.data,
+        care_notes=form.care_notes.data or "",
+        care_notes_consent=form.care_notes_consent.data,
     )
 
 

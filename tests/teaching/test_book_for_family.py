@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from instructor_portal.accounts.models import Child, Role, User
+from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import Booking, BookingStatus, PaymentMethod
 from instructor_portal.catalogue.models import CourseStatus
 from instructor_portal.extensions import db
@@ -141,7 +142,7 @@ REFUSALS = [
     ({"full_name": ""}, "Enter their name."),
     ({"payment": None}, "Choose how the family will pay."),
     ({"payment": "cheque"}, "Choose how the family will pay."),
-    ({"first_name": ""}, "Enter your child&#39;s first name."),
+    ({"first_name": ""}, "Enter the child&#39;s first name."),
     ({"date_of_birth": "31/02/2027"}, "Enter a real date, such as 14/03/2027."),
     ({"date_of_birth": "99999-01-01"}, "Enter a real date, such as 14/03/2027."),
     ({"date_of_birth": (date.today() + timedelta(days=2)).isoformat()}, "The date of birth cannot be in the future."),
@@ -215,3 +216,44 @@ def test_staff_tick_both_twins_and_book_them_together(client, login_as, owner, c
     assert response.status_code == 302
     booking = db.session.scalars(db.select(Booking).where(Booking.course_id == course.id)).one()
     assert sorted(child.first_name for child in booking.children) == ["Ada", "Ben"]
+
+
+def test_a_walk_in_baby_born_early_is_added_with_weeks_at_birth_and_agreed_care_notes(client, login_as, owner, course):
+    login_as(owner)
+    details = {"gestation_weeks": "32", "care_notes": "Reflux; feeds little and often.", "care_notes_consent": "y"}
+    response = post_form(client, page(course), new_family(**details), page=page(course, "walk.in@example.org"))
+    assert response.status_code == 302
+    child = db.session.scalars(db.select(Child)).one()
+    assert (child.gestation_weeks, child.care_notes) == (32, "Reflux; feeds little and often.")
+    assert child.care_notes_consent_at is not None
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"care_notes": "Reflux"}, "Tick the box to confirm the family agreed to these notes being kept"),
+        ({"first_name": ""}, "Enter the child's first name."),
+        ({"date_of_birth": ""}, "Enter the child's date of birth, or the due date if the baby is not born yet."),
+        ({"gestation_weeks": "19"}, "Weeks of pregnancy at birth must be between 22 and 42."),
+    ],
+)
+def test_a_walk_in_childs_details_are_refused_in_words_for_staff(client, login_as, owner, course, changes, message):
+    login_as(owner)
+    response = post_form(client, page(course), new_family(**changes), page=page(course, "walk.in@example.org"))
+    assert response.status_code == 422
+    assert message.replace("'", "&#39;") in text(response)
+    assert "your child" not in text(response).lower()
+    assert count(Booking) == count(Child) == count(User) - 1 == 0
+
+
+def test_each_look_up_of_a_familys_details_is_audited_and_a_refused_one_is_not(client, login_as, owner, course):
+    known = factories.make_child()
+    earlier = factories.make_course(instructor=owner, status=CourseStatus.CANCELLED)
+    factories.make_booking(earlier, [known], status=BookingStatus.CANCELLED)
+    stranger = factories.make_child()
+    login_as(owner)
+    assert client.get(page(course, known.parent.email)).status_code == 200
+    assert client.get(page(course, stranger.parent.email)).status_code == 422
+    assert client.get(page(course, "nobody@example.org")).status_code == 200
+    [entry] = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "family.looked_up")).all()
+    assert (entry.actor_id, entry.subject_id) == (owner.id, known.parent.id)
