@@ -23,10 +23,12 @@ from instructor_portal.handouts.services import upload_handout
 from instructor_portal.organisation import DEFAULTS, Organisation
 from instructor_portal.payments.models import Payment, PaymentStatus
 from instructor_portal.timezones import local_date, local_to_utc
+from instructor_portal.waitlist.models import EntryStatus, WaitlistEntry
 
 PASSWORD = "demo-pass-123"
 FRIDAY_COURSE = "Baby Massage for Families (Friday mornings)"
 ONLINE_COURSE = "Baby Massage Online (Thursday evenings)"
+FULL_COURSE = "First Strokes: a Baby Massage Taster"
 
 ORGANISATION = {
     **DEFAULTS,
@@ -158,7 +160,17 @@ BOOKINGS: list[dict[str, Any]] = [
         "method": PaymentMethod.BANK_TRANSFER,
         "paid": 11000,
     },
+    {
+        "course": FULL_COURSE,
+        "parent": "parent@example.org",
+        "children": ["Maya", "Noah"],
+        "method": PaymentMethod.PAY_AT_VENUE,
+        "paid": 0,
+    },
 ]
+
+#: Families waiting for a place: (course title, parent, children's first names).
+WAITING: list[dict[str, Any]] = [{"course": FULL_COURSE, "parent": "amira.hassan@example.org", "children": ["Yusuf"]}]
 
 #: Marks at the Friday course's first two sessions, by child; Noah missed the second.
 ATTENDANCE: list[dict[str, Any]] = [
@@ -334,6 +346,25 @@ COURSES: list[dict[str, Any]] = [
         "description": "A one-off workshop: the massage strokes and holds that ease wind and colic, and how to fit them into your day.",
     },
     {
+        # Small and full, so its waiting list has a family on it.
+        "title": FULL_COURSE,
+        "instructor": "instructor@example.org",
+        "venue": "Redland Children's Centre",
+        "track": Track.WORKSHOP,
+        "status": CourseStatus.PUBLISHED,
+        "places": 2,
+        "price_pence": 1500,
+        "age_unit": AgeUnit.WEEKS,
+        "age_min": 4,
+        "age_max": 26,
+        "weeks": 1,
+        "weekday": WEDNESDAY,
+        "weeks_ahead": 1,
+        "at": time(10, 0),
+        "minutes": 60,
+        "description": "A one-hour taster for parents of young babies: a few simple strokes, and time to ask questions.",
+    },
+    {
         "title": ONLINE_COURSE,
         "instructor": "sam.patel@example.org",
         "venue": None,
@@ -410,6 +441,7 @@ def seed(*, now: datetime | None = None) -> list[str]:
     report.extend(_seed_child(details, users, today) for details in CHILDREN)
     db.session.flush()
     report.extend(_seed_booking(details, users, now) for details in BOOKINGS)
+    report.extend(_seed_waiting(details, users, now) for details in WAITING)
     report.extend(_seed_voucher(details) for details in VOUCHERS)
     db.session.flush()
     report.extend(_seed_mark(details, users["instructor@example.org"]) for details in ATTENDANCE)
@@ -541,6 +573,27 @@ def _seed_booking(details: dict[str, Any], users: dict[str, User], now: datetime
             )
         )
     return f"Created booking for {', '.join(details['children'])} on {course.title!r}."
+
+
+def _seed_waiting(details: dict[str, Any], users: dict[str, User], now: datetime) -> str:
+    parent = users[details["parent"]]
+    course = db.session.scalars(db.select(Course).where(Course.title == details["course"])).one()
+    if db.session.scalars(
+        db.select(WaitlistEntry.id).where(WaitlistEntry.course_id == course.id, WaitlistEntry.parent_id == parent.id)
+    ).first():
+        return f"Waiting-list entry for {parent.email} on {course.title!r} already there."
+    children = [child for child in parent.children if child.first_name in details["children"]]
+    db.session.add(
+        WaitlistEntry(
+            course=course,
+            parent=parent,
+            children=children,
+            places=len(children),
+            status=EntryStatus.WAITING,
+            queued_at=now,
+        )
+    )
+    return f"Created waiting-list entry for {', '.join(details['children'])} on {course.title!r}."
 
 
 def _friday_place(first_name: str) -> BookingPlace:

@@ -6,11 +6,12 @@ from instructor_portal.accounts.models import Child, InstructorProfile, User
 from instructor_portal.attendance.models import AttendanceMark, Makeup
 from instructor_portal.booking.models import Booking, BookingPlace, Voucher
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, Venue
-from instructor_portal.demo import COURSES, FRIDAY_COURSE, PASSWORD
+from instructor_portal.demo import COURSES, FRIDAY_COURSE, FULL_COURSE, PASSWORD
 from instructor_portal.extensions import db
 from instructor_portal.handouts.models import Handout
 from instructor_portal.organisation import Organisation
 from instructor_portal.uploads import StoredFile
+from instructor_portal.waitlist.models import WaitlistEntry
 
 MODELS = (
     Organisation,
@@ -27,6 +28,7 @@ MODELS = (
     Makeup,
     Handout,
     StoredFile,
+    WaitlistEntry,
 )
 
 
@@ -42,7 +44,8 @@ def test_seed_demo_creates_the_organisation_once(runner):
     counts = row_counts()
     assert counts["Organisation"] == 1
     assert counts["User"] == 6 and counts["InstructorProfile"] == 2
-    assert counts["Child"] == 4 and counts["Booking"] == 4 and counts["BookingPlace"] == 6
+    assert counts["Child"] == 4 and counts["Booking"] == 5 and counts["BookingPlace"] == 8
+    assert counts["WaitlistEntry"] == 1
     assert counts["AttendanceMark"] == 4 and counts["Makeup"] == 1
     assert counts["Voucher"] == 2
     assert counts["Handout"] == counts["StoredFile"] == 1
@@ -144,3 +147,16 @@ def test_demo_parent_downloads_the_demo_handout(runner, client, auth):
     assert "Reading your baby&#39;s cues" in client.get(f"/account/bookings/{booking.id}").get_data(as_text=True)
     response = client.get(f"/handouts/{handout.id}", buffered=True)
     assert response.status_code == 200 and response.data.startswith(b"# Reading your baby's cues")
+
+
+def test_demo_full_course_shows_its_waiting_list_to_visitors_the_family_and_the_instructor(runner, client, auth):
+    runner.invoke(args=["seed-demo"])
+    course = db.session.scalars(db.select(Course).where(Course.title == FULL_COURSE)).one()
+    catalogue = client.get("/classes").get_data(as_text=True)
+    assert "Full</strong> – join the waiting list (1 waiting)" in catalogue
+    auth.login("amira.hassan@example.org", PASSWORD)
+    assert "Yusuf" in client.get("/account/waiting-lists").get_data(as_text=True)
+    auth.logout()
+    auth.login("instructor@example.org", PASSWORD)
+    waiting = client.get(f"/teach/courses/{course.id}/waiting-list").get_data(as_text=True)
+    assert "Amira Hassan" in waiting and "Yusuf" in waiting
