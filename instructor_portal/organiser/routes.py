@@ -21,6 +21,7 @@ from instructor_portal.organiser.forms import InviteForm, SettingsForm, VenueFor
 from instructor_portal.organiser.models import ErasureRequest
 from instructor_portal.payments.flags import count_open_flags
 from instructor_portal.permissions import organiser_required
+from instructor_portal.teaching.minimum_numbers import minimum_watch
 from instructor_portal.teaching.services import list_courses
 
 bp = Blueprint("organiser", __name__)
@@ -37,12 +38,13 @@ def _staff_member(user_id: int) -> User:
 @bp.get("")
 @organiser_required
 def dashboard():
-    """Show every course with its instructor, venue, status and next session, and a few counts."""
+    """Show every course with its instructor, venue, status and next session, courses still to reach their minimum, and a few counts."""
     return render_template(
         "organiser/dashboard.html",
         summaries=list_courses(current_user),
         counts=services.dashboard_counts(),
         open_flags=count_open_flags(),
+        minimums=minimum_watch(),
     )
 
 

@@ -1,6 +1,6 @@
 """Minimum numbers to run: a course below its minimum at its decision day is cancelled, unless its instructor chose to run it.
 
-The instructor is emailed once, two days before the decision, while there is still time to
+The instructor (with a copy to each organiser) is emailed once, two days before the decision, while there is still time to
 find families or decide to run anyway. At the decision the course is cancelled through
 ``cancel_course`` (families emailed, paid places refunded), and the waiting list's sweep
 then closes its list. Safe to run at any moment and from two workers: a course is decided
@@ -10,16 +10,18 @@ under its lock, and a cancelled course is never decided again.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 
 from instructor_portal import audit, locks
-from instructor_portal.accounts.models import User
+from instructor_portal.accounts.models import Role, User
 from instructor_portal.booking.capacity import places_booked
 from instructor_portal.booking.rules import first_session_start
-from instructor_portal.catalogue.models import Course, CourseStatus
+from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, SessionStatus
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import db
 from instructor_portal.locks import unit_of_work
@@ -94,18 +96,60 @@ def _decide(course: Course, *, now: datetime) -> str | None:
             if course.minimum_warned_at is not None:
                 return None
             course.minimum_warned_at = now
-            enqueue_email(
-                course.instructor.email,
-                "minimum_warning",
-                subject=f"Not enough families yet: {course.title}",
-                course=course,
-                booked=booked,
-                decide=decide,
-                course_url=absolute_url("teaching.course", course_id=course.id),
-            )
+            for recipient in _warned(course):
+                enqueue_email(
+                    recipient.email,
+                    "minimum_warning",
+                    subject=f"Not enough families yet: {course.title}",
+                    recipient=recipient,
+                    course=course,
+                    booked=booked,
+                    decide=decide,
+                    course_url=absolute_url("teaching.course", course_id=course.id),
+                )
             audit.record(None, "course.minimum_warned", course, booked=booked)
         return "warned"
     return None
+
+
+def _warned(course: Course) -> list[User]:
+    """The course's instructor, then every active organiser, who may decide for an instructor who is away."""
+    organisers = db.session.scalars(
+        select(User).where(User.role == Role.ORGANISER, User.active, User.id != course.instructor_id).order_by(User.id)
+    ).all()
+    return [course.instructor, *organisers]
+
+
+@dataclass(frozen=True)
+class MinimumWatch:
+    """A course with a minimum still to be decided, as the organiser's overview shows it."""
+
+    course: Course
+    booked: int
+    decide: datetime
+
+    @property
+    def short(self) -> bool:
+        return self.course.run_anyway_at is None and self.booked < self.course.min_places
+
+
+def minimum_watch(*, now: datetime | None = None) -> list[MinimumWatch]:
+    """Every published course with a minimum whose first session is still ahead, soonest decision first, in one query."""
+    now = now or utcnow()
+    first_start = (
+        select(func.min(CourseSession.starts_at))
+        .where(CourseSession.course_id == Course.id, CourseSession.status == SessionStatus.SCHEDULED)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Course, places_booked(Course.id, now), first_start)
+        .where(Course.status == CourseStatus.PUBLISHED, Course.min_places.is_not(None), first_start > now)
+        .options(joinedload(Course.instructor))
+    ).all()
+    watch = [
+        MinimumWatch(course, booked, start - timedelta(days=course.decision_days)) for course, booked, start in rows
+    ]
+    return sorted(watch, key=lambda row: (row.decide, row.course.id))
 
 
 def run_anyway(course: Course, *, actor: User, now: datetime | None = None) -> Course:

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from instructor_portal.accounts.models import Role
 from instructor_portal.booking.models import BookingStatus, PaymentMethod
 from instructor_portal.catalogue.models import CourseStatus
 from instructor_portal.extensions import db
@@ -82,3 +83,45 @@ def test_the_instructor_sets_a_minimum_and_chooses_to_run_anyway_from_the_course
     db.session.refresh(course)
     assert course.run_anyway_at is not None
     assert "It will run whatever the numbers." in client.get(f"/teach/courses/{course.id}").get_data(as_text=True)
+
+
+def test_each_organiser_gets_a_copy_of_the_warning_naming_the_instructor(short_course):
+    course, _ = short_course
+    organiser = factories.make_user(role=Role.ORGANISER, full_name="Olivia Marsh")
+    factories.make_user(role=Role.ORGANISER, active=False)
+    minimum_numbers.check_minimum_numbers(now=DECISION - timedelta(days=2))
+    [to_instructor] = emails_to(course.instructor.email)
+    [to_organiser] = emails_to(organiser.email)
+    assert "You get this as an organiser" not in to_instructor.body_text
+    assert to_organiser.body_text.startswith("Hello Olivia,")
+    assert f"You get this as an organiser; {course.instructor.full_name} teaches the course." in to_organiser.body_text
+    assert db.session.scalar(db.select(db.func.count(OutboxEmail.id))) == 2
+
+
+def test_the_watch_lists_courses_still_to_be_decided_soonest_first(short_course):
+    course, _ = short_course
+    later = factories.make_course(places=6, min_places=1, first_session=START + timedelta(days=7))
+    factories.make_booking(later)
+    running = factories.make_course(places=6, min_places=4, first_session=START + timedelta(days=1))
+    minimum_numbers.run_anyway(running, actor=running.instructor, now=DECISION - timedelta(days=5))
+    factories.make_course(places=6, first_session=START)  # no minimum
+    factories.make_course(places=6, min_places=2, first_session=START - timedelta(days=30))  # already started
+    watch = minimum_numbers.minimum_watch(now=DECISION - timedelta(days=1))
+    assert [(row.course, row.booked, row.decide, row.short) for row in watch] == [
+        (course, 2, DECISION, True),
+        (running, 0, DECISION + timedelta(days=1), False),
+        (later, 1, DECISION + timedelta(days=7), False),
+    ]
+
+
+def test_the_organiser_sees_courses_short_of_their_minimum_and_can_run_one_anyway(client, login_as):
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=10)
+    course = factories.make_course(places=6, min_places=3, first_session=start, title="Thin Thursdays")
+    factories.make_booking(course)
+    login_as("organiser")
+    page = client.get("/organiser").get_data(as_text=True)
+    assert "Minimum numbers to run" in page and "1 of 3 needed" in page and "cancels itself then" in page
+    post_form(client, f"/teach/courses/{course.id}/run-anyway", page="/organiser")
+    db.session.refresh(course)
+    assert course.run_anyway_at is not None
+    assert "Running whatever the numbers" in client.get("/organiser").get_data(as_text=True)
