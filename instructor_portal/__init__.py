@@ -29,6 +29,7 @@ def create_app(config: str | type | dict | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     register_shell_context(app)
+    register_wsgi_layers(app)
     return app
 
 
@@ -46,9 +47,6 @@ def configure(app: Flask, config) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         lock_timeout=app.config["DATABASE_LOCK_TIMEOUT"],
     )
-    if app.config["TRUSTED_PROXIES"]:
-        hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
 
@@ -126,6 +124,16 @@ def register_commands(app: Flask) -> None:
     from instructor_portal.cli import register
 
     register(app)
+
+
+def register_wsgi_layers(app: Flask) -> None:
+    """Visitors' cached pages in front of Flask, and outside them the proxy headers every layer relies on."""
+    from instructor_portal.catalogue.visitor_pages import serve_visitor_pages
+
+    serve_visitor_pages(app)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_shell_context(app: Flask) -> None:

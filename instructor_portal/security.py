@@ -15,26 +15,34 @@ CSP = (
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+def fixed_headers(app: Flask):
+    """A function of whether the request came over HTTPS, giving the headers every response carries."""
+    # The pay button's form is answered with a redirect to Stripe's page, and form-action covers that redirect.
+    production = app.config["ENV_NAME"] == "production"
+    checkout = "https://checkout.stripe.com" if production else "https://checkout.stripe.com http://127.0.0.1:*"
+    always = [
+        ("Content-Security-Policy", CSP.format(checkout=checkout)),
+        ("X-Frame-Options", "DENY"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+    ]
+    with_hsts = [*always, ("Strict-Transport-Security", HSTS)]
+
+    def headers(secure: bool) -> list[tuple[str, str]]:
+        return with_hsts if production and secure else always
+
+    return headers
+
+
 def register(app: Flask) -> None:
     """Add the headers to every response the app sends."""
-    # The pay button's form is answered with a redirect to Stripe's page, and form-action covers that redirect.
-    checkout = (
-        "https://checkout.stripe.com"
-        if app.config["ENV_NAME"] == "production"
-        else "https://checkout.stripe.com http://127.0.0.1:*"
-    )
-    policy = CSP.format(checkout=checkout)
-    production = app.config["ENV_NAME"] == "production"
+    headers_for = fixed_headers(app)
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", policy)
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        if production and request.is_secure:
-            headers.setdefault("Strict-Transport-Security", HSTS)
+        for name, value in headers_for(request.is_secure):
+            headers.setdefault(name, value)
         # Whatever a signed-in person is shown (bookings, children, registers, money, files) is
         # theirs alone: no shared cache keeps it, and the browser does not keep it on disk.
         user = g.get("_login_user")

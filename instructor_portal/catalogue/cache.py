@@ -8,18 +8,24 @@ at which time alone changes it: a hold running out frees a place, a session star
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
 from itertools import chain
 
-from flask import current_app, request, session
+from flask import Flask, current_app, request, session
 from flask_login import current_user
 from redis.exceptions import RedisError
-from sqlalchemy import event, func, select, update
+from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.pool import NullPool
+from werkzeug.http import http_date
 
 from instructor_portal.accounts.models import InstructorProfile, User
 from instructor_portal.attendance.models import Makeup
@@ -88,13 +94,89 @@ def watch_catalogue_changes() -> None:
 
 
 VERSION = select(CatalogueVersion.version).where(CatalogueVersion.id == 1)
+#: Where the visitors' layer leaves the version it read, so a miss does not read it twice.
+VERSION_IN_ENVIRON = "instructor_portal.catalogue_version"
+READER = "catalogue_version_reader"
+
+
+class VersionReader:
+    """Reads the catalogue version in one round trip on a connection each thread keeps.
+
+    Every cached page costs this read, so it skips what the app's pool does for everyone else:
+    checking a connection out and in, pinging it first (a dropped connection is replaced and the
+    read tried once more instead), and a transaction to end (the connection is in autocommit).
+    """
+
+    def __init__(self, url: str, options: dict):
+        # Each connection is opened for a thread and kept, so a pool would only limit the threads.
+        options = {**options, "poolclass": NullPool, "pool_pre_ping": False, "isolation_level": "AUTOCOMMIT"}
+        self.engine = create_engine(url, **options)
+        self.sql = str(VERSION.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True}))
+        self.local = threading.local()
+        self.held: list = []
+        self.lock = threading.Lock()
+
+    def read(self) -> int | None:
+        """The version, or None when the counter row is missing; raises SQLAlchemy's error if the database cannot answer."""
+        try:
+            return self._read()
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            return self._read()  # the database restarted since this connection last ran
+
+    def _read(self) -> int | None:
+        dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        connection = getattr(self.local, "connection", None)
+        try:
+            if connection is None:
+                connection = self.local.connection = self.engine.raw_connection()
+                with self.lock:
+                    self.held.append(connection)
+            cursor = connection.cursor()
+            cursor.execute(self.sql)
+            row = cursor.fetchone()
+            cursor.close()
+        except dbapi_error as error:
+            lost = False
+            if connection is not None:
+                lost = self.engine.dialect.is_disconnect(error, connection.driver_connection, None)
+                self._drop(connection)
+            raise DBAPIError.instance(self.sql, None, error, dbapi_error, connection_invalidated=lost) from error
+        return row[0] if row else None
+
+    def _drop(self, connection) -> None:
+        self.local.connection = None
+        with self.lock:
+            if connection in self.held:
+                self.held.remove(connection)
+        connection.invalidate()
+
+    def close(self) -> None:
+        """Give back every thread's connection and empty the pool, as the app's engine does when disposed."""
+        with self.lock:
+            held, self.held = self.held, []
+        for connection in held:
+            connection.close()
+        self.local = threading.local()
+        self.engine.dispose()
+
+
+def version_reader(app: Flask) -> VersionReader:
+    """The app's version reader, made once, and closed whenever the app's engine is disposed."""
+    reader = app.extensions.get(READER)
+    if reader is None:
+        reader = app.extensions[READER] = VersionReader(
+            app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        )
+        with app.app_context():
+            event.listen(db.engine, "engine_disposed", lambda _engine: reader.close())
+    return reader
 
 
 def catalogue_version() -> int | None:
     """Return the current catalogue version, or None when the counter row is missing."""
-    # A bare connection costs a quarter of an ORM session round trip, and this runs on every hit.
-    with db.engine.connect() as connection:
-        return connection.scalar(VERSION)
+    return version_reader(current_app).read()
 
 
 def next_change_at(now: datetime, timezone: str) -> datetime:
@@ -126,8 +208,50 @@ def _quietly(call, *args, **kwargs):
         return None
 
 
+@dataclass(frozen=True)
+class CachedPage:
+    """A visitor's page as stored: good until ``until``, with the validators browsers revalidate against."""
+
+    until: datetime
+    body: bytes
+    #: ETag, Last-Modified, Cache-Control and Vary, written once when the page is built.
+    validators: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def built(cls, body: bytes, *, now: datetime, until: datetime) -> CachedPage:
+        etag = hashlib.blake2b(body, digest_size=16).hexdigest()
+        # Browsers and proxies may keep the page but must ask each time (a 304 costs no body), and
+        # someone with our cookies may be signed in, so their page is another.
+        return cls(
+            until,
+            body,
+            (
+                ("ETag", f'"{etag}"'),
+                ("Last-Modified", http_date(now)),
+                ("Cache-Control", "public, no-cache"),
+                ("Vary", "Cookie"),
+            ),
+        )
+
+
+def page_key(version: int, environ) -> str:
+    """The cache key of the page a request asks for, worked out from the WSGI environ alone, in front of Flask or in it."""
+    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+    return f"catalogue:{version}:{path}?{environ.get('QUERY_STRING', '')}"
+
+
+def stored_page(store, key: str) -> CachedPage | None:
+    """The page stored under ``key`` in the cache backend ``store``, or None (also when the cache is down)."""
+    entry = _quietly(store.get, key)
+    return entry if isinstance(entry, CachedPage) else None
+
+
 def cached_for_visitors(view):
-    """Serve a public page to signed-out visitors from the cache while nothing it shows has changed."""
+    """Serve a public page to signed-out visitors from the cache while nothing it shows has changed.
+
+    Visitors with no cookie of ours are answered in front of Flask (visitor_pages.py) from the
+    pages stored here; this covers the rest, such as a visitor whose browser kept a session cookie.
+    """
 
     @wraps(view)
     def cached_view(*args, **kwargs):
@@ -135,18 +259,22 @@ def cached_for_visitors(view):
         # baby's dates make the page one family's, so those are never cached and cost no version read.
         if current_user.is_authenticated or "_flashes" in session or "child_age" in session or request.method != "GET":
             return view(*args, **kwargs)
-        version = catalogue_version()
+        version = request.environ.get(VERSION_IN_ENVIRON)
+        version = catalogue_version() if version is None else version
         if version is None:
             return view(*args, **kwargs)
         now = utcnow()
-        key = f"catalogue:{version}:{request.full_path}"
-        stored = _quietly(cache.get, key)
-        if stored is not None and stored[0] > now:
-            return stored[1]
-        page = view(*args, **kwargs)
-        if isinstance(page, str):
-            until = next_change_at(now, get_organisation().timezone)
-            _quietly(cache.set, key, (until, page), timeout=max(1, math.ceil((until - now).total_seconds())))
-        return page
+        key = page_key(version, request.environ)
+        entry = stored_page(cache.cache, key)
+        if entry is None or entry.until <= now:
+            page = view(*args, **kwargs)
+            if not isinstance(page, str):
+                return page
+            entry = CachedPage.built(page.encode(), now=now, until=next_change_at(now, get_organisation().timezone))
+            timeout = max(1, math.ceil((entry.until - now).total_seconds()))
+            _quietly(cache.set, key, entry, timeout=timeout)
+        response = current_app.response_class(entry.body, content_type="text/html; charset=utf-8")
+        response.headers.extend(entry.validators)
+        return response.make_conditional(request)
 
     return cached_view

@@ -10,8 +10,10 @@ import pytest
 from flask import render_template_string
 from markupsafe import escape
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from instructor_portal.accounts.models import Role
+from instructor_portal.catalogue.cache import VersionReader
 from instructor_portal.catalogue.models import CourseStatus, SessionStatus, Track
 from instructor_portal.extensions import db
 from tests.factories import make_course, make_user
@@ -32,16 +34,25 @@ def weeks_ago(weeks: int, *, before: datetime) -> str:
 
 @contextmanager
 def counting_queries():
+    """Every SQL statement sent while it is open: through SQLAlchemy, and the catalogue version's reads on their own connection."""
     statements: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", record)
+    read = VersionReader.read
+
+    def counted_read(reader):
+        statements.append(reader.sql)
+        return read(reader)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    VersionReader.read = counted_read
     try:
         yield statements
     finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+        VersionReader.read = read
+        event.remove(Engine, "before_cursor_execute", record)
 
 
 def queries_for(client, url: str) -> int:
