@@ -79,10 +79,7 @@ def _decide(course: Course, *, now: datetime) -> str | None:
     if decide is None or start <= now or not is_short(course, now=now, booked=booked):
         return None
     if now >= decide:
-        reason = (
-            f"Fewer than {course.min_places} families had booked by {decide:%d %B}, so the course will not run. "
-            "Anything you paid is refunded in full."
-        )
+        reason = f"Fewer than {course.min_places} families had booked by {decide:%d %B}, so the course will not run."
         try:
             cancel_course(course, actor=None, reason=reason, now=now)
         except TeachingError:  # cancelled a moment ago by someone else
@@ -99,6 +96,7 @@ def _decide(course: Course, *, now: datetime) -> str | None:
                 "minimum_warning",
                 subject=f"Not enough families yet: {course.title}",
                 course=course,
+                sent_because=f"you teach {course.title}",
                 booked=booked,
                 decide=decide,
                 course_url=absolute_url("teaching.course", course_id=course.id),
