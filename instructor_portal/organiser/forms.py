@@ -105,7 +105,7 @@ class SettingsForm(FlaskForm):
     contact_phone = TelField("Contact phone (optional)", validators=[Length(max=40)], filters=[strip_whitespace])
     postal_address = TextAreaField(
         "Postal address (optional)",
-        validators=[Length(max=500)],
+        validators=[Length(max=500, message="Keep the address to 500 characters.")],
         filters=[strip_whitespace],
         description="Printed on receipts and at the foot of every email.",
     )

@@ -2,7 +2,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from instructor_portal.booking import holds as booking_holds
 from instructor_portal.booking import rules as booking_rules
 from instructor_portal.booking import services as booking_services
 from instructor_portal.booking.models import BookingStatus, PaymentMethod
@@ -193,12 +192,8 @@ def test_a_late_payment_is_confirmed_when_a_place_is_free(held_booking, checkout
     assert [f.kind for f in flags()] == [FlagKind.LATE_PAYMENT_CONFIRMED]
 
 
-def test_a_late_payment_is_refunded_when_the_place_has_gone(held_booking, checkout, stripe_server, deliver):
-    booking = held_booking(places=1)
-    _, session = checkout(booking)
-    expire_hold(booking)
-    rival = held_booking(course=booking.course)
-    booking_holds.choose_offline_payment(rival, PaymentMethod.PAY_AT_VENUE)
+def test_a_late_payment_is_refunded_when_the_place_has_gone(place_gone, stripe_server, deliver):
+    booking, session = place_gone()
     stripe_server.complete_session(session["id"])
     assert deliver(last_event(stripe_server, "checkout.session.completed")).json["outcome"] == "refunded-late"
     db.session.refresh(booking)

@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from instructor_portal.booking import cancellation
-from instructor_portal.booking import holds as booking_holds
 from instructor_portal.booking.models import BookingStatus, PaymentMethod
 from instructor_portal.extensions import db
 from instructor_portal.notifications.models import OutboxEmail
@@ -14,7 +13,7 @@ from instructor_portal.payments import refunds, services, stripe_events
 from instructor_portal.teaching import minimum_numbers
 from instructor_portal.teaching import services as teaching_services
 from tests import factories
-from tests.payments.conftest import expire_hold, last_event
+from tests.payments.conftest import last_event
 
 CARD_ARRIVES = "Card refunds usually take 5-10 working days to reach your card."
 
@@ -215,13 +214,9 @@ def test_an_offline_refund_says_it_is_paid_back_by_hand(organisation, organiser)
 
 
 def test_a_late_payment_with_no_place_left_is_told_as_refunded_and_gets_no_receipt(
-    organisation, held_booking, checkout, stripe_server, deliver
+    organisation, place_gone, stripe_server, deliver
 ):
-    booking = held_booking(places=1)
-    _, session = checkout(booking)
-    expire_hold(booking)
-    rival = held_booking(course=booking.course)
-    booking_holds.choose_offline_payment(rival, PaymentMethod.PAY_AT_VENUE)
+    booking, session = place_gone()
     stripe_server.complete_session(session["id"])
     event = last_event(stripe_server, "checkout.session.completed")
     assert deliver(event).json["outcome"] == "refunded-late"
@@ -239,13 +234,9 @@ def test_a_late_payment_with_no_place_left_is_told_as_refunded_and_gets_no_recei
 
 
 def test_a_delayed_payment_that_fails_after_its_places_lapsed_still_tells_the_family(
-    organisation, held_booking, checkout, stripe_server, deliver
+    organisation, place_gone, stripe_server, deliver
 ):
-    booking = held_booking(places=1)
-    _, session = checkout(booking)
-    expire_hold(booking)
-    rival = held_booking(course=booking.course)
-    booking_holds.choose_offline_payment(rival, PaymentMethod.PAY_AT_VENUE)
+    booking, session = place_gone()
     stripe_server.complete_session(session["id"], paid=False)
     deliver(last_event(stripe_server, "checkout.session.completed"))
     db.session.refresh(booking)
