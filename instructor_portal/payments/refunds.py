@@ -190,12 +190,11 @@ def _refund_settled(refund: Refund, *, now: datetime) -> None:
         )
         >= booking.amount_pence
     )
-    cancelled = (
-        paid_in_full
-        and booking.amount_paid_pence == 0
-        and booking.status == BookingStatus.CONFIRMED
-        and booking_cancellation.cancel_refunded_booking(booking, by=refund.requested_by, reason=refund.reason, now=now)
-    )
+    cancelled = False
+    if paid_in_full and booking.amount_paid_pence == 0 and booking.status == BookingStatus.CONFIRMED:
+        cancelled = booking_cancellation.cancel_refunded_booking(
+            booking, by=refund.requested_by, reason=refund.reason, now=now
+        )
     # The one place a refund becomes settled, under the booking's lock: the family hears of it once.
     tell_refund_made(refund, booking_cancelled=cancelled)
 
