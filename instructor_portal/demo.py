@@ -35,6 +35,7 @@ ORGANISATION = {
     "name": "Connected Babies Bristol",
     "contact_email": "hello@connectedbabies.example.org",
     "contact_phone": "0117 496 0123",
+    "postal_address": "Connected Babies Bristol Ltd\n12 Gloucester Road\nBristol BS7 8AA",
     "currency": "GBP",
     "timezone": "Europe/London",
     "bank_transfer_details": (

@@ -19,6 +19,7 @@ DEFAULTS = {
     "name": "Instructor Portal",
     "contact_email": "",
     "contact_phone": "",
+    "postal_address": "",
     "currency": "GBP",
     "timezone": "Europe/London",
     "default_cancellation_notice_days": 7,
@@ -47,6 +48,8 @@ class Organisation(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(120), default=DEFAULTS["name"])
     contact_email: Mapped[str] = mapped_column(String(254), default=DEFAULTS["contact_email"])
     contact_phone: Mapped[str] = mapped_column(String(40), default=DEFAULTS["contact_phone"])
+    #: Printed on receipts and at the foot of emails when set; lines as the organiser typed them.
+    postal_address: Mapped[str] = mapped_column(Text, default=DEFAULTS["postal_address"], server_default="")
     #: ISO 4217 code for prices and payments.
     currency: Mapped[str] = mapped_column(String(3), default=DEFAULTS["currency"])
     #: IANA zone in which times are entered and shown.

@@ -159,6 +159,7 @@ def sign_up_parent(
             "account_exists",
             subject=f"Your {get_organisation().name} account",
             user=existing,
+            sent_because="someone tried to sign up with this email address",
             login_url=absolute_url("accounts.login", **link_values),
             reset_url=absolute_url("accounts.forgot_password"),
         )
@@ -226,13 +227,25 @@ def resend_invitation(user: User, *, sent_by: User | None) -> None:
 
 
 #: Emails that carry a set-password link: template, page the link opens, subject.
+#: Each link email's template, the link's endpoint, its subject and why it is sent (for the footer).
 _LINK_EMAILS = {
-    INVITATION: ("invitation", "accounts.accept_invitation", "You have been invited to {organisation}"),
-    PASSWORD_RESET: ("password_reset", "accounts.reset_password", "Reset your {organisation} password"),
+    INVITATION: (
+        "invitation",
+        "accounts.accept_invitation",
+        "You have been invited to {organisation}",
+        "{organisation} made an account for you",
+    ),
+    PASSWORD_RESET: (
+        "password_reset",
+        "accounts.reset_password",
+        "Reset your {organisation} password",
+        "someone asked to reset the password of your account",
+    ),
     EMAIL_CONFIRMATION: (
         "confirm_email",
         "accounts.confirm_email",
         "Confirm your email to finish your {organisation} account",
+        "this email address was used to sign up to {organisation}",
     ),
 }
 _TOKEN_MAX_AGES = {
@@ -247,13 +260,15 @@ def _token_max_age(purpose: str) -> int:
 
 
 def _email_link(user: User, purpose: str, **link_values) -> None:
-    template, endpoint, subject = _LINK_EMAILS[purpose]
+    template, endpoint, subject, because = _LINK_EMAILS[purpose]
     seconds = _token_max_age(purpose)
+    organisation = get_organisation().name
     enqueue_email(
         user.email,
         template,
-        subject=subject.format(organisation=get_organisation().name),
+        subject=subject.format(organisation=organisation),
         user=user,
+        sent_because=because.format(organisation=organisation),
         link=absolute_url(endpoint, token=make_token(user, purpose), **link_values),
         valid_for=f"{seconds // 86400} days" if seconds >= 2 * 86400 else f"{max(seconds // 60, 1)} minutes",
     )
@@ -291,6 +306,7 @@ def warn_of_sign_in_attempts(email: str, *, now: datetime | None = None) -> None
         "sign_in_attempts",
         subject=f"Someone is trying to sign in to your {get_organisation().name} account",
         user=user,
+        sent_because="someone tried many wrong passwords to sign in to your account",
         reset_url=absolute_url("accounts.forgot_password"),
     )
     audit.record(None, "user.sign_in_paused", user)

@@ -48,13 +48,16 @@ def cancel_refusal(booking: Booking, *, by: User, now: datetime) -> str | None:
     return None
 
 
-def cancel_refunded_booking(booking: Booking, *, by: User | None, reason: str, now: datetime) -> None:
-    """Cancel a booking whose money was refunded in full, freeing its places and telling the family; the caller holds its lock and commits."""
+def cancel_refunded_booking(booking: Booking, *, by: User | None, reason: str, now: datetime) -> bool:
+    """Cancel a booking whose money was refunded in full, freeing its places; say whether it was cancelled now.
+
+    The family hears of it in the refund's email, not in a second one. The caller holds its lock and commits.
+    """
     if booking.status in (BookingStatus.CANCELLED, BookingStatus.EXPIRED):
-        return
+        return False
     booking.cancellation_refundable = True
     _cancel(booking, by=by, reason=reason, now=now)
-    email_booking(booking, "booking_cancelled", f"Booking cancelled: {booking.course.title}", cancelled=True)
+    return True
 
 
 def _cancel(booking: Booking, *, by: User | None, reason: str, now: datetime) -> None:

@@ -32,7 +32,10 @@ def tell_families_of_session_change(session: CourseSession, *, moved_from: datet
     return len(bookings)
 
 
-def email_booking(booking: Booking, template: str, subject: str, *, cancelled: bool = False, **context) -> None:
+def email_booking(
+    booking: Booking, template: str, subject: str, *, cancelled: bool = False, calendar: bool = True, **context
+) -> None:
+    """Email the family about their booking, with the course's calendar file unless ``calendar`` is False; the caller commits."""
     email = enqueue_email(
         booking.parent.email,
         template,
@@ -43,9 +46,10 @@ def email_booking(booking: Booking, template: str, subject: str, *, cancelled: b
         classes_url=absolute_url("catalogue.classes"),
         **context,
     )
-    email.attachments.append(
-        calendar_attachment(f"course-{booking.course_id}.ics", course_calendar(booking.course, cancelled=cancelled))
-    )
+    if calendar:
+        email.attachments.append(
+            calendar_attachment(f"course-{booking.course_id}.ics", course_calendar(booking.course, cancelled=cancelled))
+        )
 
 
 def calendar_attachment(filename: str, content: bytes) -> OutboxAttachment:

@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from flask import current_app, render_template, url_for
+from flask import current_app, url_for
 from jinja2 import TemplateError
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import db
+from instructor_portal.notifications.layout import render_email
 from instructor_portal.notifications.models import OutboxEmail, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,8 @@ def enqueue_email(to: str, template: str, *, subject: str, **context) -> OutboxE
     """
     email = OutboxEmail(to_address=one_line(to), subject=one_line(subject)[:255], body_text="", body_html=None)
     try:
-        email.body_text = render_template(f"emails/{template}.txt", **context)
-        email.body_html = render_template(f"emails/{template}.html", **context)
+        # In the one layout every email shares (notifications/layout.py).
+        email.body_text, email.body_html = render_email(template, context)
     except TemplateError as error:
         log.error("Email %r to %s could not be written: %s", template, email.to_address, error)
         email.status = OutboxStatus.FAILED

@@ -103,6 +103,12 @@ class SettingsForm(FlaskForm):
         description="Shown to families at the foot of every page.",
     )
     contact_phone = TelField("Contact phone (optional)", validators=[Length(max=40)], filters=[strip_whitespace])
+    postal_address = TextAreaField(
+        "Postal address (optional)",
+        validators=[Length(max=500, message="Keep the address to 500 characters.")],
+        filters=[strip_whitespace],
+        description="Printed on receipts and at the foot of every email.",
+    )
     currency = StringField(
         "Currency",
         validators=[DataRequired("Enter the currency code.")],

@@ -28,8 +28,9 @@ from instructor_portal.money import format_money
 from instructor_portal.notifications.services import absolute_url
 from instructor_portal.organisation import get_organisation
 from instructor_portal.payments import refunds, services, states
+from instructor_portal.payments.emails import send_receipt
 from instructor_portal.payments.flags import flag
-from instructor_portal.payments.models import FlagKind, Outcome, Payment, PaymentFlag, PaymentStatus
+from instructor_portal.payments.models import LATE_PAYMENT_KEY, FlagKind, Outcome, Payment, PaymentFlag, PaymentStatus
 from instructor_portal.payments.services import PaymentError
 from instructor_portal.payments.stripe_gateway import GatewayError, GatewayUnavailable, StripeGateway, gateway
 from instructor_portal.timezones import to_local
@@ -311,7 +312,11 @@ def apply_session(session: dict[str, Any], *, now: datetime, failed: bool) -> tu
             return _payment_succeeded(payment, session.get("payment_intent"), now=now), booking.id
         if session["status"] == "complete" and failed:
             states.move(payment, PaymentStatus.FAILED)
-            if not _other_open_payment(payment) and booking.status == BookingStatus.AWAITING_PAYMENT:
+            # Told also when the places had lapsed meanwhile: the family is waiting on this payment either way.
+            if not _other_open_payment(payment) and booking.status in (
+                BookingStatus.AWAITING_PAYMENT,
+                BookingStatus.EXPIRED,
+            ):
                 booking_holds.release_hold(booking)
                 booking_holds.tell_payment_failed(booking)
             return Outcome.FAILED, booking.id
@@ -386,7 +391,7 @@ def _payment_succeeded(payment: Payment, payment_intent: str | None, *, now: dat
             payment.amount_pence,
             by=None,
             reason=f"Paid after the hold ran out. {error.message}",
-            key=f"late-payment-{payment.id}",
+            key=LATE_PAYMENT_KEY.format(payment_id=payment.id),
             now=now,
         )
         flag(
@@ -396,7 +401,8 @@ def _payment_succeeded(payment: Payment, payment_intent: str | None, *, now: dat
             booking=booking,
             payment=payment,
         )
-        return Outcome.REFUNDED_LATE
+        return Outcome.REFUNDED_LATE  # the refund's email tells the family; no receipt for money going back
+    send_receipt(payment)
     if taken == booking_holds.PaidOutcome.CONFIRMED_LATE:
         flag(
             FlagKind.LATE_PAYMENT_CONFIRMED,

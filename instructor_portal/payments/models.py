@@ -111,6 +111,10 @@ class Payment(TimestampMixin, db.Model):
         return self.amount_pence - self.amount_refunded_pence if self.status == PaymentStatus.SUCCEEDED else 0
 
 
+#: The idempotency key of the refund of a payment that arrived after its hold ran out and found no place.
+LATE_PAYMENT_KEY = "late-payment-{payment_id}"
+
+
 class Refund(TimestampMixin, db.Model):
     __tablename__ = "refunds"
     __table_args__ = (CheckConstraint("amount_pence > 0", name="amount_positive"),)
@@ -132,6 +136,10 @@ class Refund(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Refund {self.id} payment={self.payment_id} {self.amount_pence} {self.status}>"
+
+    @property
+    def for_late_payment(self) -> bool:
+        return self.idempotency_key == LATE_PAYMENT_KEY.format(payment_id=self.payment_id)
 
 
 class StripeEvent(db.Model):

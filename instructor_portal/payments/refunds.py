@@ -18,6 +18,7 @@ from instructor_portal.extensions import db
 from instructor_portal.locks import unit_of_work
 from instructor_portal.money import format_money
 from instructor_portal.organisation import get_organisation
+from instructor_portal.payments.emails import tell_refund_made
 from instructor_portal.payments.flags import flag
 from instructor_portal.payments.models import FlagKind, Outcome, Payment, PaymentStatus, Refund, RefundStatus
 from instructor_portal.payments.services import PaymentError, pending_refunds, settle_booking_total
@@ -189,8 +190,13 @@ def _refund_settled(refund: Refund, *, now: datetime) -> None:
         )
         >= booking.amount_pence
     )
+    cancelled = False
     if paid_in_full and booking.amount_paid_pence == 0 and booking.status == BookingStatus.CONFIRMED:
-        booking_cancellation.cancel_refunded_booking(booking, by=refund.requested_by, reason=refund.reason, now=now)
+        cancelled = booking_cancellation.cancel_refunded_booking(
+            booking, by=refund.requested_by, reason=refund.reason, now=now
+        )
+    # The one place a refund becomes settled, under the booking's lock: the family hears of it once.
+    tell_refund_made(refund, booking_cancelled=cancelled)
 
 
 def sync_refunds(payment: Payment, remote_refunds: list[dict[str, Any]], *, now: datetime) -> Outcome:
@@ -210,7 +216,7 @@ def sync_refunds(payment: Payment, remote_refunds: list[dict[str, Any]], *, now:
                 payment=payment,
                 amount_pence=remote["amount"],
                 status=RefundStatus.PENDING,
-                reason="Refunded in Stripe, outside this app.",
+                reason="Refunded directly in Stripe.",
                 idempotency_key=f"stripe-{remote['id']}",
                 stripe_refund_id=remote["id"],
             )
@@ -231,20 +237,18 @@ def sync_refunds(payment: Payment, remote_refunds: list[dict[str, Any]], *, now:
     return outcome
 
 
-def owe_cancellation_refunds(booking: Booking, *, by: User | None, now: datetime) -> list[Refund]:
-    """Record as owed everything still paid on a booking cancelled in good time (or with its course); the caller holds its lock."""
+def owe_cancellation_refunds(
+    booking: Booking, *, by: User | None, now: datetime, reason: str = "Booking cancelled in good time."
+) -> list[Refund]:
+    """Record as owed everything still paid on a booking cancelled in good time (or with its course); the caller holds its lock.
+
+    ``reason`` is what the family is told the refund is for.
+    """
     payments = db.session.scalars(
         select(Payment).where(Payment.booking_id == booking.id, Payment.status == PaymentStatus.SUCCEEDED)
     ).all()
     return [
-        owe_refund(
-            payment,
-            left,
-            by=by,
-            reason="Booking cancelled in good time.",
-            key=f"cancel-{booking.id}-payment-{payment.id}",
-            now=now,
-        )
+        owe_refund(payment, left, by=by, reason=reason, key=f"cancel-{booking.id}-payment-{payment.id}", now=now)
         for payment in payments
         if (left := payment.refundable_pence - pending_refunds(payment)) > 0
     ]

@@ -24,6 +24,7 @@ from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
 from instructor_portal.locks import unit_of_work
 from instructor_portal.money import format_money
+from instructor_portal.payments.emails import send_receipt
 from instructor_portal.payments.models import Payment, PaymentStatus, Refund, RefundStatus
 
 
@@ -94,6 +95,7 @@ def record_offline_payment(
         db.session.add(payment)
         db.session.flush()
         settle_booking_total(booking)
+        send_receipt(payment)
         audit.record(
             by, "payment.recorded", payment, booking_id=booking.id, amount_pence=amount_pence, method=method.value
         )

@@ -81,10 +81,7 @@ def _decide(course: Course, *, now: datetime) -> str | None:
     if decide is None or start <= now or not is_short(course, now=now, booked=booked):
         return None
     if now >= decide:
-        reason = (
-            f"Fewer than {course.min_places} families had booked by {decide:%d %B}, so the course will not run. "
-            "Anything you paid is refunded in full."
-        )
+        reason = f"Fewer than {course.min_places} families had booked by {decide:%d %B}, so the course will not run."
         try:
             cancel_course(course, actor=None, reason=reason, now=now)
         except TeachingError:  # cancelled a moment ago by someone else
@@ -101,6 +98,9 @@ def _decide(course: Course, *, now: datetime) -> str | None:
                     recipient.email,
                     "minimum_warning",
                     subject=f"Not enough families yet: {course.title}",
+                    sent_because=f"you teach {course.title}"
+                    if recipient.id == course.instructor_id
+                    else "you are an organiser, and organisers hear of courses short of their minimum",
                     recipient=recipient,
                     course=course,
                     booked=booked,

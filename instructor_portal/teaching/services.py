@@ -195,7 +195,7 @@ def cancel_course(course: Course, *, actor: User | None, reason: str, now: datet
         course.cancellation_reason = reason.strip()
         for booking in cancelled:
             if booking.amount_paid_pence:
-                owe_cancellation_refunds(booking, by=None, now=now)
+                owe_cancellation_refunds(booking, by=None, now=now, reason=f"{course.title} was cancelled.")
         makeups = cancel_makeups_at(course.sessions)
         audit.record(
             actor,

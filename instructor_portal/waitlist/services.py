@@ -204,6 +204,7 @@ def tell_family(entry: WaitlistEntry, template: str, subject: str, **context) ->
         subject=subject,
         entry=entry,
         course=entry.course,
+        sent_because=f"you joined the waiting list for {entry.course.title}",
         waitlist_url=absolute_url("waitlist.my_waiting_lists"),
         classes_url=absolute_url("catalogue.classes"),
         **context,

@@ -264,7 +264,7 @@ def test_parent_cancels_in_good_time_and_the_place_returns(app):
     assert booking.cancellation_refundable is True
     assert rules.places_left(paid, now=NOW) == 1
     [email] = outbox()
-    assert "What you paid will be refunded." in email.body_text
+    assert "What you paid will be refunded; we will email you when the refund has been made." in email.body_text
     assert "METHOD:CANCEL" in email.attachments[0].content.decode()
 
 

@@ -22,6 +22,7 @@ SETTINGS = {
     "name": "Connected Babies",
     "contact_email": "hello@connected.example",
     "contact_phone": "0117 496 0000",
+    "postal_address": "12 Gloucester Road\r\nBristol BS7 8AA",
     "currency": "gbp",
     "timezone": "Europe/London",
     "default_cancellation_notice_days": "5",
@@ -275,6 +276,7 @@ def test_settings_show_the_defaults_then_save_every_field(client, login_as):
         organisation.name,
         organisation.contact_email,
         organisation.contact_phone,
+        organisation.postal_address,
         organisation.currency,
         organisation.timezone,
         organisation.default_cancellation_notice_days,
@@ -288,6 +290,7 @@ def test_settings_show_the_defaults_then_save_every_field(client, login_as):
         "Connected Babies",
         "hello@connected.example",
         "0117 496 0000",
+        "12 Gloucester Road\r\nBristol BS7 8AA",
         "GBP",
         "Europe/London",
         5,
@@ -322,6 +325,7 @@ def test_settings_show_the_defaults_then_save_every_field(client, login_as):
         ({"makeup_cap": "-2"}, "makeup_cap", "Enter between 0 and 20."),
         ({"retention_months": "99999999999999999999"}, "retention_months", "Enter between 1 and 120 months."),
         ({"corrected_age_cutoff_months": ""}, "corrected_age_cutoff_months", "Enter the number of months."),
+        ({"postal_address": "x" * 501}, "postal_address", "Keep the address to 500 characters."),
     ],
 )
 def test_settings_refuse_bad_input_and_save_nothing(client, login_as, changes, field, message):

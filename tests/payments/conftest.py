@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from instructor_portal.booking import holds as booking_holds
 from instructor_portal.booking import services as booking_services
-from instructor_portal.booking.models import BookingStatus
+from instructor_portal.booking.models import BookingStatus, PaymentMethod
 from instructor_portal.extensions import db
 from instructor_portal.payments import checkout as card_checkout
 from instructor_portal.payments.models import Payment
@@ -36,6 +37,21 @@ def checkout(stripe_server):
         return payment, stripe_server.get(payment.stripe_checkout_session_id)
 
     return _checkout
+
+
+@pytest.fixture
+def place_gone(held_booking, checkout):
+    """A booking whose Checkout is open but whose hold lapsed and whose only place another family took; returns (booking, session)."""
+
+    def _gone():
+        booking = held_booking(places=1)
+        _, session = checkout(booking)
+        expire_hold(booking)
+        rival = held_booking(course=booking.course)
+        booking_holds.choose_offline_payment(rival, PaymentMethod.PAY_AT_VENUE)
+        return booking, session
+
+    return _gone
 
 
 @pytest.fixture

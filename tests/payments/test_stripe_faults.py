@@ -10,7 +10,7 @@ from instructor_portal import locks
 from instructor_portal.booking import holds as booking_holds
 from instructor_portal.booking import rules as booking_rules
 from instructor_portal.booking import services as booking_services
-from instructor_portal.booking.models import Booking, BookingStatus, PaymentMethod
+from instructor_portal.booking.models import Booking, BookingStatus
 from instructor_portal.extensions import db
 from instructor_portal.payments import checkout as card_checkout
 from instructor_portal.payments import refunds, stripe_events
@@ -18,7 +18,7 @@ from instructor_portal.payments.models import FlagKind, Payment, PaymentFlag, Pa
 from instructor_portal.payments.stripe_gateway import gateway
 from tests import factories
 from tests.conftest import post_form, text
-from tests.payments.conftest import expire_hold, last_event
+from tests.payments.conftest import last_event
 from tests.payments.test_staff_pages import refund_form
 
 CHECKOUT = "/v1/checkout/sessions"
@@ -200,13 +200,9 @@ def test_clicks_at_once_open_one_session(app, racing_app, held_booking, stripe_s
 
 
 def test_a_late_payment_refund_stripe_cannot_make_is_owed_and_made_by_reconciliation(
-    held_booking, checkout, stripe_server, deliver
+    place_gone, stripe_server, deliver
 ):
-    booking = held_booking(places=1)
-    _, session = checkout(booking)
-    expire_hold(booking)
-    rival = held_booking(course=booking.course)
-    booking_holds.choose_offline_payment(rival, PaymentMethod.PAY_AT_VENUE)
+    booking, session = place_gone()
     stripe_server.complete_session(session["id"])
     stripe_server.inject("down", method="POST", path="/v1/refunds", times=None)
     assert deliver(last_event(stripe_server, "checkout.session.completed")).json["outcome"] == "refunded-late"
