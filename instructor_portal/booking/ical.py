@@ -23,6 +23,8 @@ from instructor_portal.timezones import to_local
 class SessionEvent:
     """One session as a calendar event, as the person it is for sees it."""
 
+    #: The session's course, held here so the event keeps it however the rows were loaded.
+    course: Course
     session: CourseSession
     summary: str
     #: Off for this person although the session may still run (their booking or make-up was cancelled).
@@ -37,7 +39,7 @@ class SessionEvent:
         return (
             self.called_off
             or self.session.status == SessionStatus.CANCELLED
-            or self.session.course.status == CourseStatus.CANCELLED
+            or self.course.status == CourseStatus.CANCELLED
         )
 
     @property
@@ -45,7 +47,7 @@ class SessionEvent:
         """The last change anyone would see in the event: the session's, its course's cancellation, or this person's."""
         return max(
             moment
-            for moment in (self.session.updated_at, self.session.course.cancelled_at, self.called_off_at)
+            for moment in (self.session.updated_at, self.course.cancelled_at, self.called_off_at)
             if moment is not None
         )
 
@@ -56,14 +58,14 @@ def course_events(
     """Every session of ``course``, numbered as families know them ("2 of 5")."""
     total = len(course.sessions)
     return [
-        SessionEvent(session, f"{course.title} ({number} of {total})", called_off, called_off_at)
+        SessionEvent(course, session, f"{course.title} ({number} of {total})", called_off, called_off_at)
         for number, session in enumerate(course.sessions, start=1)
     ]
 
 
 def makeup_event(session: CourseSession, *, called_off: bool = False) -> SessionEvent:
     """The one session a family comes to as a make-up."""
-    return SessionEvent(session, f"Make-up session: {session.course.title}", called_off)
+    return SessionEvent(session.course, session, f"Make-up session: {session.course.title}", called_off)
 
 
 def course_calendar(
@@ -116,8 +118,7 @@ def calendar_file(
 
 
 def _event(item: SessionEvent, *, host: str, timezone: str) -> Event:
-    session = item.session
-    course = session.course
+    session, course = item.session, item.course
     venue = course.venue
     where = (
         "Online"
