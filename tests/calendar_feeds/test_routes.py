@@ -1,5 +1,6 @@
 """Calendar feeds through the client: the account page's buttons, and the address as a calendar app fetches it."""
 
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -9,6 +10,7 @@ from instructor_portal.audit import AuditEntry
 from instructor_portal.calendar_feeds.models import CalendarFeed
 from instructor_portal.calendar_feeds.services import secret_hash
 from instructor_portal.extensions import db
+from instructor_portal.organiser import family_data
 from tests import factories
 from tests.calendar_feeds.conftest import events_of, make_makeup, uid
 from tests.catalogue.test_routes import counting_queries
@@ -212,3 +214,24 @@ def test_a_feed_costs_the_same_queries_however_many_bookings_it_holds(client, lo
 
     assert len(events_of(response.data)) > 20
     assert len(many) == len(one)
+
+
+def test_a_familys_copy_of_their_data_says_the_feed_is_on_but_not_its_address(client, login_as, feed_scene):
+    login_as(feed_scene.parent)
+    path = make_feed(client)
+
+    copy = family_data.family_data(feed_scene.parent)
+
+    assert [set(row) for row in copy["calendar_feeds"]] == [{"issued_at"}]
+    assert path.removeprefix("/calendar/").removesuffix(".ics") not in json.dumps(copy)
+
+
+def test_erasing_a_family_turns_their_feed_off(client, login_as, feed_scene, calendar_app):
+    login_as(feed_scene.parent)
+    path = make_feed(client)
+    erasure = family_data.request_erasure(feed_scene.parent)
+
+    family_data.erase_family(erasure, by=factories.make_user(role="organiser"))
+
+    assert calendar_app.get(path).status_code == 404
+    assert count(CalendarFeed) == 0
