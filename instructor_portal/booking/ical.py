@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, SessionStatus
 from instructor_portal.organisation import get_organisation
@@ -105,7 +105,7 @@ def calendar_file(
     if refresh is not None:
         # How often a subscribed app should look again (RFC 7986, and Outlook's older name for it).
         calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
-        calendar.add("x-published-ttl", refresh)
+        calendar.add("x-published-ttl", vDuration(refresh))  # an unknown property is text unless told
     for item in events:
         calendar.add_component(_event(item, host=host, timezone=organisation.timezone))
     if events:

@@ -217,3 +217,4 @@ def test_the_feed_is_named_for_the_calendar_app_and_asks_it_to_look_again_hourly
 
     assert str(calendar["X-WR-CALNAME"]).endswith(": my classes")
     assert calendar.decoded("REFRESH-INTERVAL") == timedelta(hours=1)
+    assert calendar["X-PUBLISHED-TTL"].to_ical() == b"PT1H"
