@@ -77,6 +77,13 @@ class Config:
     #: Sign-ups, and password-reset requests for any one address, allowed per client address.
     SIGN_UP_RATE_LIMIT = os.environ.get("SIGN_UP_RATE_LIMIT", "5 per hour")
     RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "3 per hour")
+    #: Fetches of any one calendar feed (a calendar app looks a few times an hour at most).
+    CALENDAR_FEED_RATE_LIMIT = os.environ.get("CALENDAR_FEED_RATE_LIMIT", "60 per hour")
+    #: Calendar-feed addresses that match no feed, per client address: enough for an app still
+    #: polling a feed its owner turned off, far too few to guess one.
+    CALENDAR_FEED_MISS_RATE_LIMIT = os.environ.get("CALENDAR_FEED_MISS_RATE_LIMIT", "30 per hour")
+    #: How long a calendar app may keep a feed before asking again, so changes show soon.
+    CALENDAR_FEED_CACHE_SECONDS = _env_int("CALENDAR_FEED_CACHE_SECONDS", 600)
 
     #: Argon2id cost; testing lowers it so the suite stays fast.
     PASSWORD_HASH_TIME_COST = _env_int("PASSWORD_HASH_TIME_COST", 3)

@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from instructor_portal.accounts.routes import bp as accounts_bp
     from instructor_portal.attendance.routes import bp as attendance_bp
     from instructor_portal.booking.routes import bp as booking_bp
+    from instructor_portal.calendar_feeds.routes import bp as calendar_feeds_bp
     from instructor_portal.catalogue.routes import bp as catalogue_bp
     from instructor_portal.handouts.routes import bp as handouts_bp
     from instructor_portal.ops import bp as ops_bp
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(payments_bp)
     app.register_blueprint(teaching_bp, url_prefix="/teach")
     app.register_blueprint(attendance_bp, url_prefix="/teach")
+    app.register_blueprint(calendar_feeds_bp)  # /calendar/<secret>.ics and the account's buttons
     app.register_blueprint(handouts_bp)  # its routes span /teach, /organiser and /handouts
     app.register_blueprint(organiser_bp, url_prefix="/organiser")
     app.register_blueprint(ops_bp)

@@ -12,6 +12,7 @@ from instructor_portal.booking.models import (
     VoucherKind,
     VoucherRedemption,
 )
+from instructor_portal.calendar_feeds.models import CalendarFeed
 from instructor_portal.catalogue.models import (
     AgeUnit,
     CatalogueVersion,
@@ -48,6 +49,7 @@ __all__ = [
     "Booking",
     "BookingPlace",
     "BookingStatus",
+    "CalendarFeed",
     "CatalogueVersion",
     "Child",
     "Course",

@@ -18,6 +18,7 @@ from instructor_portal.accounts.forms import (
 )
 from instructor_portal.accounts.models import Child, Role, User
 from instructor_portal.accounts.sign_ins import end_sign_in, start_sign_in
+from instructor_portal.calendar_feeds.services import feed_of
 from instructor_portal.extensions import db, limiter
 from instructor_portal.forms import form_status, is_safe_next, show_domain_error
 from instructor_portal.organisation import get_organisation
@@ -261,7 +262,7 @@ def accept_invitation(token: str):
 @login_required
 def overview():
     """Show the signed-in person their account."""
-    return render_template("accounts/overview.html")
+    return render_template("accounts/overview.html", calendar_feed=feed_of(current_user))
 
 
 @bp.get("/account/children")

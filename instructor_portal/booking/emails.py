@@ -21,6 +21,7 @@ from instructor_portal.notifications.services import absolute_url, enqueue_email
 def tell_families_of_session_change(session: CourseSession, *, moved_from: datetime | None = None) -> int:
     """Email every family with a place the moved or cancelled session and the updated dates; the caller commits."""
     course = session.course
+    db.session.flush()  # stamp the change on the session first, so the attached event's SEQUENCE goes up with it
     bookings = db.session.scalars(
         select(Booking).where(Booking.course_id == course.id, capacity.holds_places(utcnow()))
     ).all()
@@ -48,7 +49,10 @@ def email_booking(
     )
     if calendar:
         email.attachments.append(
-            calendar_attachment(f"course-{booking.course_id}.ics", course_calendar(booking.course, cancelled=cancelled))
+            calendar_attachment(
+                f"course-{booking.course_id}.ics",
+                course_calendar(booking.course, cancelled=cancelled, cancelled_at=booking.cancelled_at),
+            )
         )
 
 

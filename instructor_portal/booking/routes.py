@@ -181,7 +181,9 @@ def booking_calendar(booking_id: int):
         if makeup.status == MakeupStatus.ACCEPTED
     ]
     return Response(
-        course_calendar(booking.course, cancelled=cancelled, makeup_sessions=booked_makeups),
+        course_calendar(
+            booking.course, cancelled=cancelled, cancelled_at=booking.cancelled_at, makeup_sessions=booked_makeups
+        ),
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="course-{booking.course_id}.ics"'},
     )

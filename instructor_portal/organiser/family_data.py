@@ -27,6 +27,7 @@ from instructor_portal.accounts.sign_ins import end_every_sign_in
 from instructor_portal.attendance.models import AttendanceMark, Makeup
 from instructor_portal.booking.models import Booking, BookingPlace, BookingStatus
 from instructor_portal.booking.rules import last_session_end
+from instructor_portal.calendar_feeds.models import CalendarFeed
 from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
@@ -168,6 +169,11 @@ def family_data(user: User) -> dict[str, Any]:
         ],
         "emails": [_row(email, "subject", "status", "created_at", "sent_at") for email in emails],
         "sign_ins": [_row(sign_in, "created_at", "expires_at", "ended_at", "remember") for sign_in in sign_ins],
+        # Only that the feed is on, and since when: its address is never kept.
+        "calendar_feeds": [
+            _row(feed, "issued_at")
+            for feed in db.session.scalars(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
+        ],
     }
 
 
@@ -246,6 +252,7 @@ def erase_family(erasure: ErasureRequest, *, by: User, now: datetime | None = No
         forget_child(child)
     db.session.execute(delete(OutboxEmail).where(OutboxEmail.to_address == user.email))
     end_every_sign_in(user, now=now)
+    db.session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
     user.full_name, user.email, user.phone = f"Erased family {user.id}", f"erased-{user.id}@erased.invalid", None
     user.password_hash, user.active = None, False
     erasure.note, erasure.completed_at, erasure.completed_by = "", now, by
