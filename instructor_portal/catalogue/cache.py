@@ -108,8 +108,11 @@ class VersionReader:
     """
 
     def __init__(self, url: str, options: dict):
-        # Each connection is opened for a thread and kept, so a pool would only limit the threads.
-        options = {**options, "poolclass": NullPool, "pool_pre_ping": False, "isolation_level": "AUTOCOMMIT"}
+        # Each connection is opened for a thread and kept, so a pool (and its sizes) would only limit the threads.
+        options = {
+            name: value for name, value in options.items() if not name.startswith("pool") and name != "max_overflow"
+        }
+        options.update(poolclass=NullPool, isolation_level="AUTOCOMMIT")
         self.engine = create_engine(url, **options)
         self.sql = str(VERSION.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True}))
         self.local = threading.local()
