@@ -1,7 +1,7 @@
 """The reminders' forms: a family turning reminders on or off, and confirming a check-in answer."""
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField
+from wtforms import RadioField, SelectChoice
 from wtforms.validators import InputRequired
 
 CHOOSE = "Choose whether to have reminders."
@@ -10,7 +10,7 @@ CHOOSE = "Choose whether to have reminders."
 class ReminderChoiceForm(FlaskForm):
     reminders = RadioField(
         "Reminders",
-        choices=[("on", "Email me before each session"), ("off", "No reminders")],
+        choices=[SelectChoice("on", "Email me before each session"), SelectChoice("off", "No reminders")],
         validators=[InputRequired(CHOOSE)],
         invalid_choice_message=CHOOSE,
     )
