@@ -221,3 +221,9 @@ def test_the_queue_sends_the_reminders_due_every_few_minutes(scene, monkeypatch)
     assert [email.subject for email in emails_to("amira@example.org")] == ["Tuesday babies tomorrow: Instructor Portal"]
     # The commit that queued the reminder asked the outbox to deliver it at once.
     assert [task.name for task in huey.pending()] == ["deliver_outbox"]
+
+
+def test_the_send_reminders_command_queues_what_is_due(scene, runner, monkeypatch):
+    monkeypatch.setattr(services, "utcnow", lambda: MORNING)
+    assert runner.invoke(args=["send-reminders"]).output == "Queued 1 reminder.\n"
+    assert runner.invoke(args=["send-reminders"]).output == "Queued 0 reminders.\n"
