@@ -146,7 +146,7 @@ def test_the_joining_link_and_the_check_in_go_only_to_confirmed_families(app):
         assert "See you there" in part
     for part in (to_held.body_text, to_held.body_html):
         assert "meet.example.org" not in part
-        assert "the joining link is sent once your place is confirmed" in part
+        assert "the joining link is on your booking page once your place is confirmed" in part
         assert "See you there" not in part
 
 
@@ -227,3 +227,22 @@ def test_the_send_reminders_command_queues_what_is_due(scene, runner, monkeypatc
     monkeypatch.setattr(services, "utcnow", lambda: MORNING)
     assert runner.invoke(args=["send-reminders"]).output == "Queued 1 reminder.\n"
     assert runner.invoke(args=["send-reminders"]).output == "Queued 0 reminders.\n"
+
+
+class RecordingChannel:
+    """A second channel, as a text-message provider would be: it is handed each reminder to send."""
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, reminder) -> None:
+        self.sent.append(reminder)
+
+
+def test_a_reminder_goes_by_whichever_channel_it_is_given_and_is_recorded_once_all_the_same(scene):
+    channel = RecordingChannel()
+    assert services.send_due_reminders(now=DAY_BEFORE, channel=channel) == 1
+    [reminder] = channel.sent
+    assert (reminder.booking, reminder.kind, reminder.children) == (scene.booking, "day_before", ("Layla", "Yusuf"))
+    assert count(OutboxEmail) == 0
+    assert services.send_due_reminders(now=DAY_BEFORE) == 0

@@ -14,7 +14,7 @@ from tests.conftest import count, post_form, text
 
 
 @pytest.fixture
-def today(app):
+def upcoming(app):
     """A family with one baby on a session starting in three hours, by the real clock, as the pages use."""
     instructor = factories.make_user(role="instructor", full_name="Jo Teacher", phone="07700 900123")
     starts = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=3)
@@ -29,8 +29,8 @@ def link(session, booking, answer: str = "unwell") -> str:
     return f"/check-in/{session.id}/{answer}/{checkins.check_in_token(session, booking)}"
 
 
-def test_opening_the_link_only_shows_the_answer_with_one_button_to_confirm(client, today):
-    _, session, booking = today
+def test_opening_the_link_only_shows_the_answer_with_one_button_to_confirm(client, upcoming):
+    _, session, booking = upcoming
     response = client.get(link(session, booking))
     page = text(response)
     assert response.status_code == 200
@@ -40,8 +40,8 @@ def test_opening_the_link_only_shows_the_answer_with_one_button_to_confirm(clien
     assert count(CheckIn) == 0  # a mail scanner opening the link changes nothing
 
 
-def test_confirming_records_the_answer_once_without_signing_in(client, today):
-    _, session, booking = today
+def test_confirming_records_the_answer_once_without_signing_in(client, upcoming):
+    _, session, booking = upcoming
     url = link(session, booking)
     response = post_form(client, url)
     assert response.status_code == 200
@@ -68,8 +68,8 @@ def test_confirming_records_the_answer_once_without_signing_in(client, today):
         (lambda session, booking: link(session, booking, "sleepy"), 404, "not one of the answers"),
     ],
 )
-def test_a_bad_link_gets_a_friendly_page_and_changes_nothing(client, today, make_url, status, message):
-    _, session, booking = today
+def test_a_bad_link_gets_a_friendly_page_and_changes_nothing(client, upcoming, make_url, status, message):
+    _, session, booking = upcoming
     url = make_url(session, booking)
     for response in (client.get(url), post_form(client, url, page="/login")):
         assert response.status_code == status
@@ -78,8 +78,8 @@ def test_a_bad_link_gets_a_friendly_page_and_changes_nothing(client, today, make
     assert count(CheckIn) == 0
 
 
-def test_a_link_used_after_the_session_started_gets_a_friendly_page(client, today):
-    _, session, booking = today
+def test_a_link_used_after_the_session_started_gets_a_friendly_page(client, upcoming):
+    _, session, booking = upcoming
     session.starts_at = datetime.now(UTC) - timedelta(minutes=1)
     db.session.commit()
     response = client.get(link(session, booking))
@@ -87,16 +87,16 @@ def test_a_link_used_after_the_session_started_gets_a_friendly_page(client, toda
     assert "already started" in text(response) and "call Jo Teacher on 07700 900123" in text(response)
 
 
-def test_answers_are_rate_limited(app, client, today):
+def test_answers_are_rate_limited(app, client, upcoming):
     app.config["CHECK_IN_RATE_LIMIT"] = "2 per minute"
-    _, session, booking = today
+    _, session, booking = upcoming
     url = link(session, booking)
     statuses = [post_form(client, url, page="/login").status_code for _ in range(3)]
     assert statuses == [200, 409, 429]
 
 
-def test_the_register_shows_what_the_family_said_beside_the_marks_and_offers_a_make_up(client, login_as, today):
-    instructor, session, booking = today
+def test_the_register_shows_what_the_family_said_beside_the_marks_and_offers_a_make_up(client, login_as, upcoming):
+    instructor, session, booking = upcoming
     checkins.answer_check_in(session.id, "unwell", checkins.check_in_token(session, booking))
     login_as(instructor)
     page = text(client.get(f"/teach/sessions/{session.id}/register"))
@@ -111,17 +111,19 @@ def test_the_register_shows_what_the_family_said_beside_the_marks_and_offers_a_m
     assert f"/makeups/{place.id}" not in page  # the instructor's mark decides
 
 
-def test_the_dashboard_shows_todays_expected_numbers(client, login_as, today):
-    instructor, session, booking = today
+def test_the_dashboard_shows_todays_expected_numbers(client, login_as, upcoming):
+    instructor, session, booking = upcoming
     factories.make_booking(session.course)
     checkins.answer_check_in(session.id, "late", checkins.check_in_token(session, booking))
+    session.starts_at = datetime.now(UTC)  # now, so it is upcoming whatever the hour the test runs
+    db.session.commit()
     login_as(instructor)
     page = text(client.get("/teach"))
     assert 'Tuesday babies</a>: <span class="expected">2 booked: 1 late, 1 not answered</span>' in page
 
 
-def test_a_parent_turns_reminders_off_and_on_from_their_booking(client, login_as, today):
-    _, _, booking = today
+def test_a_parent_turns_reminders_off_and_on_from_their_booking(client, login_as, upcoming):
+    _, _, booking = upcoming
     login_as(booking.parent)
     page_url = f"/account/bookings/{booking.id}"
     assert "Turn reminders off" in text(client.get(page_url))
@@ -136,8 +138,8 @@ def test_a_parent_turns_reminders_off_and_on_from_their_booking(client, login_as
 
 
 @pytest.mark.parametrize("value", ["", "sometimes"])
-def test_a_bad_reminders_choice_is_refused_and_changes_nothing(client, login_as, today, value):
-    _, _, booking = today
+def test_a_bad_reminders_choice_is_refused_and_changes_nothing(client, login_as, upcoming, value):
+    _, _, booking = upcoming
     login_as(booking.parent)
     page_url = f"/account/bookings/{booking.id}"
     response = post_form(client, f"{page_url}/reminders", {"reminders": value}, page=page_url)
@@ -146,8 +148,8 @@ def test_a_bad_reminders_choice_is_refused_and_changes_nothing(client, login_as,
     assert services.wants_reminders(booking)
 
 
-def test_only_the_family_changes_their_reminders(client, login_as, today):
-    _, _, booking = today
+def test_only_the_family_changes_their_reminders(client, login_as, upcoming):
+    _, _, booking = upcoming
     login_as("parent")
     response = post_form(client, f"/account/bookings/{booking.id}/reminders", {"reminders": "off"}, page="/")
     assert response.status_code == 404
