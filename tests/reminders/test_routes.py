@@ -115,7 +115,7 @@ def test_the_dashboard_shows_todays_expected_numbers(client, login_as, upcoming)
     instructor, session, booking = upcoming
     factories.make_booking(session.course)
     checkins.answer_check_in(session.id, "late", checkins.check_in_token(session, booking))
-    session.starts_at = datetime.now(UTC)  # now, so it is upcoming whatever the hour the test runs
+    session.starts_at = datetime.now(UTC)  # now, so it is today whatever the hour the test runs
     db.session.commit()
     login_as(instructor)
     page = text(client.get("/teach"))
