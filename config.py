@@ -84,6 +84,8 @@ class Config:
     CALENDAR_FEED_MISS_RATE_LIMIT = os.environ.get("CALENDAR_FEED_MISS_RATE_LIMIT", "30 per hour")
     #: How long a calendar app may keep a feed before asking again, so changes show soon.
     CALENDAR_FEED_CACHE_SECONDS = _env_int("CALENDAR_FEED_CACHE_SECONDS", 600)
+    #: Check-in answers (from the morning reminder's links, no sign-in needed) allowed per client address.
+    CHECK_IN_RATE_LIMIT = os.environ.get("CHECK_IN_RATE_LIMIT", "20 per minute;100 per hour")
 
     #: Argon2id cost; testing lowers it so the suite stays fast.
     PASSWORD_HASH_TIME_COST = _env_int("PASSWORD_HASH_TIME_COST", 3)
@@ -128,6 +130,7 @@ class Config:
     HOLD_SWEEP_MINUTES = _env_int("HOLD_SWEEP_MINUTES", 1)
     WAITLIST_SWEEP_MINUTES = _env_int("WAITLIST_SWEEP_MINUTES", 1)
     MINIMUM_CHECK_MINUTES = _env_int("MINIMUM_CHECK_MINUTES", 15)
+    REMINDER_SWEEP_MINUTES = _env_int("REMINDER_SWEEP_MINUTES", 5)
     RECONCILE_MINUTES = _env_int("RECONCILE_MINUTES", 10)
     REFUND_RETRY_MINUTES = _env_int("REFUND_RETRY_MINUTES", 5)
     PURGE_MINUTES = _env_int("PURGE_MINUTES", 24 * 60)

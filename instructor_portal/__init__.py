@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     from instructor_portal.ops import bp as ops_bp
     from instructor_portal.organiser.routes import bp as organiser_bp
     from instructor_portal.payments.routes import bp as payments_bp
+    from instructor_portal.reminders.routes import bp as reminders_bp
     from instructor_portal.teaching.routes import bp as teaching_bp
     from instructor_portal.waitlist.routes import bp as waitlist_bp
 
@@ -96,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(booking_bp)
     app.register_blueprint(waitlist_bp)  # its routes span /classes, /account and /teach
     app.register_blueprint(payments_bp)
+    app.register_blueprint(reminders_bp)  # its routes span /check-in and /account
     app.register_blueprint(teaching_bp, url_prefix="/teach")
     app.register_blueprint(attendance_bp, url_prefix="/teach")
     app.register_blueprint(calendar_feeds_bp)  # /calendar/<secret>.ics and the account's buttons

@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(send_outbox)
     app.cli.add_command(seed_demo)
     app.cli.add_command(expire_holds)
+    app.cli.add_command(send_reminders)
     app.cli.add_command(reconcile_payments)
     app.cli.add_command(purge_old_data)
     app.cli.add_command(worker)
@@ -48,6 +49,15 @@ def expire_holds() -> None:
 
     count = expire()
     click.echo(f"Released {count} expired {'hold' if count == 1 else 'holds'}.")
+
+
+@click.command("send-reminders")
+def send_reminders() -> None:
+    """Email the session reminders due now; each goes once, however often this runs."""
+    from instructor_portal.reminders.services import send_due_reminders
+
+    count = send_due_reminders()
+    click.echo(f"Queued {count} {'reminder' if count == 1 else 'reminders'}.")
 
 
 @click.command("reconcile-payments")

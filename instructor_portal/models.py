@@ -37,6 +37,7 @@ from instructor_portal.payments.models import (
     StripeEvent,
 )
 from instructor_portal.queue import QueueHeartbeat
+from instructor_portal.reminders.models import CheckIn, CheckInAnswer, ReminderKind, ReminderOptOut, SentReminder
 from instructor_portal.uploads import StoredFile
 from instructor_portal.waitlist.models import EntryStatus, WaitlistEntry
 
@@ -46,6 +47,8 @@ __all__ = [
     "AttendanceMark",
     "AttendanceStatus",
     "AuditEntry",
+    "CheckIn",
+    "CheckInAnswer",
     "Booking",
     "BookingPlace",
     "BookingStatus",
@@ -73,7 +76,10 @@ __all__ = [
     "Refund",
     "RefundStatus",
     "ReleaseRule",
+    "ReminderKind",
+    "ReminderOptOut",
     "Role",
+    "SentReminder",
     "SessionStatus",
     "StoredFile",
     "StripeEvent",

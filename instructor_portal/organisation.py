@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from flask import g
 from sqlalchemy import CheckConstraint, String, Text
@@ -30,6 +30,8 @@ DEFAULTS = {
     "corrected_age_cutoff_months": 24,
     "allow_instructor_refunds": False,
     "waitlist_offer_hours": 24,
+    "reminder_day_before_at": time(18, 0),
+    "reminder_morning_at": time(7, 30),
 }
 
 
@@ -71,6 +73,14 @@ class Organisation(TimestampMixin, db.Model):
 
     #: How long a waiting-list offer holds its places (shortened when the first session is close).
     waitlist_offer_hours: Mapped[int] = mapped_column(default=DEFAULTS["waitlist_offer_hours"], server_default="24")
+
+    #: Local times of the session reminders: the day before, and the morning of the session (with the check-in).
+    reminder_day_before_at: Mapped[time] = mapped_column(
+        default=DEFAULTS["reminder_day_before_at"], server_default="18:00:00"
+    )
+    reminder_morning_at: Mapped[time] = mapped_column(
+        default=DEFAULTS["reminder_morning_at"], server_default="07:30:00"
+    )
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name!r}>"

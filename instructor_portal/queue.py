@@ -40,6 +40,7 @@ TASK_MODULES = (
     "instructor_portal.teaching.tasks",
     "instructor_portal.payments.tasks",
     "instructor_portal.organiser.tasks",
+    "instructor_portal.reminders.tasks",
 )
 
 

@@ -28,6 +28,7 @@ from instructor_portal.extensions import db
 from instructor_portal.locks import unit_of_work
 from instructor_portal.notifications.services import absolute_url, enqueue_email
 from instructor_portal.organisation import get_organisation
+from instructor_portal.reminders.models import CheckIn
 
 
 class MakeupError(DomainError):
@@ -66,19 +67,25 @@ def _cap_reached(cap: int) -> str:
     return f"This booking has had its {cap} make-up{'' if cap == 1 else 's'}."
 
 
-def _marked_absent(place: BookingPlace, session: CourseSession) -> bool:
+def _missed(place: BookingPlace, session: CourseSession) -> bool:
+    """Whether the family missed the session: marked absent, or not marked and said at the check-in they would stay home."""
     mark = db.session.scalars(
         select(AttendanceMark).where(AttendanceMark.place_id == place.id, AttendanceMark.session_id == session.id)
     ).first()
-    return mark is not None and not mark.status.attended
+    if mark is not None:  # the instructor's mark decides, whatever the family said that morning
+        return not mark.status.attended
+    said = db.session.scalar(
+        select(CheckIn.answer).where(CheckIn.session_id == session.id, CheckIn.booking_id == place.booking_id)
+    )
+    return said is not None and said.is_absence
 
 
 def makeup_refusal(session: CourseSession, place: BookingPlace) -> str | None:
     """Why the family on ``place`` cannot be offered a make-up for the session, or None when they can."""
     if not _is_open(session):
         return "This session was cancelled, so there is nothing to make up."
-    if not _marked_absent(place, session):
-        return "Make-ups are offered to families marked absent at the session."
+    if not _missed(place, session):
+        return "Make-ups are offered to families marked absent at the session, or who said they would stay home."
     if place_makeups(place, session, live_only=True):
         return "This family already has a make-up for this session. Withdraw it first to offer another."
     cap = get_organisation().makeup_cap
@@ -235,7 +242,7 @@ def _check_offer_open(makeup: Makeup, *, now: datetime) -> None:
         raise MakeupError("This offer is no longer open.")
     if makeup.place.booking.status != BookingStatus.CONFIRMED or not makeup.place.live:
         raise MakeupError("This booking is no longer confirmed, so the offer has closed.")
-    if not _marked_absent(makeup.place, makeup.missed_session):
+    if not _missed(makeup.place, makeup.missed_session):
         # The register was corrected after the offer: the family was there after all.
         raise MakeupError("This offer has closed: the register now shows your family at that session.")
     if not _is_open(makeup.session):

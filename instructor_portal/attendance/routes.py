@@ -14,6 +14,7 @@ from instructor_portal.db import get_or_404
 from instructor_portal.forms import form_status, show_domain_error
 from instructor_portal.organiser.services import list_staff, list_venues
 from instructor_portal.permissions import can_manage_course, get_managed, instructor_required, refuse_access
+from instructor_portal.reminders.checkins import register_answers
 
 bp = Blueprint("attendance", __name__)
 
@@ -35,7 +36,9 @@ def take_register(session_id: int):
         )
         for row in rows
     }
-    return render_template("attendance/take_register.html", session=session, rows=rows, forms=forms)
+    return render_template(
+        "attendance/take_register.html", session=session, rows=rows, forms=forms, said=register_answers(session)
+    )
 
 
 @bp.post("/sessions/<int:session_id>/register/<int:place_id>")

@@ -27,6 +27,7 @@ from instructor_portal.permissions import (
     refuse_access,
 )
 from instructor_portal.queue import enqueue_quietly
+from instructor_portal.reminders.services import wants_reminders
 from instructor_portal.waitlist.tasks import offer_freed_places
 
 bp = Blueprint("booking", __name__)
@@ -132,6 +133,7 @@ def my_booking(booking_id: int):
         attendance=family_attendance(booking),
         makeups=makeups.family_makeups(current_user, booking=booking),
         handouts=family_handouts(booking, now=now),
+        reminders_on=wants_reminders(booking),
     )
 
 

@@ -17,13 +17,21 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, StopValidation
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, StopValidation
 
 from instructor_portal.accounts.models import Role
 from instructor_portal.booking.models import Voucher, VoucherKind
 from instructor_portal.catalogue.forms import course_choices, track_choices
 from instructor_portal.catalogue.models import Course, Track
-from instructor_portal.forms import Between, LocalDateTimeField, PoundsField, strip_whitespace, whole_number
+from instructor_portal.forms import (
+    INVALID_TIME,
+    Between,
+    LocalDateTimeField,
+    LocalTimeField,
+    PoundsField,
+    strip_whitespace,
+    whole_number,
+)
 from instructor_portal.money import to_pence, to_pounds
 from instructor_portal.timezones import to_local
 
@@ -173,6 +181,16 @@ class SettingsForm(FlaskForm):
         high=60,
         out_of_range="Enter between 1 and 60 months.",
         required="Enter the number of months.",
+    )
+    reminder_day_before_at = LocalTimeField(
+        "Reminder the day before, at",
+        [InputRequired(INVALID_TIME)],
+        description="Families are emailed at this time on the day before each session.",
+    )
+    reminder_morning_at = LocalTimeField(
+        "Reminder on the morning, at",
+        [InputRequired(INVALID_TIME)],
+        description="With the check-in: families say whether they are coming. Not sent to a session that has started by then.",
     )
 
 

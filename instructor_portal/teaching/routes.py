@@ -22,6 +22,7 @@ from instructor_portal.organisation import get_organisation
 from instructor_portal.organiser.services import list_staff
 from instructor_portal.payments.checkout import card_available
 from instructor_portal.permissions import get_managed, instructor_required
+from instructor_portal.reminders.checkins import todays_numbers
 from instructor_portal.teaching import minimum_numbers, profiles, services
 from instructor_portal.teaching.forms import (
     CancelCourseForm,
@@ -49,8 +50,10 @@ def _to_course(course: Course, message: str):
 @bp.get("")
 @instructor_required
 def dashboard():
-    """Show the instructor their courses (an organiser: everyone's), those still running first."""
-    return render_template("teaching/dashboard.html", summaries=services.list_courses(current_user))
+    """Show the instructor today's sessions with who said they are coming, and their courses (an organiser: everyone's)."""
+    return render_template(
+        "teaching/dashboard.html", summaries=services.list_courses(current_user), today=todays_numbers(current_user)
+    )
 
 
 @bp.route("/courses/new", methods=["GET", "POST"])

@@ -206,7 +206,7 @@ def test_a_family_not_marked_absent_is_told_why_there_is_no_makeup(client, login
 
     html = text(client.get(offer_url(scene)))
 
-    assert "Make-ups are offered to families marked absent at the session." in html
+    assert "Make-ups are offered to families marked absent at the session, or who said they would stay home." in html
     assert 'name="session_id"' not in html
 
 

@@ -21,6 +21,9 @@ from instructor_portal.notifications.services import absolute_url
 from instructor_portal.organisation import Organisation
 from instructor_portal.payments.emails import PAID_BY, REFUND_ARRIVES
 from instructor_portal.payments.models import Payment, Refund
+from instructor_portal.reminders.checkins import check_in_links
+from instructor_portal.reminders.models import ReminderKind
+from instructor_portal.reminders.services import Reminder
 from instructor_portal.waitlist.models import EntryStatus, WaitlistEntry
 from tests import factories
 
@@ -116,7 +119,17 @@ def for_account(world: World, because: str, **extra: Any) -> dict[str, Any]:
     return {"user": world.booking.parent, "sent_because": because, **extra}
 
 
+def for_reminder(world: World) -> dict[str, Any]:
+    """The context ``reminders.channels.EmailChannel`` gives the morning reminder of a confirmed family."""
+    session = world.course.sessions[0]
+    reminder = Reminder(session, world.booking, ReminderKind.MORNING, children=("Zara", "Idris"), makeup=False)
+    return for_booking(
+        world, reminder=reminder, session=session, when="today", check_in=check_in_links(session, world.booking)
+    )
+
+
 SAMPLES: dict[str, Callable[[World], dict[str, Any]]] = {
+    "session_reminder": for_reminder,
     "account_exists": lambda w: for_account(
         w,
         "someone tried to sign up with this email address",

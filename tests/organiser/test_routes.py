@@ -1,3 +1,5 @@
+from datetime import time
+
 import pytest
 
 from instructor_portal.accounts.models import Role, User
@@ -32,6 +34,8 @@ SETTINGS = {
     "makeup_cap": "1",
     "retention_months": "36",
     "corrected_age_cutoff_months": "18",
+    "reminder_day_before_at": "19:15",
+    "reminder_morning_at": "07:00",
 }
 
 
@@ -286,6 +290,8 @@ def test_settings_show_the_defaults_then_save_every_field(client, login_as):
         organisation.makeup_cap,
         organisation.retention_months,
         organisation.corrected_age_cutoff_months,
+        organisation.reminder_day_before_at,
+        organisation.reminder_morning_at,
     ) == (
         "Connected Babies",
         "hello@connected.example",
@@ -300,6 +306,8 @@ def test_settings_show_the_defaults_then_save_every_field(client, login_as):
         1,
         36,
         18,
+        time(19, 15),
+        time(7, 0),
     )
     page = text(client.get("/organiser/settings"))
     assert "Settings saved." in page
@@ -326,6 +334,17 @@ def test_settings_show_the_defaults_then_save_every_field(client, login_as):
         ({"retention_months": "99999999999999999999"}, "retention_months", "Enter between 1 and 120 months."),
         ({"corrected_age_cutoff_months": ""}, "corrected_age_cutoff_months", "Enter the number of months."),
         ({"postal_address": "x" * 501}, "postal_address", "Keep the address to 500 characters."),
+        (
+            {"reminder_day_before_at": "6pm"},
+            "reminder_day_before_at",
+            "Enter a time such as 10:30, using the 24-hour clock.",
+        ),
+        (
+            {"reminder_morning_at": "25:00"},
+            "reminder_morning_at",
+            "Enter a time such as 10:30, using the 24-hour clock.",
+        ),
+        ({"reminder_morning_at": ""}, "reminder_morning_at", "Enter a time such as 10:30, using the 24-hour clock."),
     ],
 )
 def test_settings_refuse_bad_input_and_save_nothing(client, login_as, changes, field, message):
