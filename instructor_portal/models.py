@@ -36,6 +36,13 @@ from instructor_portal.payments.models import (
     StripeEvent,
 )
 from instructor_portal.queue import QueueHeartbeat
+from instructor_portal.teaching.models import (
+    Credential,
+    CredentialKind,
+    Evaluation,
+    EvaluationAnswer,
+    EvaluationQuestion,
+)
 from instructor_portal.uploads import StoredFile
 from instructor_portal.waitlist.models import EntryStatus, WaitlistEntry
 
@@ -51,10 +58,15 @@ __all__ = [
     "CatalogueVersion",
     "Child",
     "Course",
+    "Credential",
+    "CredentialKind",
     "FlagKind",
     "CourseSession",
     "CourseStatus",
     "ErasureRequest",
+    "Evaluation",
+    "EvaluationAnswer",
+    "EvaluationQuestion",
     "Handout",
     "InstructorProfile",
     "Makeup",
