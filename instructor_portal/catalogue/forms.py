@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectChoice, SelectField, StringField
 from wtforms.validators import AnyOf, Length, Optional, ValidationError
 
+from instructor_portal.catalogue.finder import InstructorFilters
 from instructor_portal.catalogue.models import Course, Track
 from instructor_portal.catalogue.services import CourseFilters
 from instructor_portal.forms import LocalDateField, strip_whitespace
@@ -143,3 +144,30 @@ class CourseFilterForm(ChildAgeForm):
             place=values.get("place", ""),
             q=values.get("q", ""),
         )
+
+
+class InstructorFinderForm(FlaskForm):
+    """Find an instructor by town or postcode and by track, sent by GET; a refused field is shown with its error and ignored."""
+
+    class Meta:
+        csrf = False  # a GET search that changes nothing, on a page cached for visitors
+
+    place = StringField(
+        "Town or postcode",
+        validators=[Optional(), Length(max=80, message="Use at most 80 characters.")],
+        filters=[printable, strip_whitespace],
+        description="For example Bristol or BS6. Type online for instructors who teach online.",
+    )
+    track = SelectField(
+        "Teaches",
+        choices=track_choices("Any kind of class"),
+        validators=[AnyOf(["", *(track.value for track in Track)], "Choose a kind of class from the list.")],
+        validate_choice=False,
+        default="",
+    )
+
+    def filters(self) -> InstructorFilters:
+        """The accepted filters as the finder takes them."""
+        place = "" if self.place.errors else self.place.data or ""
+        track = None if self.track.errors or not self.track.data else Track(self.track.data)
+        return InstructorFilters(place=place, track=track)
