@@ -313,7 +313,7 @@ def _alert(credential_id: int) -> int:
             instructor=instructor,
             credential=credential,
             own=own,
-            page_url=absolute_url("teaching.credentials" if own else "organiser.credentials"),
+            page_url=absolute_url("teaching.credentials_page" if own else "organiser.credentials"),
         )
     audit.record(None, "credential.expiry_alerted", credential, expires_on=credential.expires_on.isoformat())
     db.session.commit()
