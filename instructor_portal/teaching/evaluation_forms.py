@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from instructor_portal.forms import strip_whitespace
 from instructor_portal.teaching.evaluations import COMMENT_MAX, QUESTION_MAX, SCORES
 from instructor_portal.teaching.models import EvaluationQuestion
 
-SCALE = [(str(n), {1: "1 (not at all)", 5: "5 (very)"}.get(n, str(n))) for n in SCORES]
+SCALE = [SelectChoice(str(n), {1: "1 (not at all)", 5: "5 (very)"}.get(n, str(n))) for n in SCORES]
 
 
 class EvaluationForm(FlaskForm):
