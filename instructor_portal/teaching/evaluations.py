@@ -12,10 +12,11 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
 
@@ -154,7 +155,7 @@ def send_evaluations(*, now: datetime | None = None) -> int:
     live_place = exists().where(BookingPlace.booking_id == Booking.id, BookingPlace.live)
     sent_already = exists().where(Evaluation.booking_id == Booking.id)
     due = db.session.execute(
-        select(Booking.id, Booking.course_id)
+        select(Booking.id, Booking.course_id, ended.c.ended_at)
         .join(Course, Course.id == Booking.course_id)
         .join(ended, ended.c.course_id == Course.id)
         .where(
@@ -171,16 +172,16 @@ def send_evaluations(*, now: datetime | None = None) -> int:
     if due:
         asked_questions()  # the defaults exist before the first family opens the form
     sent = 0
-    for booking_id, course_id in due:
+    for booking_id, course_id, ended_at in due:
         try:
-            sent += _send(booking_id, course_id, now=now)
+            sent += _send(booking_id, course_id, answer_by=ended_at + EVALUATION_WINDOW, now=now)
         except OperationalError:  # busy; the next run sends it
             db.session.rollback()
             log.warning("Evaluation for booking %s not sent this time", booking_id, exc_info=True)
     return sent
 
 
-def _send(booking_id: int, course_id: int, *, now: datetime) -> int:
+def _send(booking_id: int, course_id: int, *, answer_by: datetime, now: datetime) -> int:
     evaluation = Evaluation(booking_id=booking_id, course_id=course_id, sent_at=now)
     db.session.add(evaluation)
     try:
@@ -197,7 +198,7 @@ def _send(booking_id: int, course_id: int, *, now: datetime) -> int:
         subject=f"How was {booking.course.title}?",
         parent=booking.parent,
         course=booking.course,
-        answer_by=now + EVALUATION_WINDOW,
+        answer_by=answer_by,
         link=evaluation_link(evaluation),
     )
     db.session.commit()
@@ -228,7 +229,8 @@ def open_evaluation(token: str, *, now: datetime | None = None) -> Evaluation:
     )
     if ended is None or (now or utcnow()) > ended + EVALUATION_WINDOW:
         raise EvaluationError(
-            "Sorry, this evaluation has closed: it could be answered for 60 days after the course.", status=410
+            f"Sorry, this evaluation has closed: it could be answered for {EVALUATION_WINDOW.days} days after the course.",
+            status=410,
         )
     return evaluation
 
@@ -331,6 +333,18 @@ def _selection(
     return where
 
 
+def _grouped(counted: Select, scored: Select, column) -> dict[Any, GroupResults]:
+    """The counts and scores of the selection grouped by ``column``; with None, one group (keyed None) for all of it."""
+    if column is not None:
+        counted, scored = counted.add_columns(column).group_by(column), scored.add_columns(column).group_by(column)
+    groups: dict[Any, dict] = defaultdict(lambda: {"sent": 0, "answered": 0, "scores": {}})
+    for sent, answers, *key in db.session.execute(counted):
+        groups[key[0] if key else None].update(sent=sent, answered=answers)
+    for responses, average, question_id, *key in db.session.execute(scored):
+        groups[key[0] if key else None]["scores"][question_id] = Score(responses, round(float(average), 2))
+    return {key: GroupResults(**values) for key, values in groups.items()}
+
+
 def evaluation_results(
     *, course_ids=None, instructor_id: int | None = None, date_from: date | None = None, date_to: date | None = None
 ) -> EvaluationResults:
@@ -354,19 +368,10 @@ def evaluation_results(
         .join(Course, Course.id == Evaluation.course_id)
         .where(*where)
     )
-    by_group: dict[str, dict] = {}
-    for name, column in (("overall", None), ("course", Evaluation.course_id), ("instructor", Course.instructor_id)):
-        groups: dict = defaultdict(lambda: {"sent": 0, "answered": 0, "scores": {}})
-        for sent, answers, *key in db.session.execute(
-            counted.add_columns(column).group_by(column) if column is not None else counted
-        ):
-            groups[key[0] if key else None].update(sent=sent, answered=answers)
-        for responses, average, question_id, *key in db.session.execute(
-            scored.add_columns(column).group_by(column) if column is not None else scored
-        ):
-            groups[key[0] if key else None]["scores"][question_id] = Score(responses, round(float(average), 2))
-        by_group[name] = {key: GroupResults(**values) for key, values in groups.items()}
-
+    by_group = {
+        name: _grouped(counted, scored, column)
+        for name, column in (("overall", None), ("course", Evaluation.course_id), ("instructor", Course.instructor_id))
+    }
     overall = by_group["overall"].get(None, GroupResults(0, 0, {}))
     answered_ids = set(overall.scores)
     questions = db.session.scalars(
