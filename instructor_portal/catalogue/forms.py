@@ -46,6 +46,27 @@ def printable(value: str | None) -> str | None:
     return "".join(character for character in value if character.isprintable()) if isinstance(value, str) else value
 
 
+def track_filter(label: str, *, any_label: str, refused: str) -> SelectField:
+    """A track to filter by, or any; another value is refused with "Choose ``refused`` from the list"."""
+    return SelectField(
+        label,
+        choices=track_choices(any_label),
+        validators=[AnyOf(["", *(track.value for track in Track)], f"Choose {refused} from the list.")],
+        validate_choice=False,
+        default="",
+    )
+
+
+def place_filter(description: str) -> StringField:
+    """A town or postcode (or "online") to filter by."""
+    return StringField(
+        "Town or postcode",
+        validators=[Optional(), Length(max=80, message="Use at most 80 characters.")],
+        filters=[printable, strip_whitespace],
+        description=description,
+    )
+
+
 class ChildAgeForm(FlaskForm):
     """A child's date of birth (or due date) and, for a baby born early, their due date."""
 
@@ -105,21 +126,10 @@ class ChildAgeForm(FlaskForm):
 class CourseFilterForm(ChildAgeForm):
     """Search filters for the catalogue; a refused field is shown with its error and ignored."""
 
-    track = SelectField(
-        "Type of course",
-        choices=track_choices("Any type of course"),
-        validators=[AnyOf(["", *(track.value for track in Track)], "Choose a type of course from the list.")],
-        validate_choice=False,
-        default="",
-    )
+    track = track_filter("Type of course", any_label="Any type of course", refused="a type of course")
     date_from = LocalDateField("Starts on or after", [Optional()])
     date_to = LocalDateField("Starts on or before", [Optional()])
-    place = StringField(
-        "Town or postcode",
-        validators=[Optional(), Length(max=80, message="Use at most 80 characters.")],
-        filters=[printable, strip_whitespace],
-        description="For example Bristol or BS6. Type online for online courses.",
-    )
+    place = place_filter("For example Bristol or BS6. Type online for online courses.")
     q = SearchField(
         "Search",
         validators=[Optional(), Length(max=100, message="Use at most 100 characters.")],
@@ -152,19 +162,8 @@ class InstructorFinderForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search that changes nothing, on a page cached for visitors
 
-    place = StringField(
-        "Town or postcode",
-        validators=[Optional(), Length(max=80, message="Use at most 80 characters.")],
-        filters=[printable, strip_whitespace],
-        description="For example Bristol or BS6. Type online for instructors who teach online.",
-    )
-    track = SelectField(
-        "Teaches",
-        choices=track_choices("Any kind of class"),
-        validators=[AnyOf(["", *(track.value for track in Track)], "Choose a kind of class from the list.")],
-        validate_choice=False,
-        default="",
-    )
+    place = place_filter("For example Bristol or BS6. Type online for instructors who teach online.")
+    track = track_filter("Teaches", any_label="Any kind of class", refused="a kind of class")
 
     def filters(self) -> InstructorFilters:
         """The accepted filters as the finder takes them."""
