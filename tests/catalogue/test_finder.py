@@ -7,6 +7,7 @@ import pytest
 from instructor_portal.accounts.models import Role
 from instructor_portal.catalogue.finder import InstructorFilters, find_instructors
 from instructor_portal.catalogue.models import CourseStatus, Track
+from instructor_portal.organisation import local_today
 from instructor_portal.teaching.credentials import record_credential
 from instructor_portal.teaching.models import CredentialKind
 from tests.catalogue.test_cache import page
@@ -62,7 +63,7 @@ def test_instructors_are_found_by_town_postcode_area_and_track(instructors, filt
 
 def test_only_current_credentials_are_shown_in_words(instructors):
     bea, cal, _ = instructors
-    today = date.today()
+    today = local_today()
     record_credential(bea, "cimi", actor=bea, issued_on=date(2019, 5, 4), reference="C-1")
     record_credential(bea, "insurance", actor=bea, provider="Balens", expires_on=today)
     record_credential(bea, "dbs", actor=bea, issued_on=date(2024, 1, 1), expires_on=today + timedelta(days=300))
@@ -112,5 +113,5 @@ def test_no_match_says_so(client, instructors):
 def test_a_new_credential_shows_at_once_to_visitors_served_from_the_cache(client, instructors):
     bea, _, _ = instructors
     assert "DBS checked" not in page(client, "/instructors")[0]
-    record_credential(bea, "dbs", actor=bea, issued_on=date(2024, 1, 1), expires_on=date.today() + timedelta(days=90))
+    record_credential(bea, "dbs", actor=bea, issued_on=date(2024, 1, 1), expires_on=local_today() + timedelta(days=90))
     assert "DBS checked" in page(client, "/instructors")[0]

@@ -11,6 +11,7 @@ from instructor_portal.catalogue.models import CourseStatus
 from instructor_portal.errors import DomainError
 from instructor_portal.extensions import db
 from instructor_portal.notifications.models import OutboxEmail
+from instructor_portal.organisation import local_today
 from instructor_portal.teaching import credentials, services
 from instructor_portal.teaching.models import Credential, CredentialKind
 from instructor_portal.uploads import StoredFile
@@ -151,7 +152,7 @@ def test_insurance_not_yet_recorded_does_not_stop_publishing(instructor):
 def test_the_publish_button_shows_the_refusal_and_changes_nothing(client, login_as, instructor):
     course = factories.make_course(instructor=instructor, status=CourseStatus.DRAFT)
     credentials.record_credential(
-        instructor, "insurance", actor=instructor, provider="Balens", expires_on=date.today() - timedelta(days=2)
+        instructor, "insurance", actor=instructor, provider="Balens", expires_on=local_today() - timedelta(days=2)
     )
     login_as(instructor)
     response = post_form(client, f"/teach/courses/{course.id}/publish", page=f"/teach/courses/{course.id}")
@@ -283,7 +284,7 @@ def test_a_signed_out_visitor_is_sent_to_sign_in_for_a_copy(client, instructor):
 
 
 def test_the_organiser_sees_what_has_lapsed_expires_within_60_days_or_is_missing(client, login_as, instructor):
-    today = date.today()
+    today = local_today()
     record(instructor, expires_on=today - timedelta(days=3), issued_on=today - timedelta(days=400), now=None)
     credentials.record_credential(
         instructor,
