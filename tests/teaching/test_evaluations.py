@@ -242,3 +242,19 @@ def test_the_organiser_edits_questions_and_sees_results_and_the_instructor_sees_
     added = post_form(client, "/organiser/evaluations/questions", {"new-text": "Would you recommend the course?"})
     assert added.status_code == 302
     assert len(evaluations.asked_questions()) == 4
+
+
+def test_a_family_s_export_holds_their_evaluation_and_erasure_removes_their_words(course):
+    from instructor_portal.organiser import family_data
+
+    evaluations.send_evaluations(now=ENDED)
+    evaluation = db.session.scalars(db.select(Evaluation).order_by(Evaluation.id)).first()
+    answer_all(sent_tokens()[0], 5, comment="Our names are Jo and Sam.", may_quote=True)
+    parent = evaluation.booking.parent
+    [exported] = family_data.family_data(parent)["evaluations"]
+    assert exported["comment"] == "Our names are Jo and Sam." and exported["course"] == "Spring baby massage"
+    assert {answer["score"] for answer in exported["answers"]} == {5}
+    family_data.erase_family(family_data.request_erasure(parent), by=factories.make_user(role=Role.ORGANISER))
+    db.session.refresh(evaluation)
+    assert (evaluation.comment, evaluation.may_quote) == ("", False)
+    assert evaluations.evaluation_results().overall.answered == 1
