@@ -282,17 +282,23 @@ def send_expiry_alerts(*, now: datetime | None = None) -> int:
     return sent
 
 
+def _claim(credential_id: int) -> bool:
+    """Note the credential's expiry date as announced, unless another worker just did; the caller commits."""
+    return bool(
+        db.session.execute(
+            update(Credential)
+            .where(
+                Credential.id == credential_id,
+                or_(Credential.alerted_for.is_(None), Credential.alerted_for != Credential.expires_on),
+            )
+            .values(alerted_for=Credential.expires_on)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
+
+
 def _alert(credential_id: int) -> int:
-    claimed = db.session.execute(
-        update(Credential)
-        .where(
-            Credential.id == credential_id,
-            or_(Credential.alerted_for.is_(None), Credential.alerted_for != Credential.expires_on),
-        )
-        .values(alerted_for=Credential.expires_on)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not claimed:  # another worker announced it a moment ago
+    if not _claim(credential_id):  # another worker announced it a moment ago
         db.session.rollback()
         return 0
     credential = db.session.scalars(

@@ -1,6 +1,7 @@
 """Instructors' credentials: recorded with clear refusals, alerted once 30 days ahead, lapsed insurance stops publishing."""
 
 import io
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -197,13 +198,43 @@ def test_lapsed_credentials_and_switched_off_instructors_are_not_alerted(instruc
     assert credentials.send_expiry_alerts(now=NOW) == 0
 
 
-def test_two_workers_at_once_send_each_alert_once(app, racing_app, instructor, organiser):
-    record(instructor, expires_on=TODAY + timedelta(days=20))
-    record(instructor, CredentialKind.DBS, expires_on=TODAY + timedelta(days=25))
+@pytest.fixture
+def workers_both_find_it_due(monkeypatch):
+    """Hold each worker at its claim until both have found the credential due, so they claim at the same moment."""
+    both = threading.Barrier(2, timeout=30)
+    real_claim = credentials._claim
+
+    def claim_together(credential_id: int, *, checked: bool = True) -> bool:
+        both.wait()
+        return real_claim(credential_id) if checked else True
+
+    return claim_together
+
+
+def race_two_workers(racing_app) -> int:
     outcomes = race(racing_app, lambda: credentials.send_expiry_alerts(now=NOW), [(), ()])
-    assert sum(int(outcome) for outcome in outcomes.elements()) == 2, outcomes
+    assert all(isinstance(outcome, int) for outcome in outcomes), outcomes
+    return sum(outcomes.elements())
+
+
+def test_control_without_the_claim_two_workers_send_the_alert_twice(
+    app, racing_app, instructor, organiser, workers_both_find_it_due, monkeypatch
+):
+    record(instructor, expires_on=TODAY + timedelta(days=20))
+    monkeypatch.setattr(credentials, "_claim", lambda ident: workers_both_find_it_due(ident, checked=False))
+    assert race_two_workers(racing_app) == 2
     db.session.expire_all()
-    assert len(emails_to(instructor.email)) == 2 and len(emails_to(organiser.email)) == 2
+    assert len(emails_to(instructor.email)) == 2
+
+
+def test_two_workers_at_once_send_each_alert_once(
+    app, racing_app, instructor, organiser, workers_both_find_it_due, monkeypatch
+):
+    record(instructor, expires_on=TODAY + timedelta(days=20))
+    monkeypatch.setattr(credentials, "_claim", workers_both_find_it_due)
+    assert race_two_workers(racing_app) == 1
+    db.session.expire_all()
+    assert len(emails_to(instructor.email)) == 1 and len(emails_to(organiser.email)) == 1
 
 
 # --- Pages --------------------------------------------------------------------------------------
