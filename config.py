@@ -59,6 +59,8 @@ class Config:
     HANDOUT_MAX_BYTES = _env_int("HANDOUT_MAX_BYTES", 20 * 1024 * 1024)
     #: Largest instructor photo accepted, in bytes.
     PHOTO_MAX_BYTES = _env_int("PHOTO_MAX_BYTES", 5 * 1024 * 1024)
+    #: Largest scan of an instructor's certificate or policy accepted, in bytes.
+    CREDENTIAL_MAX_BYTES = _env_int("CREDENTIAL_MAX_BYTES", 10 * 1024 * 1024)
     #: Where uploaded files (handouts, photos) are kept: outside static/, never served as they are.
     UPLOAD_STORAGE_PATH = os.environ.get("UPLOAD_STORAGE_PATH", str(INSTANCE_DIR / "uploads"))
     #: A little above the handout limit, so a form with a too-large file still gets its own message.
@@ -131,6 +133,8 @@ class Config:
     WAITLIST_SWEEP_MINUTES = _env_int("WAITLIST_SWEEP_MINUTES", 1)
     MINIMUM_CHECK_MINUTES = _env_int("MINIMUM_CHECK_MINUTES", 15)
     REMINDER_SWEEP_MINUTES = _env_int("REMINDER_SWEEP_MINUTES", 5)
+    CREDENTIAL_CHECK_MINUTES = _env_int("CREDENTIAL_CHECK_MINUTES", 60)
+    EVALUATION_SWEEP_MINUTES = _env_int("EVALUATION_SWEEP_MINUTES", 15)
     RECONCILE_MINUTES = _env_int("RECONCILE_MINUTES", 10)
     REFUND_RETRY_MINUTES = _env_int("REFUND_RETRY_MINUTES", 5)
     PURGE_MINUTES = _env_int("PURGE_MINUTES", 24 * 60)

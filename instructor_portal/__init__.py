@@ -89,8 +89,11 @@ def register_blueprints(app: Flask) -> None:
     from instructor_portal.organiser.routes import bp as organiser_bp
     from instructor_portal.payments.routes import bp as payments_bp
     from instructor_portal.reminders.routes import bp as reminders_bp
+    from instructor_portal.teaching.evaluation_pages import bp as evaluations_bp
     from instructor_portal.teaching.routes import bp as teaching_bp
     from instructor_portal.waitlist.routes import bp as waitlist_bp
+
+    add_pages_to_blueprints()
 
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(accounts_bp)
@@ -102,8 +105,15 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(attendance_bp, url_prefix="/teach")
     app.register_blueprint(calendar_feeds_bp)  # /calendar/<secret>.ics and the account's buttons
     app.register_blueprint(handouts_bp)  # its routes span /teach, /organiser and /handouts
+    app.register_blueprint(evaluations_bp)  # families answer at /evaluations/<token>, signed in or not
     app.register_blueprint(organiser_bp, url_prefix="/organiser")
     app.register_blueprint(ops_bp)
+
+
+def add_pages_to_blueprints() -> None:
+    """Import the page modules that add their routes to the teaching and organiser blueprints."""
+    from instructor_portal.organiser import credential_pages, evaluation_pages  # noqa: F401
+    from instructor_portal.teaching import credential_pages as teaching_credential_pages  # noqa: F401
 
 
 def register_error_handlers(app: Flask) -> None:

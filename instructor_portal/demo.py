@@ -22,6 +22,7 @@ from instructor_portal.handouts.models import Handout
 from instructor_portal.handouts.services import upload_handout
 from instructor_portal.organisation import DEFAULTS, Organisation
 from instructor_portal.payments.models import Payment, PaymentStatus
+from instructor_portal.teaching.models import Credential, CredentialKind
 from instructor_portal.timezones import local_date, local_to_utc
 from instructor_portal.waitlist.models import EntryStatus, WaitlistEntry
 
@@ -171,6 +172,26 @@ BOOKINGS: list[dict[str, Any]] = [
 ]
 
 #: Families waiting for a place: (course title, parent, children's first names).
+#: Instructors' credentials; expiries in days from today, so the organiser's table always shows one expiring and one lapsed.
+CREDENTIALS: list[dict[str, Any]] = [
+    {
+        "email": "instructor@example.org",
+        "kind": CredentialKind.CIMI,
+        "issued_on": date(2019, 5, 4),
+        "reference": "CIMI-4411",
+    },
+    {"email": "instructor@example.org", "kind": CredentialKind.INSURANCE, "provider": "Balens", "expires_in": 45},
+    {"email": "instructor@example.org", "kind": CredentialKind.DBS, "issued_ago": 400, "expires_in": 330},
+    {
+        "email": "sam.patel@example.org",
+        "kind": CredentialKind.CIMI,
+        "issued_on": date(2021, 9, 18),
+        "reference": "CIMI-5120",
+    },
+    {"email": "sam.patel@example.org", "kind": CredentialKind.INSURANCE, "provider": "Towergate", "expires_in": 200},
+    {"email": "sam.patel@example.org", "kind": CredentialKind.FIRST_AID, "issued_ago": 1100, "expires_in": -5},
+]
+
 WAITING: list[dict[str, Any]] = [{"course": FULL_COURSE, "parent": "amira.hassan@example.org", "children": ["Yusuf"]}]
 
 #: Marks at the Friday course's first two sessions, by child; Noah missed the second.
@@ -444,6 +465,7 @@ def seed(*, now: datetime | None = None) -> list[str]:
     report.extend(_seed_booking(details, users, now) for details in BOOKINGS)
     report.extend(_seed_waiting(details, users, now) for details in WAITING)
     report.extend(_seed_voucher(details) for details in VOUCHERS)
+    report.extend(_seed_credential(details, users, today) for details in CREDENTIALS)
     db.session.flush()
     report.extend(_seed_mark(details, users["instructor@example.org"]) for details in ATTENDANCE)
     report.append(_seed_makeup(users["instructor@example.org"], now))
@@ -660,6 +682,28 @@ def _seed_voucher(details: dict[str, Any]) -> str:
         return f"Voucher {details['code']} already there."
     db.session.add(Voucher(**details))
     return f"Created voucher {details['code']}."
+
+
+def _seed_credential(details: dict[str, Any], users: dict[str, User], today: date) -> str:
+    instructor, kind = users[details["email"]], details["kind"]
+    found = db.select(Credential.id).where(Credential.instructor_id == instructor.id, Credential.kind == kind)
+    if db.session.scalars(found).first():
+        return f"{instructor.full_name}'s {kind.label.lower()} already there."
+    issued = details.get("issued_on")
+    if "issued_ago" in details:
+        issued = today - timedelta(days=details["issued_ago"])
+    expires = today + timedelta(days=details["expires_in"]) if "expires_in" in details else None
+    db.session.add(
+        Credential(
+            instructor=instructor,
+            kind=kind,
+            issued_on=issued,
+            expires_on=expires,
+            reference=details.get("reference", ""),
+            provider=details.get("provider", ""),
+        )
+    )
+    return f"Created {instructor.full_name}'s {kind.label.lower()}."
 
 
 def _seed_handout(details: dict[str, Any]) -> str:

@@ -38,6 +38,13 @@ from instructor_portal.payments.models import (
 )
 from instructor_portal.queue import QueueHeartbeat
 from instructor_portal.reminders.models import CheckIn, CheckInAnswer, ReminderKind, ReminderOptOut, SentReminder
+from instructor_portal.teaching.models import (
+    Credential,
+    CredentialKind,
+    Evaluation,
+    EvaluationAnswer,
+    EvaluationQuestion,
+)
 from instructor_portal.uploads import StoredFile
 from instructor_portal.waitlist.models import EntryStatus, WaitlistEntry
 
@@ -56,10 +63,15 @@ __all__ = [
     "CatalogueVersion",
     "Child",
     "Course",
+    "Credential",
+    "CredentialKind",
     "FlagKind",
     "CourseSession",
     "CourseStatus",
     "ErasureRequest",
+    "Evaluation",
+    "EvaluationAnswer",
+    "EvaluationQuestion",
     "Handout",
     "InstructorProfile",
     "Makeup",

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from flask import current_app
+from flask import Response, current_app, send_file
 from sqlalchemy import CheckConstraint, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -91,6 +91,24 @@ def sniff(data: bytes, *, wanted: str) -> FileKind:
 def read_at_most(stream: BinaryIO, limit: int) -> bytes:
     """Read one byte past ``limit`` at most, so a huge file is refused without holding all of it."""
     return stream.read(limit + 1)
+
+
+def accept_upload(
+    stream: BinaryIO | None, kinds: tuple[FileKind, ...], *, noun: str, wanted: str, limit: int, field: str
+) -> tuple[bytes, FileKind]:
+    """Read an upload and refuse one that is missing, larger than ``limit`` or not one of ``kinds``; return its bytes and kind.
+
+    ``noun`` names the upload in messages ("photo"), ``wanted`` says what to upload instead.
+    """
+    data = read_at_most(stream, limit) if stream is not None else b""
+    if not data:
+        raise UploadError(f"Choose a {noun} to upload.", field=field)
+    if len(data) > limit:
+        raise UploadError(f"The {noun} is larger than {format_size(limit)}. Choose a smaller one.", field=field)
+    kind = sniff(data, wanted=wanted)
+    if kind not in kinds:
+        raise UploadError(f"This file is {kind.label}. Upload {wanted}.", field=field)
+    return data, kind
 
 
 class StoredFile(db.Model):
@@ -232,3 +250,12 @@ def store_file(data: bytes, kind: FileKind, *, field: str) -> StoredFile:
     else:  # the row outlived its file (say, a database restored elsewhere)
         stored.key = key
     return stored
+
+
+def send_private_file(stream: BinaryIO, *, content_type: str, name: str) -> Response:
+    """A download for one person's eyes: never cached, never sniffed, and inert should a browser open it as a page."""
+    response = send_file(stream, mimetype=content_type, download_name=name, max_age=None, conditional=False)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response

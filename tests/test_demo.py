@@ -10,6 +10,7 @@ from instructor_portal.demo import COURSES, FRIDAY_COURSE, FULL_COURSE, PASSWORD
 from instructor_portal.extensions import db
 from instructor_portal.handouts.models import Handout
 from instructor_portal.organisation import Organisation
+from instructor_portal.teaching.models import Credential
 from instructor_portal.uploads import StoredFile
 from instructor_portal.waitlist.models import WaitlistEntry
 
@@ -29,6 +30,7 @@ MODELS = (
     Handout,
     StoredFile,
     WaitlistEntry,
+    Credential,
 )
 
 
@@ -48,6 +50,7 @@ def test_seed_demo_creates_the_organisation_once(runner):
     assert counts["WaitlistEntry"] == 1
     assert counts["AttendanceMark"] == 4 and counts["Makeup"] == 1
     assert counts["Voucher"] == 2
+    assert counts["Credential"] == 6
     assert counts["Handout"] == counts["StoredFile"] == 1
     assert counts["Venue"] == 4 and counts["Course"] == len(COURSES)
 

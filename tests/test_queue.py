@@ -76,6 +76,8 @@ def test_every_job_the_product_runs_by_itself_is_on_the_schedule():
         "sweep_waiting_lists",
         "check_minimum_numbers_to_run",
         "send_reminders",
+        "alert_expiring_credentials",
+        "send_course_evaluations",
     }
 
 

@@ -62,6 +62,12 @@ def _current_hasher() -> PasswordHasher:
     return _hasher(config["PASSWORD_HASH_TIME_COST"], config["PASSWORD_HASH_MEMORY_COST"])
 
 
+def active_organisers(*, besides: int | None = None) -> list[User]:
+    """Every organiser who can still sign in, but the one with id ``besides``, oldest first: those told of what needs deciding."""
+    query = db.select(User).where(User.role == Role.ORGANISER, User.active).order_by(User.id)
+    return list(db.session.scalars(query if besides is None else query.where(User.id != besides)))
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 

@@ -34,6 +34,7 @@ from instructor_portal.catalogue.models import CatalogueVersion, Course, CourseS
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import cache, db
 from instructor_portal.organisation import Organisation, get_organisation
+from instructor_portal.teaching.models import Credential
 from instructor_portal.timezones import next_local_midnight
 from instructor_portal.waitlist.models import EntryStatus, WaitlistEntry
 
@@ -51,6 +52,7 @@ SHOWN_IN_CATALOGUE: tuple[type, ...] = (
     InstructorProfile,
     Organisation,
     WaitlistEntry,
+    Credential,
 )
 #: The session.info key that marks a transaction as having touched the catalogue.
 CHANGED = "catalogue_changed"

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectChoice, SelectField, StringField
 from wtforms.validators import AnyOf, Length, Optional, ValidationError
 
+from instructor_portal.catalogue.finder import InstructorFilters
 from instructor_portal.catalogue.models import Course, Track
 from instructor_portal.catalogue.services import CourseFilters
 from instructor_portal.forms import LocalDateField, strip_whitespace
@@ -43,6 +44,27 @@ def track_choices(any_label: str = "Any track") -> list[SelectChoice]:
 def printable(value: str | None) -> str | None:
     """Drop control characters (a NUL byte cannot even be sent to PostgreSQL)."""
     return "".join(character for character in value if character.isprintable()) if isinstance(value, str) else value
+
+
+def track_filter(label: str, *, any_label: str, refused: str) -> SelectField:
+    """A track to filter by, or any; another value is refused with "Choose ``refused`` from the list"."""
+    return SelectField(
+        label,
+        choices=track_choices(any_label),
+        validators=[AnyOf(["", *(track.value for track in Track)], f"Choose {refused} from the list.")],
+        validate_choice=False,
+        default="",
+    )
+
+
+def place_filter(description: str) -> StringField:
+    """A town or postcode (or "online") to filter by."""
+    return StringField(
+        "Town or postcode",
+        validators=[Optional(), Length(max=80, message="Use at most 80 characters.")],
+        filters=[printable, strip_whitespace],
+        description=description,
+    )
 
 
 class ChildAgeForm(FlaskForm):
@@ -104,21 +126,10 @@ class ChildAgeForm(FlaskForm):
 class CourseFilterForm(ChildAgeForm):
     """Search filters for the catalogue; a refused field is shown with its error and ignored."""
 
-    track = SelectField(
-        "Type of course",
-        choices=track_choices("Any type of course"),
-        validators=[AnyOf(["", *(track.value for track in Track)], "Choose a type of course from the list.")],
-        validate_choice=False,
-        default="",
-    )
+    track = track_filter("Type of course", any_label="Any type of course", refused="a type of course")
     date_from = LocalDateField("Starts on or after", [Optional()])
     date_to = LocalDateField("Starts on or before", [Optional()])
-    place = StringField(
-        "Town or postcode",
-        validators=[Optional(), Length(max=80, message="Use at most 80 characters.")],
-        filters=[printable, strip_whitespace],
-        description="For example Bristol or BS6. Type online for online courses.",
-    )
+    place = place_filter("For example Bristol or BS6. Type online for online courses.")
     q = SearchField(
         "Search",
         validators=[Optional(), Length(max=100, message="Use at most 100 characters.")],
@@ -143,3 +154,19 @@ class CourseFilterForm(ChildAgeForm):
             place=values.get("place", ""),
             q=values.get("q", ""),
         )
+
+
+class InstructorFinderForm(FlaskForm):
+    """Find an instructor by town or postcode and by track, sent by GET; a refused field is shown with its error and ignored."""
+
+    class Meta:
+        csrf = False  # a GET search that changes nothing, on a page cached for visitors
+
+    place = place_filter("For example Bristol or BS6. Type online for instructors who teach online.")
+    track = track_filter("Teaches", any_label="Any kind of class", refused="a kind of class")
+
+    def filters(self) -> InstructorFilters:
+        """The accepted filters as the finder takes them."""
+        place = "" if self.place.errors else self.place.data or ""
+        track = None if self.track.errors or not self.track.data else Track(self.track.data)
+        return InstructorFilters(place=place, track=track)

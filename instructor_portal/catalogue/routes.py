@@ -4,11 +4,12 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from werkzeug.datastructures import MultiDict
 
 from instructor_portal.booking.rules import booking_closed_reason
-from instructor_portal.catalogue import eligibility, services
+from instructor_portal.catalogue import eligibility, finder, services
 from instructor_portal.catalogue.cache import cached_for_visitors
-from instructor_portal.catalogue.forms import ChildAgeForm, CourseFilterForm
+from instructor_portal.catalogue.forms import ChildAgeForm, CourseFilterForm, InstructorFinderForm
 from instructor_portal.clock import utcnow
 from instructor_portal.extensions import csrf
+from instructor_portal.organisation import local_today
 from instructor_portal.uploads import get_storage
 from instructor_portal.waitlist.services import can_join
 
@@ -111,8 +112,16 @@ def course(course_id: int):
 @bp.get("/instructors")
 @cached_for_visitors
 def instructors():
-    """List the instructors with their upcoming courses."""
-    return render_template("catalogue/instructors.html", instructors=services.list_instructors())
+    """Find instructors by town or postcode and by the kinds of class they teach, with their credentials and next courses."""
+    form = InstructorFinderForm(request.args)
+    form.validate()
+    filters = form.filters()
+    return render_template(
+        "catalogue/instructors.html",
+        form=form,
+        instructors=finder.find_instructors(filters),
+        searched=bool(filters.place or filters.track),
+    )
 
 
 @bp.get("/instructors/<int:user_id>/photo")
@@ -133,4 +142,5 @@ def instructor(user_id: int):
     entry = services.get_public_instructor(user_id)
     if entry is None:
         abort(404)
+    [entry] = finder.with_credentials([entry], today=local_today())
     return render_template("catalogue/instructor.html", entry=entry)

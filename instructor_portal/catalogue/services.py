@@ -71,6 +71,8 @@ class InstructorListing:
 
     instructor: User
     courses: list[CourseListing] = field(default_factory=list)
+    #: The instructor's current credentials in words ("CIMI certified since 2019", "Insured"), for the finder.
+    credentials: list[str] = field(default_factory=list)
 
     @property
     def profile(self) -> InstructorProfile:
@@ -136,7 +138,7 @@ def _listings(
     ]
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -144,10 +146,11 @@ def _normalise_postcode(text: str) -> str:
     return "".join(text.split()).upper()
 
 
-def _place_condition(place: str) -> ColumnElement[bool]:
+def place_condition(place: str) -> ColumnElement[bool]:
+    """Courses online (for "online"), or at a venue whose town or postcode starts with ``place`` (spaces and case ignored)."""
     if place.lower() == "online":
         return Course.is_online.is_(True)
-    conditions = [Venue.town.ilike(f"{_escape_like(place)}%", escape="\\")]
+    conditions = [Venue.town.ilike(f"{escape_like(place)}%", escape="\\")]
     postcode = _normalise_postcode(place)
     if postcode.isalnum() and postcode.isascii():
         conditions.append(func.upper(func.replace(Venue.postcode, " ", "")).like(f"{postcode}%"))
@@ -158,7 +161,7 @@ def _text_condition(q: str) -> ColumnElement[bool]:
     """Every word must appear in the title, description, venue or instructor name."""
     words = q.split()[:MAX_SEARCH_WORDS]
     columns = (Course.title, Course.description, Venue.name, Venue.town, User.full_name)
-    return and_(*(or_(*(column.ilike(f"%{_escape_like(word)}%", escape="\\") for column in columns)) for word in words))
+    return and_(*(or_(*(column.ilike(f"%{escape_like(word)}%", escape="\\") for column in columns)) for word in words))
 
 
 def _filter_conditions(filters: CourseFilters, summary: Subquery) -> list[ColumnElement[bool]]:
@@ -171,7 +174,7 @@ def _filter_conditions(filters: CourseFilters, summary: Subquery) -> list[Column
     if filters.date_to is not None:
         conditions.append(summary.c.first_session_at < local_to_utc(filters.date_to + timedelta(days=1), time.min, tz))
     if filters.place.strip():
-        conditions.append(_place_condition(filters.place.strip()))
+        conditions.append(place_condition(filters.place.strip()))
     if filters.q.strip():
         conditions.append(_text_condition(filters.q))
     return conditions
@@ -263,7 +266,7 @@ def _is_listed() -> list[ColumnElement[bool]]:
     return [User.role == Role.INSTRUCTOR, User.active.is_(True), InstructorProfile.listed.is_(True)]
 
 
-def _instructor_listings(now: datetime, *where: ColumnElement[bool]) -> list[InstructorListing]:
+def instructor_listings(now: datetime, *where: ColumnElement[bool]) -> list[InstructorListing]:
     """Listed, active instructors matching ``where`` with their upcoming courses, in two queries."""
     instructors = db.session.scalars(
         select(User)
@@ -280,16 +283,11 @@ def _instructor_listings(now: datetime, *where: ColumnElement[bool]) -> list[Ins
     return [InstructorListing(instructor=user, courses=courses[user.id]) for user in instructors]
 
 
-def list_instructors(*, now: datetime | None = None) -> list[InstructorListing]:
-    """List the instructors in the public directory, by name, with their upcoming courses."""
-    return _instructor_listings(now or utcnow())
-
-
 def get_public_instructor(user_id: int, *, now: datetime | None = None) -> InstructorListing | None:
     """Return one listed instructor with their upcoming courses, or None if they are not public."""
     if not 0 < user_id <= MAX_ID:
         return None
-    found = _instructor_listings(now or utcnow(), User.id == user_id)
+    found = instructor_listings(now or utcnow(), User.id == user_id)
     return found[0] if found else None
 
 

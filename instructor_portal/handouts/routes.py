@@ -4,7 +4,7 @@ The blueprint spans three areas (``/teach``, ``/organiser`` and ``/handouts``), 
 registered without a prefix and each route carries its full path.
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from instructor_portal.catalogue.models import Course
@@ -15,7 +15,7 @@ from instructor_portal.handouts import services
 from instructor_portal.handouts.forms import AttachForm, DetailsForm, EditForm, FileForm, LibraryUploadForm, UploadForm
 from instructor_portal.handouts.models import Handout
 from instructor_portal.permissions import get_managed, instructor_required, organiser_required, refuse_access
-from instructor_portal.uploads import format_size
+from instructor_portal.uploads import format_size, send_private_file
 
 bp = Blueprint("handouts", __name__)
 bp.add_app_template_filter(format_size, "file_size")
@@ -194,11 +194,4 @@ def download(handout_id: int):
     download = services.open_download(current_user, handout_id, now=utcnow())
     if download is None:
         abort(404)
-    response = send_file(
-        download.stream, mimetype=download.content_type, download_name=download.name, max_age=None, conditional=False
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    # Should a file ever be opened as a page, it runs nothing and reaches nothing.
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    return send_private_file(download.stream, content_type=download.content_type, name=download.name)

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
 
 from instructor_portal import audit
@@ -36,6 +36,7 @@ from instructor_portal.organisation import get_organisation
 from instructor_portal.organiser.models import ErasureRequest
 from instructor_portal.payments.models import Payment
 from instructor_portal.payments.refunds import cancel_booking_and_refund
+from instructor_portal.teaching.models import Evaluation
 from instructor_portal.waitlist.models import WaitlistEntry
 
 
@@ -127,6 +128,18 @@ def family_data(user: User) -> dict[str, Any]:
                 ],
             }
             for booking in bookings
+        ],
+        "evaluations": [
+            {
+                **_row(evaluation, "sent_at", "answered_at", "comment", "may_quote"),
+                "course": evaluation.booking.course.title,
+                "answers": [{"question": answer.question.text, "score": answer.score} for answer in evaluation.answers],
+            }
+            for evaluation in db.session.scalars(
+                select(Evaluation)
+                .where(Evaluation.booking_id.in_([booking.id for booking in bookings]))
+                .order_by(Evaluation.sent_at)
+            )
         ],
         "waiting_lists": [
             {
@@ -251,6 +264,12 @@ def erase_family(erasure: ErasureRequest, *, by: User, now: datetime | None = No
     for child in list(user.children):
         forget_child(child)
     db.session.execute(delete(OutboxEmail).where(OutboxEmail.to_address == user.email))
+    # Their scores stay in the anonymous results; what they wrote in their own words goes.
+    db.session.execute(
+        update(Evaluation)
+        .where(Evaluation.booking_id.in_(select(Booking.id).where(Booking.parent_id == user.id)))
+        .values(comment="", may_quote=False)
+    )
     end_every_sign_in(user, now=now)
     db.session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
     user.full_name, user.email, user.phone = f"Erased family {user.id}", f"erased-{user.id}@erased.invalid", None

@@ -18,7 +18,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
 from instructor_portal import audit, locks
-from instructor_portal.accounts.models import Role, User
+from instructor_portal.accounts.models import User
+from instructor_portal.accounts.services import active_organisers
 from instructor_portal.booking.capacity import places_booked
 from instructor_portal.booking.rules import first_session_start
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, SessionStatus
@@ -114,10 +115,7 @@ def _decide(course: Course, *, now: datetime) -> str | None:
 
 def _warned(course: Course) -> list[User]:
     """The course's instructor, then every active organiser, who may decide for an instructor who is away."""
-    organisers = db.session.scalars(
-        select(User).where(User.role == Role.ORGANISER, User.active, User.id != course.instructor_id).order_by(User.id)
-    ).all()
-    return [course.instructor, *organisers]
+    return [course.instructor, *active_organisers(besides=course.instructor_id)]
 
 
 @dataclass(frozen=True)

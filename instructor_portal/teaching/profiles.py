@@ -10,7 +10,7 @@ from instructor_portal import audit
 from instructor_portal.accounts.models import InstructorProfile, Role, User
 from instructor_portal.extensions import db
 from instructor_portal.teaching.services import TeachingError
-from instructor_portal.uploads import IMAGES, UploadError, commit_upload, format_size, read_at_most, sniff, store_file
+from instructor_portal.uploads import IMAGES, accept_upload, commit_upload, store_file
 
 
 def _own_profile(user: User, actor: User) -> InstructorProfile:
@@ -43,17 +43,7 @@ PHOTO_TYPES = "a photo saved as JPEG, PNG or WebP"
 def set_profile_photo(user: User, *, actor: User, stream: BinaryIO | None) -> InstructorProfile:
     """Check an uploaded photo is a JPEG, PNG or WebP image of a sensible size and show it on the public profile."""
     limit = current_app.config["PHOTO_MAX_BYTES"]
-    data = read_at_most(stream, limit) if stream is not None else b""
-    if not data:
-        raise TeachingError("Choose a photo to upload.", field="photo")
-    if len(data) > limit:
-        raise TeachingError(f"The photo is larger than {format_size(limit)}. Choose a smaller one.", field="photo")
-    try:
-        kind = sniff(data, wanted=PHOTO_TYPES)
-    except UploadError as refused:
-        raise TeachingError(refused.message, field="photo") from None
-    if kind not in IMAGES:
-        raise TeachingError(f"This file is {kind.label}. Upload {PHOTO_TYPES}.", field="photo")
+    data, kind = accept_upload(stream, IMAGES, noun="photo", wanted=PHOTO_TYPES, limit=limit, field="photo")
     profile = _own_profile(user, actor)
     profile.photo = store_file(data, kind, field="photo")
     audit.record(actor, "profile.photo_changed", user, sha256=profile.photo.sha256)

@@ -30,6 +30,8 @@ from instructor_portal.extensions import db
 from instructor_portal.locks import unit_of_work
 from instructor_portal.organisation import get_organisation
 from instructor_portal.payments.refunds import owe_cancellation_refunds, send_owed_refunds
+from instructor_portal.teaching.credentials import lapsed_insurance
+from instructor_portal.templating import format_date
 from instructor_portal.timezones import local_to_utc
 
 #: How far ahead a session may be scheduled.
@@ -169,6 +171,13 @@ def publish_course(course: Course, *, actor: User, now: datetime | None = None) 
     if course.status == CourseStatus.PUBLISHED:
         raise TeachingError("This course is already published.")
     _check_not_cancelled(course)
+    insurance = lapsed_insurance(course.instructor, now=now)
+    if insurance is not None:
+        whose = "Your" if actor.id == course.instructor_id else f"{course.instructor.full_name}'s"
+        raise TeachingError(
+            f"{whose} insurance expired on {format_date(insurance.expires_on)}, so new courses cannot be published. "
+            "Record the renewed insurance under Credentials, then publish."
+        )
     if not any(s.starts_at > now for s in course.scheduled_sessions):
         raise TeachingError("Add at least one session in the future before publishing the course.")
     if course.is_online and not course.online_link:

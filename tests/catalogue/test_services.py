@@ -5,13 +5,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from instructor_portal.accounts.models import Role
+from instructor_portal.catalogue.finder import InstructorFilters, find_instructors
 from instructor_portal.catalogue.models import CourseStatus, SessionStatus, Track
 from instructor_portal.catalogue.services import (
     CourseFilters,
     check_course_eligibility,
     get_public_course,
     get_public_instructor,
-    list_instructors,
     search_courses,
 )
 from instructor_portal.extensions import db
@@ -235,7 +235,7 @@ def test_directory_lists_only_listed_active_instructors_with_upcoming_courses(ap
     make_course(title="Upcoming", instructor=shown, first_session=at(10))
     make_course(title="Draft", instructor=shown, first_session=at(10), status=CourseStatus.DRAFT)
     make_course(title="Past", instructor=shown, first_session=at(1, month=3))
-    directory = list_instructors(now=NOW)
+    directory = find_instructors(InstructorFilters(), now=NOW)
     assert [entry.instructor.full_name for entry in directory] == ["Abe Early", "Bea Shown"]
     assert [listing.course.title for listing in directory[1].courses] == ["Upcoming"]
     assert directory[0].courses == []

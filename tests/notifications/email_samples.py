@@ -24,6 +24,7 @@ from instructor_portal.payments.models import Payment, Refund
 from instructor_portal.reminders.checkins import check_in_links
 from instructor_portal.reminders.models import ReminderKind
 from instructor_portal.reminders.services import Reminder
+from instructor_portal.teaching.models import Credential, CredentialKind
 from instructor_portal.waitlist.models import EntryStatus, WaitlistEntry
 from tests import factories
 
@@ -129,6 +130,27 @@ def for_reminder(world: World) -> dict[str, Any]:
 
 
 SAMPLES: dict[str, Callable[[World], dict[str, Any]]] = {
+    "credential_expiring": lambda w: {
+        "sent_because": "you teach with us, and we remind instructors before a credential expires",
+        "recipient": w.course.instructor,
+        "instructor": w.course.instructor,
+        "credential": Credential(
+            instructor=w.course.instructor,
+            kind=CredentialKind.INSURANCE,
+            issued_on=FIRST_SESSION.date() - timedelta(days=335),
+            expires_on=FIRST_SESSION.date() + timedelta(days=30),
+            provider="Balens",
+        ),
+        "own": True,
+        "page_url": absolute_url("teaching.credentials_page"),
+    },
+    "evaluation_request": lambda w: {
+        "sent_because": f"your family came to {w.course.title}",
+        "parent": w.booking.parent,
+        "course": w.course,
+        "answer_by": FIRST_SESSION.date() + timedelta(days=95),
+        "link": absolute_url("catalogue.classes"),
+    },
     "session_reminder": for_reminder,
     "account_exists": lambda w: for_account(
         w,
