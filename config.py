@@ -77,6 +77,8 @@ class Config:
     #: Sign-ups, and password-reset requests for any one address, allowed per client address.
     SIGN_UP_RATE_LIMIT = os.environ.get("SIGN_UP_RATE_LIMIT", "5 per hour")
     RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "3 per hour")
+    #: Messages to a group of families that one instructor or organiser may send.
+    GROUP_MESSAGE_RATE_LIMIT = os.environ.get("GROUP_MESSAGE_RATE_LIMIT", "5 per hour;20 per day")
 
     #: Argon2id cost; testing lowers it so the suite stays fast.
     PASSWORD_HASH_TIME_COST = _env_int("PASSWORD_HASH_TIME_COST", 3)

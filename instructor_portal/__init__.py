@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     from instructor_portal.booking.routes import bp as booking_bp
     from instructor_portal.catalogue.routes import bp as catalogue_bp
     from instructor_portal.handouts.routes import bp as handouts_bp
+    from instructor_portal.messages.routes import bp as messages_bp
     from instructor_portal.ops import bp as ops_bp
     from instructor_portal.organiser.routes import bp as organiser_bp
     from instructor_portal.payments.routes import bp as payments_bp
@@ -100,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(teaching_bp, url_prefix="/teach")
     app.register_blueprint(attendance_bp, url_prefix="/teach")
     app.register_blueprint(handouts_bp)  # its routes span /teach, /organiser and /handouts
+    app.register_blueprint(messages_bp)  # its routes span /teach and /organiser
     app.register_blueprint(organiser_bp, url_prefix="/organiser")
     app.register_blueprint(ops_bp)
 

@@ -23,6 +23,7 @@ from instructor_portal.catalogue.models import (
     Venue,
 )
 from instructor_portal.handouts.models import Handout, ReleaseRule
+from instructor_portal.messages.models import GroupMessage, MessageRecipient
 from instructor_portal.notifications.models import OutboxAttachment, OutboxEmail, OutboxStatus
 from instructor_portal.organisation import Organisation
 from instructor_portal.organiser.models import ErasureRequest
@@ -52,12 +53,14 @@ __all__ = [
     "Child",
     "Course",
     "FlagKind",
+    "GroupMessage",
     "CourseSession",
     "CourseStatus",
     "ErasureRequest",
     "Handout",
     "InstructorProfile",
     "Makeup",
+    "MessageRecipient",
     "MakeupStatus",
     "Organisation",
     "OutboxAttachment",
