@@ -280,7 +280,7 @@ def send_message(
                 message,
                 course_id=course.id,
                 session_id=draft.session.id if draft.session else None,
-                subject=draft.subject,
+                title=draft.subject,
                 characters=len(draft.body),
                 families=len(draft.recipients),
                 joined_since_preview=len(joined),
