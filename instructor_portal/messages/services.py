@@ -148,7 +148,7 @@ def draft_message(
 
 def preview_text(draft: Draft) -> str:
     """The email's text as the first family will read it; the others differ only in the name they are greeted by."""
-    return render_template("emails/group_message.txt", **_email_context(draft, draft.recipients[0].parent))
+    return render_template("emails/group_message.txt", parent=draft.recipients[0].parent, **_email_context(draft))
 
 
 def course_messages(course: Course) -> list[GroupMessage]:
@@ -203,9 +203,9 @@ def _clean_body(body: str) -> str:
     return body
 
 
-def _email_context(draft: Draft, parent: User) -> dict:
+def _email_context(draft: Draft) -> dict:
+    """What every family's email shows but the name it greets; built once for the whole group."""
     return {
-        "parent": parent,
         "course": draft.course,
         "session": draft.session,
         "sender": draft.sender,
@@ -262,13 +262,15 @@ def send_message(
             )
             db.session.add(message)
             db.session.flush()  # the key is taken first: a second click waits here, then finds it taken
+            context = _email_context(draft)
             for recipient in draft.recipients:
                 email = enqueue_email(
                     recipient.parent.email,
                     "group_message",
                     subject=draft.subject,
                     reply_to=sender.email,
-                    **_email_context(draft, recipient.parent),
+                    parent=recipient.parent,
+                    **context,
                 )
                 message.recipients.append(MessageRecipient(parent=recipient.parent, outbox_email=email))
             seen = frozenset(previewed if previewed is not None else draft.parent_ids)
