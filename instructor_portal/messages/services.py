@@ -248,6 +248,7 @@ def send_message(
     if (earlier := _sent_with(send_key)) is not None:
         return Sent(earlier, repeated=True)
     try:
+        # No lock: a family cancelling at this very moment gets the message or not, and either is right.
         with unit_of_work():
             draft = draft_message(course, sender=sender, body=body, subject=subject, session_id=session_id, now=now)
             message = GroupMessage(

@@ -119,6 +119,12 @@ def test_the_limit_counts_a_line_break_once_as_the_email_does(scene):
     assert len(send(scene.course, scene.instructor, body=body).message.body) == services.BODY_MAX - 1
 
 
+def test_a_typed_subject_is_one_line_so_it_cannot_add_a_header(scene):
+    message = send(scene.course, scene.instructor, subject="Room change\r\nBcc: everyone@example.org").message
+    assert message.subject == "Room change Bcc: everyone@example.org"
+    assert {r.outbox_email.subject for r in message.recipients} == {message.subject}
+
+
 def test_a_subject_too_long_is_refused(scene):
     with pytest.raises(services.MessageError, match="subject to 150"):
         send(scene.course, scene.instructor, subject="x" * (services.SUBJECT_MAX + 1))
