@@ -110,7 +110,9 @@ def audience(course: Course, session: CourseSession | None = None, *, now: datet
     places = db.session.scalars(
         select(BookingPlace)
         .join(Booking, Booking.id == BookingPlace.booking_id)
-        .where(*booked)
+        .join(User, User.id == Booking.parent_id)
+        # An erased family keeps its bookings of courses gone by, but no address to write to.
+        .where(*booked, User.active)
         .options(selectinload(BookingPlace.child), selectinload(BookingPlace.booking).selectinload(Booking.parent))
         .order_by(Booking.created_at, BookingPlace.id)
     )

@@ -25,6 +25,13 @@ def test_a_message_to_the_course_reaches_each_family_with_a_live_booking_once(sc
     assert twins.children == ("BabyAmira0", "BabyAmira1")
 
 
+def test_a_family_whose_data_was_erased_is_not_written_to(scene):
+    scene.single.parent.active = False  # as erasure leaves an account, bookings of past courses and all
+    db.session.commit()
+    assert "Ben Jones" not in names(services.audience(scene.course, now=NOW))
+    assert "Ben Jones" not in names(services.audience(scene.course, scene.session, now=NOW))
+
+
 def test_a_family_with_two_bookings_on_the_course_gets_one_email(scene):
     factories.make_booking(scene.course, [factories.make_child(scene.single.parent, first_name="Later")])
     sent = send(scene.course, scene.instructor)
