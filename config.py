@@ -88,6 +88,8 @@ class Config:
     CALENDAR_FEED_CACHE_SECONDS = _env_int("CALENDAR_FEED_CACHE_SECONDS", 600)
     #: Check-in answers (from the morning reminder's links, no sign-in needed) allowed per client address.
     CHECK_IN_RATE_LIMIT = os.environ.get("CHECK_IN_RATE_LIMIT", "20 per minute;100 per hour")
+    #: Messages to a group of families that one instructor or organiser may send.
+    GROUP_MESSAGE_RATE_LIMIT = os.environ.get("GROUP_MESSAGE_RATE_LIMIT", "5 per hour;20 per day")
 
     #: Argon2id cost; testing lowers it so the suite stays fast.
     PASSWORD_HASH_TIME_COST = _env_int("PASSWORD_HASH_TIME_COST", 3)

@@ -85,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from instructor_portal.calendar_feeds.routes import bp as calendar_feeds_bp
     from instructor_portal.catalogue.routes import bp as catalogue_bp
     from instructor_portal.handouts.routes import bp as handouts_bp
+    from instructor_portal.messages.routes import bp as messages_bp
     from instructor_portal.ops import bp as ops_bp
     from instructor_portal.organiser.routes import bp as organiser_bp
     from instructor_portal.payments.routes import bp as payments_bp
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar_feeds_bp)  # /calendar/<secret>.ics and the account's buttons
     app.register_blueprint(handouts_bp)  # its routes span /teach, /organiser and /handouts
     app.register_blueprint(evaluations_bp)  # families answer at /evaluations/<token>, signed in or not
+    app.register_blueprint(messages_bp)  # its routes span /teach and /organiser
     app.register_blueprint(organiser_bp, url_prefix="/organiser")
     app.register_blueprint(ops_bp)
 

@@ -24,6 +24,7 @@ from instructor_portal.catalogue.models import (
     Venue,
 )
 from instructor_portal.handouts.models import Handout, ReleaseRule
+from instructor_portal.messages.models import GroupMessage, MessageRecipient
 from instructor_portal.notifications.models import OutboxAttachment, OutboxEmail, OutboxStatus
 from instructor_portal.organisation import Organisation
 from instructor_portal.organiser.models import ErasureRequest
@@ -66,6 +67,7 @@ __all__ = [
     "Credential",
     "CredentialKind",
     "FlagKind",
+    "GroupMessage",
     "CourseSession",
     "CourseStatus",
     "ErasureRequest",
@@ -75,6 +77,7 @@ __all__ = [
     "Handout",
     "InstructorProfile",
     "Makeup",
+    "MessageRecipient",
     "MakeupStatus",
     "Organisation",
     "OutboxAttachment",

@@ -50,13 +50,21 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def enqueue_email(to: str, template: str, *, subject: str, **context) -> OutboxEmail:
+def enqueue_email(to: str, template: str, *, subject: str, reply_to: str | None = None, **context) -> OutboxEmail:
     """Render ``emails/<template>.txt`` and ``.html`` into the outbox; the calling service commits.
+
+    ``reply_to`` is the address a reply goes to, when not the sending address.
 
     A template that fails to render is recorded as a failed email with the error, so the
     change it belongs to still goes through and an organiser can see what went wrong.
     """
-    email = OutboxEmail(to_address=one_line(to), subject=one_line(subject)[:255], body_text="", body_html=None)
+    email = OutboxEmail(
+        to_address=one_line(to),
+        reply_to=one_line(reply_to) if reply_to else None,
+        subject=one_line(subject)[:255],
+        body_text="",
+        body_html=None,
+    )
     try:
         # In the one layout every email shares (notifications/layout.py).
         email.body_text, email.body_html = render_email(template, context)
@@ -273,6 +281,8 @@ def _build_message(email: OutboxEmail, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = email.to_address
     message["Subject"] = email.subject
+    if email.reply_to:
+        message["Reply-To"] = email.reply_to
     message["Message-ID"] = make_msgid(idstring=f"outbox-{email.id}")
     message.set_content(email.body_text)
     if email.body_html:

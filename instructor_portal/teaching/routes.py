@@ -18,6 +18,7 @@ from instructor_portal.clock import utcnow
 from instructor_portal.errors import DomainError
 from instructor_portal.forms import form_status, form_values, show_domain_error
 from instructor_portal.handouts.services import course_handouts
+from instructor_portal.messages.services import course_messages
 from instructor_portal.organisation import get_organisation
 from instructor_portal.organiser.services import list_staff
 from instructor_portal.payments.checkout import card_available
@@ -99,6 +100,7 @@ def course(course_id: int):
         attendance=attendance_grid(course),
         attendance_statuses=list(AttendanceStatus),
         handouts=course_handouts(course),
+        messages=course_messages(course),
         decision_at=minimum_numbers.decision_at(course),
         short=minimum_numbers.is_short(course, now=now),
     )

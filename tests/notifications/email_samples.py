@@ -144,6 +144,15 @@ SAMPLES: dict[str, Callable[[World], dict[str, Any]]] = {
         "own": True,
         "page_url": absolute_url("teaching.credentials_page"),
     },
+    "group_message": lambda w: {
+        "sent_because": f"your family is booked on {w.course.title}",
+        "parent": w.booking.parent,
+        "course": w.course,
+        "session": None,
+        "sender": w.course.instructor,
+        "body": "The room has changed: we are in the hall this week.\n\nBring a towel and a bottle of water.",
+        "bookings_url": absolute_url("booking.my_bookings"),
+    },
     "evaluation_request": lambda w: {
         "sent_because": f"your family came to {w.course.title}",
         "parent": w.booking.parent,
