@@ -14,6 +14,9 @@ from instructor_portal.organiser.report_tables import table_csv
 from instructor_portal.organiser.routes import bp
 from instructor_portal.permissions import organiser_required
 
+#: The most rows a table of each course or session shows on the page; longer ones are CSV downloads only.
+DETAIL_ROWS = 150
+
 
 def _filter_form() -> tuple[ReportFilterForm, reports.ReportFilters]:
     """Read the filters sent; refused ones get their messages and the report falls back to its defaults."""
@@ -42,6 +45,7 @@ def reports_page():
         sections=sections,
         charts={section.key: chart_svg(section, currency) for section in sections},
         query=form.query_args() if not form.errors else {},
+        detail_rows=DETAIL_ROWS,
     ), (422 if form.errors else 200)
 
 

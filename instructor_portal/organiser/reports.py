@@ -165,24 +165,33 @@ class Scope:
         """The courses covered, by id, in order of starting; one query, made when a section first needs it."""
         if self._courses is None:
             rows = db.session.execute(
-                select(Course, self.subquery.c.starts_at, User.full_name, Venue.name)
+                select(
+                    Course.id,
+                    Course.title,
+                    self.subquery.c.starts_at,
+                    User.full_name,
+                    Venue.name,
+                    Course.track,
+                    Course.places,
+                    Course.status,
+                )
                 .join(self.subquery, self.subquery.c.course_id == Course.id)
                 .join(User, User.id == Course.instructor_id)
                 .outerjoin(Venue, Venue.id == Course.venue_id)
                 .order_by(self.subquery.c.starts_at, Course.id)
             )
             self._courses = {
-                course.id: CourseLine(
-                    id=course.id,
-                    title=course.title,
-                    starts=to_local(starts, self.tz),
-                    instructor=instructor,
-                    venue=venue or "Online",
-                    track=course.track,
-                    places=course.places,
-                    status=course.status,
+                row.id: CourseLine(
+                    id=row.id,
+                    title=row.title,
+                    starts=to_local(row.starts_at, self.tz),
+                    instructor=row.full_name,
+                    venue=row.name or "Online",
+                    track=row.track,
+                    places=row.places,
+                    status=row.status,
                 )
-                for course, starts, instructor, venue in rows
+                for row in rows
             }
         return self._courses
 
@@ -237,18 +246,20 @@ def fill_rates(scope: Scope) -> Section:
 
 def attendance(scope: Scope) -> Section:
     """The register's marks at each session of the courses, by status, and the share who came."""
+    # One row per session with a count for each status, so a thousand courses' marks come back as few rows.
     rows = db.session.execute(
-        select(AttendanceMark.session_id, CourseSession.course_id, CourseSession.starts_at, AttendanceMark.status)
-        .add_columns(func.count(AttendanceMark.id))
-        .join(CourseSession, CourseSession.id == AttendanceMark.session_id)
+        select(
+            CourseSession.id,
+            CourseSession.course_id,
+            CourseSession.starts_at,
+            *(_count_where(AttendanceMark.status == status) for status in STATUSES),
+        )
+        .join(AttendanceMark, AttendanceMark.session_id == CourseSession.id)
         .where(CourseSession.course_id.in_(scope.ids()))
-        .group_by(AttendanceMark.session_id, CourseSession.course_id, CourseSession.starts_at, AttendanceMark.status)
-        .order_by(CourseSession.starts_at, AttendanceMark.session_id)
+        .group_by(CourseSession.id, CourseSession.course_id, CourseSession.starts_at)
+        .order_by(CourseSession.starts_at, CourseSession.id)
     ).all()
-    sessions: dict[int, tuple[int, datetime, list[int]]] = {}
-    for session_id, course_id, starts_at, status, marks in rows:
-        counts = sessions.setdefault(session_id, (course_id, starts_at, [0] * len(STATUSES)))[2]
-        counts[STATUSES.index(status)] += marks
+    sessions = {row[0]: (row[1], row[2], [int(n) for n in row[3:]]) for row in rows}
     status_columns = tuple(Column(label) for label in STATUS_LABELS)
     totals = (Column("Came"), Column("Marked"), Column("Attendance rate", Kind.PERCENT))
 
@@ -362,28 +373,38 @@ def revenue(scope: Scope) -> Section:
 
 def referrals(scope: Scope) -> Section:
     """Families and places that came with a referrer's voucher, and the places the referrer funded."""
+    # Each booking's places are counted by a lookup on its own rows rather than a join to a count of every
+    # booking's, which PostgreSQL can plan as a loop over them all.
     places = (
-        select(BookingPlace.booking_id, func.count(BookingPlace.id).label("places"))
-        .where(BookingPlace.live)
-        .group_by(BookingPlace.booking_id)
-        .subquery("booked_places")
+        select(func.count(BookingPlace.id))
+        .where(BookingPlace.booking_id == Booking.id, BookingPlace.live)
+        .correlate(Booking)
+        .scalar_subquery()
     )
-    funded = Voucher.kind == VoucherKind.FUNDED
-    rows = db.session.execute(
+    used = (
         select(
             Voucher.referrer,
-            func.count(distinct(Booking.parent_id)),
-            func.sum(places.c.places),
-            _count_where(funded, places.c.places),
-            _count_where(funded, VoucherRedemption.discount_pence),
+            Booking.parent_id,
+            (Voucher.kind == VoucherKind.FUNDED).label("funded"),
+            VoucherRedemption.discount_pence,
+            places.label("places"),
         )
         .select_from(VoucherRedemption)
         .join(Voucher, Voucher.id == VoucherRedemption.voucher_id)
         .join(Booking, Booking.id == VoucherRedemption.booking_id)
-        .join(places, places.c.booking_id == Booking.id)
         .where(Booking.course_id.in_(scope.ids()), holds_places(scope.now), Voucher.referrer != "")
-        .group_by(Voucher.referrer)
-        .order_by(Voucher.referrer)
+        .subquery("used")
+    )
+    rows = db.session.execute(
+        select(
+            used.c.referrer,
+            func.count(distinct(used.c.parent_id)),
+            func.sum(used.c.places),
+            _count_where(used.c.funded, used.c.places),
+            _count_where(used.c.funded, used.c.discount_pence),
+        )
+        .group_by(used.c.referrer)
+        .order_by(used.c.referrer)
     ).all()
     table = Table(
         (
@@ -462,25 +483,26 @@ def makeups(scope: Scope) -> Section:
 
 def families(scope: Scope) -> Section:
     """Families booked on each course who are new, and those returning from an earlier course."""
+    # One pass over the bookings: each family's first confirmed course comes from a window over its bookings,
+    # not a join of two aggregates, which PostgreSQL can plan as a loop over every family.
     starts = course_starts()
-    first_course = (
-        select(Booking.parent_id, func.min(starts.c.starts_at).label("first_start"))
-        .join(starts, starts.c.course_id == Booking.course_id)
-        .where(Booking.status == BookingStatus.CONFIRMED)
-        .group_by(Booking.parent_id)
-        .subquery("first_course")
-    )
     booked = (
-        select(Booking.course_id, Booking.parent_id, scope.subquery.c.starts_at)
-        .join(scope.subquery, scope.subquery.c.course_id == Booking.course_id)
-        .where(holds_places(scope.now))
-        .distinct()
+        select(
+            Booking.course_id,
+            Booking.parent_id,
+            starts.c.starts_at,
+            holds_places(scope.now).label("holds"),
+            func.min(case((Booking.status == BookingStatus.CONFIRMED, starts.c.starts_at)))
+            .over(partition_by=Booking.parent_id)
+            .label("first_start"),
+        )
+        .join(starts, starts.c.course_id == Booking.course_id)
         .subquery("booked")
     )
-    returning = first_course.c.first_start < booked.c.starts_at
+    returning = case((booked.c.first_start < booked.c.starts_at, booked.c.parent_id))
     rows = db.session.execute(
-        select(booked.c.course_id, func.count(), _count_where(returning))
-        .outerjoin(first_course, first_course.c.parent_id == booked.c.parent_id)
+        select(booked.c.course_id, func.count(distinct(booked.c.parent_id)), func.count(distinct(returning)))
+        .where(booked.c.course_id.in_(scope.ids()), booked.c.holds)
         .group_by(booked.c.course_id)
     ).all()
     return _per_course_section(
