@@ -310,3 +310,26 @@ def test_the_report_costs_the_same_queries_for_10_courses_as_for_200(app):
     _add_courses(190)
     assert _statements_for_report() == few
     assert few <= 12
+
+
+def test_the_demo_datas_figures(runner):
+    """Worked out from instructor_portal/demo.py: eight published courses, the draft left out."""
+    runner.invoke(args=["seed-demo"])
+    sections = {s.key: s for s in reports.build_report(reports.ReportFilters(*reports.default_range()))}
+    fill = sections["fill-rate"].summary
+    assert (sum(fill.column("Courses")), sum(fill.column("Places")), sum(fill.column("Booked"))) == (8, 57, 8)
+    assert by_title(rows(sections["fill-rate"]))["Baby Massage for Families (Tuesday mornings)"][4:] == (8, 1, 12.5)
+    # The Friday course's first two sessions: Maya present then late, Noah observing then recently immunised.
+    (friday,) = rows(sections["attendance"], "attendance-courses")
+    assert friday[4:] == (2, 1, 1, 1, 0, 1, 0, 3, 4, 75.0)
+    revenue = by_title(rows(sections["revenue"]))
+    assert revenue["Bank transfer"][1:] == (16500, 0, 0, 0, 16500)
+    assert revenue["Pay at the first session"][1:] == (0, 0, 0, 9000, 0)
+    assert rows(sections["referrals"]) == []  # no demo booking used a referral code
+    (waiting,) = rows(sections["waiting-list"])
+    assert waiting[4:] == (1, 1, 0, 0, 0, 0)
+    (makeup_row,) = rows(sections["make-ups"])
+    assert makeup_row[4:] == (1, 0, 0, 1)
+    families = sections["families"].summary
+    # The demo parent came to the Friday course first, so returns for two later ones.
+    assert (sum(families.column("New families")), sum(families.column("Returning families"))) == (3, 2)
