@@ -25,9 +25,12 @@ sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder,
 
 #: pygal's inline <script> (its settings for a tooltip script we never send), <style>, comments and style attributes.
 _UNWANTED = re.compile(r"<script.*?</script>|<style.*?</style>|<!--.*?-->| style=\"[^\"]*\"", re.S)
-_OPENING = re.compile(r'<svg xmlns="http://www.w3.org/2000/svg" id="[^"]*" class="pygal-chart"')
+#: pygal's opening tag, whose size and viewBox stay while its random id goes and a label comes in.
+_OPENING = re.compile(r'<svg xmlns="http://www.w3.org/2000/svg" id="[^"]*" class="pygal-chart"(?P<size>[^>]*)>')
 _ids = count(1)
 WIDTH, HEIGHT = 800, 380
+#: Up to this many, a count's axis is marked at every whole number.
+SMALL_COUNTS = 10
 #: Height per bar on a horizontal chart, so long lists of referrers stay readable.
 BAR_HEIGHT = 36
 
@@ -42,6 +45,7 @@ def chart_svg(section: Section, currency: str) -> Markup:
     chart = chart_type(
         width=WIDTH,
         height=max(HEIGHT, 140 + BAR_HEIGHT * len(summary.rows)) if section.horizontal else HEIGHT,
+        explicit_size=True,  # width and height attributes, so the browser keeps the shape as CSS scales it
         disable_xml_declaration=True,
         js=[],
         css=[],
@@ -57,15 +61,25 @@ def chart_svg(section: Section, currency: str) -> Markup:
         max_scale=6,
     )
     chart.x_labels = [str(row[0]) for row in summary.rows]
-    for label in section.chart:
-        values = summary.column(label)
+    series = [summary.column(label) for label in section.chart]
+    for label, values in zip(section.chart, series, strict=True):
         chart.add(label, [value / 100 for value in values] if money else values)
+    tallest = max(
+        (sum(v or 0 for v in bar) if section.stacked else max((v or 0 for v in bar), default=0))
+        for bar in zip(*series, strict=True)
+    )
+    if not money and tallest <= SMALL_COUNTS:  # whole steps, or pygal marks 0.2, 0.4 ... all shown as "0"
+        chart.y_labels = list(range(0, int(tallest) + 1))
     svg = _UNWANTED.sub("", chart.render(is_unicode=True))
     title_id = f"chart-{section.key}-{next(_ids)}"
     described = f"{section.title}: {', '.join(section.chart)}, by {summary.columns[0].label.lower()}"
+    label = (
+        f'aria-labelledby="{title_id}"><title id="{title_id}">{escape(described)}. The table gives the numbers.</title>'
+    )
     svg = _OPENING.sub(
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="pygal-chart report-chart" role="img" '
-        f'aria-labelledby="{title_id}"><title id="{title_id}">{escape(described)}. The table gives the numbers.</title>',
+        lambda match: (
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="pygal-chart report-chart" role="img"{match["size"]} {label}'
+        ),
         svg,
         count=1,
     )

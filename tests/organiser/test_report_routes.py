@@ -34,7 +34,9 @@ def test_each_section_has_a_labelled_chart_and_a_table_of_the_same_numbers(clien
     assert response.status_code == 200
     assert 'href="/organiser/reports"' in body  # the sub-navigation's entry
     chart = re.search(r'<svg[^>]*class="pygal-chart report-chart"[^>]*>.*?</svg>', body, re.S).group(0)
-    assert 'role="img"' in chart and "<title" in chart and "Fill rate: Places, Booked" in chart
+    opening = chart[: chart.index(">") + 1]
+    assert 'role="img"' in opening and "aria-labelledby=" in opening and 'viewBox="0 0 800 380"' in opening
+    assert "<title" in chart and "Fill rate: Places, Booked" in chart
     # Nothing the content security policy would block: no scripts and no inline styles.
     assert "<script" not in chart and "<style" not in chart and "style=" not in chart
     assert "Tuesday mornings" in body and "25.0%" in body
