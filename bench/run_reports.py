@@ -47,7 +47,7 @@ from instructor_portal.booking.models import (  # noqa: E402
 )
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, Track, Venue  # noqa: E402
 from instructor_portal.extensions import db  # noqa: E402
-from instructor_portal.organiser import report_pages, reports  # noqa: E402
+from instructor_portal.organiser import report_pages, report_scope, reports  # noqa: E402
 from instructor_portal.organiser.report_tables import table_csv  # noqa: E402
 from instructor_portal.payments.models import Payment, PaymentStatus  # noqa: E402
 from instructor_portal.waitlist.models import EntryStatus, WaitlistEntry  # noqa: E402
@@ -219,7 +219,7 @@ def main() -> None:
             upgrade()
             today = datetime.now(UTC).date()
             fill(args.courses, args.families, today=today)
-            filters = reports.ReportFilters(today - timedelta(days=365), today + timedelta(days=91))
+            filters = report_scope.ReportFilters(today - timedelta(days=365), today + timedelta(days=91))
             organiser = db.session.get(User, 9)
 
             def page() -> None:
@@ -229,7 +229,7 @@ def main() -> None:
                     assert status == 200 and "Fill rate" in body
 
             if os.environ.get("BENCH_SECTIONS"):  # where the time goes, section by section
-                scope = reports.Scope(filters, now=datetime.now(UTC))
+                scope = report_scope.Scope(filters, now=datetime.now(UTC))
                 for section in reports.SECTIONS:
                     print(f"  {section.__name__}: {timed(1, lambda s=section: s(scope))[0] * 1000:.0f} ms")
             for label, work in (

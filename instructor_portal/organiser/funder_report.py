@@ -23,8 +23,8 @@ from instructor_portal.extensions import db
 from instructor_portal.locks import unit_of_work
 from instructor_portal.organisation import get_organisation
 from instructor_portal.organiser.funder_pdf import funder_pdf
+from instructor_portal.organiser.report_scope import ReportError, ReportFilters, Scope
 from instructor_portal.organiser.report_tables import rate
-from instructor_portal.organiser.reports import ReportError, ReportFilters, Scope
 
 AUDIT_ACTION = "reports.funder_report_downloaded"
 ATTENDED = tuple(status for status in AttendanceStatus if status.attended)

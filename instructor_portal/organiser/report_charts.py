@@ -16,8 +16,8 @@ import pygal
 from markupsafe import Markup, escape
 
 from instructor_portal.money import format_money
+from instructor_portal.organiser.report_scope import Section
 from instructor_portal.organiser.report_tables import Kind
-from instructor_portal.organiser.reports import Section
 
 # pygal adds an import hook for its map plugins written the pre-3.4 way, which makes every later import
 # that misses warn (an error in the tests); no map is drawn here, so it goes.

@@ -13,7 +13,7 @@ from instructor_portal.accounts.models import User
 from instructor_portal.catalogue.forms import track_choices
 from instructor_portal.catalogue.models import Track, Venue
 from instructor_portal.forms import DateRangeFilterForm, LocalDateField
-from instructor_portal.organiser.reports import ReportFilters, default_range
+from instructor_portal.organiser.report_scope import ReportFilters, default_range
 
 
 class ReportFilterForm(DateRangeFilterForm):

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from instructor_portal.forms import form_status, show_domain_error
 from instructor_portal.organisation import get_organisation, local_today
-from instructor_portal.organiser import funder_report, reports, services
+from instructor_portal.organiser import funder_report, report_scope, reports, services
 from instructor_portal.organiser.report_charts import chart_svg
 from instructor_portal.organiser.report_forms import FunderReportForm, ReportFilterForm
 from instructor_portal.organiser.report_tables import table_csv
@@ -18,7 +18,7 @@ from instructor_portal.permissions import organiser_required
 DETAIL_ROWS = 150
 
 
-def _filter_form() -> tuple[ReportFilterForm, reports.ReportFilters]:
+def _filter_form() -> tuple[ReportFilterForm, report_scope.ReportFilters]:
     """Read the filters sent; refused ones get their messages and the report falls back to its defaults."""
     form = ReportFilterForm(
         request.args, instructors=services.list_staff(), venues=services.list_venues(), today=local_today()
@@ -26,7 +26,7 @@ def _filter_form() -> tuple[ReportFilterForm, reports.ReportFilters]:
     if form.validate():
         try:
             return form, form.filters()
-        except reports.ReportError as error:
+        except report_scope.ReportError as error:
             show_domain_error(form, error)
     return form, form.default_filters()
 
@@ -79,7 +79,7 @@ def funder_report_page():
                 by=current_user,
                 names=form.include_names.data,
             )
-        except reports.ReportError as error:
+        except report_scope.ReportError as error:
             show_domain_error(form, error)
         else:
             return Response(

@@ -16,7 +16,7 @@ from instructor_portal.extensions import db
 from instructor_portal.organisation import DEFAULTS, Organisation, local_today
 from instructor_portal.organiser import funder_report
 from instructor_portal.organiser.funder_pdf import funder_pdf
-from instructor_portal.organiser.reports import ReportError
+from instructor_portal.organiser.report_scope import ReportError
 from tests import factories
 from tests.conftest import count, post_form
 

@@ -20,7 +20,7 @@ from instructor_portal.booking.models import (
 from instructor_portal.catalogue.models import Course, CourseSession, CourseStatus, Track
 from instructor_portal.extensions import db
 from instructor_portal.organisation import get_organisation
-from instructor_portal.organiser import reports
+from instructor_portal.organiser import report_scope, reports
 from instructor_portal.organiser.report_tables import table_csv
 from instructor_portal.payments.models import RefundStatus
 from instructor_portal.waitlist.models import EntryStatus, WaitlistEntry
@@ -141,12 +141,12 @@ def scene(app):
     return {"a": a, "b": b, "first": first, "hospital": hospital}
 
 
-def report(**filters) -> dict[str, reports.Section]:
-    sections = reports.build_report(reports.ReportFilters(FROM, TO, **filters), now=NOW)
+def report(**filters) -> dict[str, report_scope.Section]:
+    sections = reports.build_report(report_scope.ReportFilters(FROM, TO, **filters), now=NOW)
     return {section.key: section for section in sections}
 
 
-def rows(section: reports.Section, name: str | None = None) -> list[tuple]:
+def rows(section: report_scope.Section, name: str | None = None) -> list[tuple]:
     return section.files[name or section.key].rows
 
 
@@ -222,7 +222,7 @@ def test_filters_narrow_every_section_to_the_chosen_courses(scene):
 
 
 def test_a_range_before_any_course_shows_empty_sections(scene):
-    sections = reports.build_report(reports.ReportFilters(date(2001, 1, 1), date(2001, 12, 31)), now=NOW)
+    sections = reports.build_report(report_scope.ReportFilters(date(2001, 1, 1), date(2001, 12, 31)), now=NOW)
     assert all(not section.summary.rows for section in sections)
 
 
@@ -234,20 +234,20 @@ def test_a_range_before_any_course_shows_empty_sections(scene):
     ],
 )
 def test_an_impossible_range_is_refused_with_a_clear_message(start, end, message):
-    with pytest.raises(reports.ReportError) as refused:
-        reports.ReportFilters(start, end)
+    with pytest.raises(report_scope.ReportError) as refused:
+        report_scope.ReportFilters(start, end)
     assert refused.value.message == message and refused.value.field == "date_to"
 
 
 def test_five_years_to_the_day_is_allowed_even_from_a_leap_day():
-    reports.ReportFilters(date(2020, 1, 1), date(2025, 1, 1))
-    reports.ReportFilters(date(2024, 2, 29), date(2029, 2, 28))
+    report_scope.ReportFilters(date(2020, 1, 1), date(2025, 1, 1))
+    report_scope.ReportFilters(date(2024, 2, 29), date(2029, 2, 28))
 
 
 def test_csv_files_keep_typed_text_from_running_as_a_formula(app):
     course = factories.make_course(title='=HYPERLINK("http://evil.example")', first_session=days_ago(5))
     factories.make_booking(course)
-    text = table_csv(reports.report_file("fill-rate", reports.ReportFilters(FROM, TO), now=NOW))
+    text = table_csv(reports.report_file("fill-rate", report_scope.ReportFilters(FROM, TO), now=NOW))
     header, line = text.splitlines()
     assert header == "Course,Starts,Instructor,Venue,Places,Booked,Fill rate"
     assert line.startswith('"\'=HYPERLINK(""http://evil.example"")",')
@@ -255,7 +255,7 @@ def test_csv_files_keep_typed_text_from_running_as_a_formula(app):
 
 
 def test_money_in_csv_is_in_pounds(scene):
-    text = table_csv(reports.report_file("revenue", reports.ReportFilters(FROM, TO), now=NOW))
+    text = table_csv(reports.report_file("revenue", report_scope.ReportFilters(FROM, TO), now=NOW))
     assert "Card,90.00,45.00,0.00,0.00,45.00" in text.splitlines()
 
 
@@ -268,7 +268,7 @@ def _statements_for_report() -> int:
     db.session.expire_all()
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        reports.build_report(reports.ReportFilters(FROM, TO), now=NOW)
+        reports.build_report(report_scope.ReportFilters(FROM, TO), now=NOW)
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     return len(statements)
@@ -315,7 +315,7 @@ def test_the_report_costs_the_same_queries_for_10_courses_as_for_200(app):
 def test_the_demo_datas_figures(runner):
     """Worked out from instructor_portal/demo.py: eight published courses, the draft left out."""
     runner.invoke(args=["seed-demo"])
-    sections = {s.key: s for s in reports.build_report(reports.ReportFilters(*reports.default_range()))}
+    sections = {s.key: s for s in reports.build_report(report_scope.ReportFilters(*report_scope.default_range()))}
     fill = sections["fill-rate"].summary
     assert (sum(fill.column("Courses")), sum(fill.column("Places")), sum(fill.column("Booked"))) == (8, 57, 8)
     assert by_title(rows(sections["fill-rate"]))["Baby Massage for Families (Tuesday mornings)"][4:] == (8, 1, 12.5)
