@@ -156,6 +156,13 @@ def _xlsx_chunks(lines: Iterable[tuple[SessionHeading, RegisterLine]], care_note
 # --- PDF sign-in sheets --------------------------------------------------------------------------
 
 
+def add_site_font(pdf: FPDF) -> None:
+    """Give a PDF the DejaVu font (plain and bold) the app's PDFs use, which has every character families type."""
+    fonts = Path(current_app.static_folder) / "fonts"
+    pdf.add_font("DejaVu", "", fonts / "DejaVuSans.ttf")
+    pdf.add_font("DejaVu", "B", fonts / "DejaVuSans-Bold.ttf")
+
+
 class _SignInSheets(FPDF):
     """A4 portrait sign-in sheets: a heading per session, then a row per family to tick and sign."""
 
@@ -163,9 +170,7 @@ class _SignInSheets(FPDF):
 
     def __init__(self, care_notes: bool):
         super().__init__(orientation="portrait", unit="mm", format="A4")
-        fonts = Path(current_app.static_folder) / "fonts"
-        self.add_font("DejaVu", "", fonts / "DejaVuSans.ttf")
-        self.add_font("DejaVu", "B", fonts / "DejaVuSans-Bold.ttf")
+        add_site_font(self)
         self.set_auto_page_break(auto=True, margin=15)
         self.care_notes = care_notes
         # Child, parent or carer, [care notes,] tick box, signature: 180 mm across.
@@ -206,13 +211,13 @@ class _SignInSheets(FPDF):
         }
         for title, width in self.columns:
             x, y = self.get_x(), self.get_y()
-            self.cell(width, self.ROW, _fit(self, values[title], width), border=1)
+            self.cell(width, self.ROW, fit_text(self, values[title], width), border=1)
             if title == "Here":
                 self.rect(x + (width - 5) / 2, y + (self.ROW - 5) / 2, 5, 5)
         self.ln(self.ROW)
 
 
-def _fit(pdf: FPDF, text: str, width: float) -> str:
+def fit_text(pdf: FPDF, text: str, width: float) -> str:
     """Put text on one line, shortened with an ellipsis so it fits its column."""
     text, room = " ".join(text.split()), width - 2
     full = pdf.get_string_width(text)

@@ -313,3 +313,7 @@ def erase_family(request_id: int):
     else:
         flash("The family's account and details are erased; bookings still to come were cancelled.", "success")
     return redirect(url_for("organiser.families"))
+
+
+# The reports' pages live in their own module on this blueprint; importing it adds their routes.
+from instructor_portal.organiser import report_pages  # noqa: E402, F401
