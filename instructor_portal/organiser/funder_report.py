@@ -25,6 +25,7 @@ from instructor_portal.organisation import get_organisation
 from instructor_portal.organiser.funder_pdf import funder_pdf
 from instructor_portal.organiser.report_scope import ReportError, ReportFilters, Scope
 from instructor_portal.organiser.report_tables import rate
+from instructor_portal.teaching.evaluations import evaluation_results
 
 AUDIT_ACTION = "reports.funder_report_downloaded"
 ATTENDED = tuple(status for status in AttendanceStatus if status.attended)
@@ -64,7 +65,7 @@ class FunderReport:
     date_to: date
     families: int
     places: list[FunderPlace]
-    #: Parents' evaluation results for these courses; none until families have answered an evaluation.
+    #: Parents' evaluation results for the courses the referred families came to; none until families have answered.
     evaluations: tuple[EvaluationResult, ...] = field(default=())
 
     @property
@@ -151,6 +152,19 @@ def build_funder_report(
         date_to=date_to,
         families=len({row.parent_id for row in rows}),
         places=places,
+        evaluations=_evaluations({row.course_id for row in rows}),
+    )
+
+
+def _evaluations(course_ids: set[int]) -> tuple[EvaluationResult, ...]:
+    """The anonymous evaluation scores of the courses the referred families came to (every family's answers on them)."""
+    if not course_ids:
+        return ()
+    results = evaluation_results(course_ids=course_ids)
+    return tuple(
+        EvaluationResult(question.text, score.responses, score.average)
+        for question in results.questions
+        if (score := results.overall.scores.get(question.id)) is not None
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,10 +14,12 @@ from instructor_portal.audit import AuditEntry
 from instructor_portal.booking.models import VoucherKind, VoucherRedemption
 from instructor_portal.catalogue.models import Track
 from instructor_portal.extensions import db
+from instructor_portal.notifications.models import OutboxEmail
 from instructor_portal.organisation import DEFAULTS, Organisation, local_today
 from instructor_portal.organiser import funder_report
 from instructor_portal.organiser.funder_pdf import funder_pdf
 from instructor_portal.organiser.report_scope import ReportError
+from instructor_portal.teaching import evaluations
 from tests import factories
 from tests.conftest import count, post_form
 
@@ -182,3 +185,16 @@ def test_bad_input_gets_a_message_a_422_and_writes_nothing(client, login_as, sce
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert count(AuditEntry) == before
+
+
+def test_the_evaluation_results_of_the_referred_familys_courses_are_in_the_report(scene):
+    assert evaluations.send_evaluations(now=NOW) > 0
+    emails = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.subject == "How was Gentle Touch?")).all()
+    tokens = [re.search(r"/evaluations/(\S+)", email.body_text).group(1) for email in emails]
+    assert len(tokens) == 4  # Ava, Ben, Dan and Olly's families on the finished course
+    for token, score in zip(tokens[:2], (5, 4), strict=True):
+        evaluations.answer_evaluation(token, scores={q.id: score for q in evaluations.asked_questions()}, now=NOW)
+    report = funder_report.build_funder_report(NEONATAL, scene["from"], scene["to"], now=NOW)
+    assert [question.text for question in evaluations.asked_questions()] == [r.question for r in report.evaluations]
+    assert all((result.responses, result.average) == (2, 4.5) for result in report.evaluations)
+    assert "Evaluation results" in pdf_text(funder_pdf(report))
