@@ -79,7 +79,7 @@ def test_each_family_reads_the_message_with_its_line_breaks_and_nothing_typed_be
     send(scene.course, scene.instructor, body=body, subject="Room change")
     email = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.to_address == "ben@example.org")).one()
     assert email.subject == "Room change"
-    assert email.body_text.startswith("Hello Ben,")
+    assert "Hello Ben," in email.body_text
     assert body in email.body_text
     assert "Jo Teacher has written to the families on Tuesday babies" in email.body_text
     assert "reply to this email" in email.body_text
