@@ -16,7 +16,9 @@ from tests.payments.conftest import expire_hold, last_event
 
 
 def emails_to(address):
-    return db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.to_address == address)).all()
+    return db.session.scalars(
+        db.select(OutboxEmail).where(OutboxEmail.to_address == address).order_by(OutboxEmail.id)
+    ).all()
 
 
 def subjects_to(address):
