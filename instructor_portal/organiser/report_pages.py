@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, render_template, request
 from flask_login import current_user
 
+from instructor_portal.clock import utcnow
 from instructor_portal.forms import form_status, show_domain_error
 from instructor_portal.organisation import get_organisation, local_today
 from instructor_portal.organiser import funder_report, report_scope, reports, services
@@ -13,6 +14,7 @@ from instructor_portal.organiser.report_forms import FunderReportForm, ReportFil
 from instructor_portal.organiser.report_tables import table_csv
 from instructor_portal.organiser.routes import bp
 from instructor_portal.permissions import organiser_required
+from instructor_portal.teaching.evaluations import evaluation_results
 
 #: The most rows a table of each course or session shows on the page; longer ones are CSV downloads only.
 DETAIL_ROWS = 150
@@ -34,10 +36,11 @@ def _filter_form() -> tuple[ReportFilterForm, report_scope.ReportFilters]:
 @bp.get("/reports")
 @organiser_required
 def reports_page():
-    """Show how the courses starting in a range did: fill, attendance, money, referrals, waiting lists, make-ups, families."""
+    """Show how the courses starting in a range did: fill, attendance, money, referrals, waiting lists, make-ups, families, and what parents said."""
     form, filters = _filter_form()
     sections = reports.build_report(filters)
     currency = get_organisation().currency
+    courses = report_scope.Scope(filters, now=utcnow()).courses
     return render_template(
         "organiser/reports.html",
         form=form,
@@ -46,6 +49,7 @@ def reports_page():
         charts={section.key: chart_svg(section, currency) for section in sections},
         query=form.query_args() if not form.errors else {},
         detail_rows=DETAIL_ROWS,
+        results=evaluation_results(course_ids=list(courses)),
     ), (422 if form.errors else 200)
 
 

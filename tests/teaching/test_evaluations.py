@@ -244,6 +244,19 @@ def test_the_organiser_edits_questions_and_sees_results_and_the_instructor_sees_
     assert len(evaluations.asked_questions()) == 4
 
 
+def test_the_reports_page_shows_what_parents_said_about_the_courses_it_covers(client, login_as, course):
+    factories.make_course(first_session=START - timedelta(days=200), title="Last year's course")
+    evaluations.send_evaluations(now=ENDED)
+    for token in sent_tokens():
+        answer_all(token, 5, comment="We both slept better.")
+    login_as("organiser")
+    page = text(client.get("/organiser/reports"))
+    section = page.split("Parents' evaluations", 1)[1]
+    assert "Spring baby massage" in section and "5.0" in section and "We both slept better." in section
+    narrowed = text(client.get(f"/organiser/reports?date_from={(START + timedelta(days=1)).date().isoformat()}"))
+    assert "We both slept better." not in narrowed and "No evaluations yet" in narrowed
+
+
 def test_a_family_s_export_holds_their_evaluation_and_erasure_removes_their_words(course):
     from instructor_portal.organiser import family_data
 
