@@ -38,7 +38,10 @@ def link_in(email: OutboxEmail) -> str:
 
 
 def sent_tokens() -> list[str]:
-    emails = db.session.scalars(db.select(OutboxEmail).where(OutboxEmail.subject.like("How was%"))).all()
+    # In the order they were sent, which is the order of the bookings.
+    emails = db.session.scalars(
+        db.select(OutboxEmail).where(OutboxEmail.subject.like("How was%")).order_by(OutboxEmail.id)
+    ).all()
     return [link_in(email) for email in emails]
 
 
